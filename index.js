@@ -1,0 +1,59 @@
+'use strict';
+// rustls-tls: Node's `tls` module on rustls and tokio.
+//
+//   const tls = require('rustls-tls'); // instead of require('tls')
+//
+// The same functions, classes, options, events and error codes as Node's
+// `tls`; the TLS itself (handshakes, records, certificate checks, socket
+// I/O) runs in Rust on a tokio runtime, off the JavaScript thread.
+
+const nodeTls = require('node:tls');
+const { SecureContext, createSecureContext } = require('./lib/context');
+const { TLSSocket, connect } = require('./lib/socket');
+const { Server, createServer } = require('./lib/server');
+
+// The cipher suites rustls offers, in Node's `getCiphers()` spelling.
+const kCiphers = [
+  'tls_aes_256_gcm_sha384',
+  'tls_aes_128_gcm_sha256',
+  'tls_chacha20_poly1305_sha256',
+  'ecdhe-ecdsa-aes256-gcm-sha384',
+  'ecdhe-ecdsa-aes128-gcm-sha256',
+  'ecdhe-ecdsa-chacha20-poly1305',
+  'ecdhe-rsa-aes256-gcm-sha384',
+  'ecdhe-rsa-aes128-gcm-sha256',
+  'ecdhe-rsa-chacha20-poly1305',
+];
+
+module.exports = {
+  CLIENT_RENEG_LIMIT: 3,
+  CLIENT_RENEG_WINDOW: 600,
+  DEFAULT_CIPHERS: [
+    'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-CHACHA20-POLY1305',
+  ].join(':'),
+  DEFAULT_ECDH_CURVE: 'auto',
+  DEFAULT_MIN_VERSION: 'TLSv1.2',
+  DEFAULT_MAX_VERSION: 'TLSv1.3',
+  getCiphers: () => kCiphers.slice(),
+  // Host name checks are JavaScript policy in Node; we use Node's own, so
+  // that every edge (wildcards, IP SANs, CN fallback) is exactly Node's.
+  checkServerIdentity: nodeTls.checkServerIdentity,
+  connect,
+  createServer,
+  createSecureContext,
+  SecureContext,
+  Server,
+  TLSSocket,
+  // The module doc's name for the cleartext stream tls.connect() returns.
+  CryptoStream: TLSSocket,
+};
+
+// The default trust store as PEM strings, read-only as in Node.
+Object.defineProperty(module.exports, 'rootCertificates', {
+  configurable: false,
+  enumerable: true,
+  get: () => nodeTls.rootCertificates,
+});

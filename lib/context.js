@@ -1,0 +1,172 @@
+'use strict';
+// tls.createSecureContext(): validates options the way Node does (throwing
+// synchronously with Node's codes), normalises keys and certificates to PEM
+// buffers, and hands them to Rust once. One context serves many connections.
+
+const crypto = require('crypto');
+const { binding } = require('./native');
+const errors = require('./errors');
+
+const kNative = Symbol('kNative');
+
+function isBytes(v) {
+  return typeof v === 'string' || ArrayBuffer.isView(v);
+}
+
+function toBuffer(v) {
+  if (typeof v === 'string') return Buffer.from(v);
+  if (Buffer.isBuffer(v)) return v;
+  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+const kBytesExpected =
+  'of type string or an instance of Buffer, TypedArray, or DataView';
+
+// Node's rule for key/cert/ca/pfx: a string or buffer, or an array of them;
+// falsy means "not given".
+function validateBytesOption(value, name) {
+  if (!value) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  for (const item of list) {
+    if (!isBytes(item)) {
+      throw errors.invalidArgType(`options.${name}`, kBytesExpected, item);
+    }
+  }
+  return list.map(toBuffer);
+}
+
+function validateKeys(value, passphrase) {
+  if (!value) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  return list.map((item) => {
+    if (isBytes(item)) return decryptKey(toBuffer(item), passphrase);
+    if (item && typeof item === 'object' && isBytes(item.pem)) {
+      const pass = item.passphrase !== undefined ? item.passphrase : passphrase;
+      return decryptKey(toBuffer(item.pem), pass);
+    }
+    throw errors.invalidArgType('options.key', kBytesExpected, item);
+  });
+}
+
+// Encrypted PEM keys (PKCS#8 `ENCRYPTED PRIVATE KEY`, or legacy
+// `Proc-Type: 4,ENCRYPTED`) are decrypted with Node's crypto and handed to
+// Rust as unencrypted PKCS#8.
+function decryptKey(pem, passphrase) {
+  const text = pem.toString('latin1');
+  if (!text.includes('ENCRYPTED')) return pem;
+  try {
+    const key = crypto.createPrivateKey({
+      key: pem, format: 'pem', passphrase: passphrase === undefined ? '' : passphrase,
+    });
+    return key.export({ type: 'pkcs8', format: 'pem' });
+  } catch (cause) {
+    const err = new Error(
+      'error:1C800064:Provider routines::bad decrypt (wrong or missing passphrase for an encrypted key)');
+    err.code = 'ERR_OSSL_BAD_DECRYPT';
+    err.library = 'Provider routines';
+    err.reason = 'bad decrypt';
+    err.cause = cause;
+    throw err;
+  }
+}
+
+const kVersions = {
+  'TLSv1': 0x0301, 'TLSv1.1': 0x0302, 'TLSv1.2': 0x0303, 'TLSv1.3': 0x0304,
+};
+
+function versionNumber(value, which) {
+  const n = kVersions[value];
+  if (n === undefined) {
+    throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_VERSION',
+                           `${value} is not a valid ${which} TLS protocol version`);
+  }
+  return n;
+}
+
+// minVersion/maxVersion as wire numbers. rustls speaks TLS 1.2 and 1.3
+// only, so a minimum below 1.2 is raised to 1.2 and a maximum below 1.2 is
+// refused outright (Node would negotiate a protocol rustls will never speak).
+function protocolRange(options, defaults) {
+  const min = versionNumber(options.minVersion || defaults.DEFAULT_MIN_VERSION, 'minimum');
+  const max = versionNumber(options.maxVersion || defaults.DEFAULT_MAX_VERSION, 'maximum');
+  if (max < 0x0303) {
+    throw errors.nodeError(Error, 'ERR_TLS_PROTOCOL_UNSUPPORTED',
+                           `maxVersion ${options.maxVersion} is not supported: rustls-tls speaks TLSv1.2 and TLSv1.3 only`);
+  }
+  return { minVersion: Math.max(min, 0x0303), maxVersion: max };
+}
+
+// ALPNProtocols: an array of strings/buffers, or one buffer in wire format
+// (length-prefixed names), as Node accepts.
+function alpnList(value) {
+  if (value == null) return undefined;
+  if (Array.isArray(value)) {
+    return value.map((p) => {
+      if (!isBytes(p)) throw errors.invalidArgType('options.ALPNProtocols', kBytesExpected, p);
+      const b = toBuffer(p);
+      if (b.length === 0 || b.length > 255) {
+        throw errors.outOfRange('The byte length of the protocol', '<= 255', b.length);
+      }
+      return b;
+    });
+  }
+  if (ArrayBuffer.isView(value)) {
+    const wire = toBuffer(value);
+    const out = [];
+    for (let i = 0; i < wire.length;) {
+      const len = wire[i];
+      out.push(wire.subarray(i + 1, i + 1 + len));
+      i += 1 + len;
+    }
+    return out;
+  }
+  throw errors.invalidArgType('options.ALPNProtocols',
+                              'an instance of Array, Buffer, TypedArray, or DataView', value);
+}
+
+class SecureContext {
+  constructor(options = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw errors.invalidArgType('options', 'of type object', options);
+    }
+    if (options.passphrase !== undefined && typeof options.passphrase !== 'string') {
+      throw errors.invalidArgType('options.passphrase', 'of type string', options.passphrase);
+    }
+    const cert = validateBytesOption(options.cert, 'cert');
+    const ca = validateBytesOption(options.ca, 'ca');
+    const key = validateKeys(options.key, options.passphrase);
+    if (options.pfx) validateBytesOption(options.pfx, 'pfx');
+    try {
+      this[kNative] = new binding.NativeContext({ cert, key, ca });
+    } catch (err) {
+      throw errors.fromNative(err);
+    }
+    // Node exposes the OpenSSL handle as `.context`; ours is the parsed
+    // native context.
+    this.context = this[kNative];
+  }
+}
+
+function createSecureContext(options) {
+  return new SecureContext(options);
+}
+
+// The context a connection uses: the one given, or one made from options.
+function contextFor(options) {
+  const given = options.secureContext;
+  if (given) {
+    if (given instanceof SecureContext) return given;
+    if (given.context instanceof binding.NativeContext) return given;
+    throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_CONTEXT', 'context must be a SecureContext');
+  }
+  return new SecureContext(options);
+}
+
+module.exports = {
+  SecureContext,
+  createSecureContext,
+  contextFor,
+  protocolRange,
+  alpnList,
+  kNative,
+};

@@ -1,0 +1,127 @@
+'use strict';
+// Node-shaped errors. Every error a user sees is built here, in JavaScript,
+// so that it belongs to the user's realm (`instanceof Error` holds under
+// jest too). Rust reports a code and facts; this file adds Node's wording.
+
+const os = require('os');
+const util = require('util');
+
+const kIsNodeError = Symbol('kIsNodeError');
+
+function withCode(Base, code, message, props) {
+  const err = new Base(message);
+  err.code = code;
+  if (props) Object.assign(err, props);
+  return err;
+}
+
+// Node prints such errors as `TypeError [CODE]: message`.
+function nodeError(Base, code, message) {
+  const err = new Base(message);
+  Object.defineProperty(err, 'name', {
+    value: `${Base.name} [${code}]`, configurable: true, writable: true,
+  });
+  // Touch the stack so the name with the code is captured, then restore.
+  err.stack; // eslint-disable-line no-unused-expressions
+  delete err.name;
+  err.code = code;
+  err[kIsNodeError] = true;
+  return err;
+}
+
+function describeReceived(value) {
+  if (value == null) return ` Received ${value}`;
+  if (typeof value === 'function') {
+    return ` Received function ${value.name || '<anonymous>'}`;
+  }
+  if (typeof value === 'object') {
+    if (value.constructor && value.constructor.name) {
+      return ` Received an instance of ${value.constructor.name}`;
+    }
+    return ` Received ${util.inspect(value, { depth: -1 })}`;
+  }
+  let shown = util.inspect(value, { colors: false });
+  if (shown.length > 28) shown = `${shown.slice(0, 25)}...`;
+  return ` Received type ${typeof value} (${shown})`;
+}
+
+function invalidArgType(name, expected, value) {
+  const what = name.includes('.') ? 'property' : 'argument';
+  return nodeError(TypeError, 'ERR_INVALID_ARG_TYPE',
+                   `The "${name}" ${what} must be ${expected}.${describeReceived(value)}`);
+}
+
+function invalidArgValue(name, value, reason = 'is invalid') {
+  const what = name.includes('.') ? 'property' : 'argument';
+  return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
+                   `The ${what} '${name}' ${reason}. Received ${util.inspect(value)}`);
+}
+
+function outOfRange(name, range, value) {
+  return nodeError(RangeError, 'ERR_OUT_OF_RANGE',
+                   `The value of "${name}" is out of range. It must be ${range}. Received ${util.inspect(value)}`);
+}
+
+// An error thrown by the addon carries "code\0message\0reason\0syscall".
+function fromNative(err) {
+  if (!err || typeof err.message !== 'string' || !err.message.includes('\0')) {
+    return err;
+  }
+  const [code, message, reason, syscall] = err.message.split('\0');
+  return tlsError({ code, message, reason, syscall });
+}
+
+const systemErrors = util.getSystemErrorMap();
+
+// A socket error, worded as libuv/Node word them:
+// "connect ECONNREFUSED 127.0.0.1:443", "listen EADDRINUSE: address already in use :::8000".
+function systemError(code, syscall, where = {}, withDescription = false) {
+  const errno = os.constants.errno[code];
+  const description = errno && systemErrors.get(-errno);
+  let message = `${syscall} ${code}`;
+  if (withDescription && description) message += `: ${description[1]}`;
+  if (where.path) message += ` ${where.path}`;
+  else if (where.address !== undefined) {
+    message += ` ${where.address}${where.port !== undefined ? `:${where.port}` : ''}`;
+  }
+  const err = new Error(message);
+  if (errno) err.errno = -errno;
+  err.code = code;
+  err.syscall = syscall;
+  if (where.path) err.address = where.path;
+  else if (where.address !== undefined) {
+    err.address = where.address;
+    if (where.port !== undefined) err.port = where.port;
+  }
+  return err;
+}
+
+// An error reported by the connection task: TLS alerts and failures get
+// OpenSSL's shape (`library`, `reason`, `code`), socket errors Node's.
+function tlsError(info, where) {
+  if (info.syscall) return systemError(info.code, info.syscall, where);
+  const err = new Error(info.message);
+  if (info.reason) {
+    err.library = 'SSL routines';
+    err.reason = info.reason;
+  }
+  err.code = info.code;
+  return err;
+}
+
+// A certificate verification failure, as Node's `verifyError()` gives it.
+function verifyError(code, message) {
+  return withCode(Error, code, message);
+}
+
+module.exports = {
+  nodeError,
+  invalidArgType,
+  invalidArgValue,
+  outOfRange,
+  fromNative,
+  systemError,
+  tlsError,
+  verifyError,
+  withCode,
+};

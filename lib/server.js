@@ -1,0 +1,264 @@
+'use strict';
+// tls.Server: a net.Server whose listening socket and handshakes live on the
+// native runtime. Each connection arrives here only once its handshake has
+// finished (or failed: 'tlsClientError'), so a storm of handshakes costs the
+// JavaScript thread one event per connection.
+
+const net = require('net');
+const dns = require('dns');
+const util = require('util');
+const { binding, EV } = require('./native');
+const errors = require('./errors');
+const { contextFor, protocolRange, alpnList } = require('./context');
+const { TLSSocket, acceptedSocket } = require('./socket');
+
+const kNative = Symbol('kNative');
+const kContext = Symbol('kContext');
+const kOptions = Symbol('kOptions');
+const kMaxConnections = Symbol('kMaxConnections');
+const kRefed = Symbol('kRefed');
+const kClosing = Symbol('kClosing');
+const kPath = Symbol('kPath');
+
+function Server(options, listener) {
+  if (!(this instanceof Server)) return new Server(options, listener);
+  if (typeof options === 'function') {
+    listener = options;
+    options = {};
+  } else if (options == null) {
+    options = {};
+  } else if (typeof options !== 'object') {
+    throw errors.invalidArgType('options', 'of type object', options);
+  }
+  net.Server.call(this, {
+    allowHalfOpen: options.allowHalfOpen,
+    pauseOnConnect: options.pauseOnConnect,
+    highWaterMark: options.highWaterMark,
+  });
+  this[kOptions] = options;
+  this[kContext] = contextFor(options);
+  this.requestCert = options.requestCert === true;
+  this.rejectUnauthorized = options.rejectUnauthorized !== false;
+  this.ALPNProtocols = alpnList(options.ALPNProtocols);
+  const tls = require('..');
+  this[kOptions].range = protocolRange(options, tls);
+  const timeout = options.handshakeTimeout === undefined ? 120000 : options.handshakeTimeout;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
+    throw errors.invalidArgType('options.handshakeTimeout', 'of type number', timeout);
+  }
+  this.handshakeTimeout = timeout;
+  this[kNative] = null;
+  this[kMaxConnections] = undefined;
+  this[kRefed] = true;
+  this[kClosing] = false;
+  this[kPath] = null;
+  if (listener) this.on('secureConnection', listener);
+}
+Object.setPrototypeOf(Server.prototype, net.Server.prototype);
+Object.setPrototypeOf(Server, net.Server);
+
+Object.defineProperty(Server.prototype, 'maxConnections', {
+  configurable: true,
+  enumerable: true,
+  get() { return this[kMaxConnections]; },
+  set(value) {
+    this[kMaxConnections] = value;
+    if (this[kNative]) this[kNative].setMaxConnections(limitOf(value));
+  },
+});
+
+Object.defineProperty(Server.prototype, 'listening', {
+  configurable: true,
+  enumerable: true,
+  get() { return this[kNative] !== null; },
+});
+
+// The doc's `server.connections`: live connections.
+Object.defineProperty(Server.prototype, 'connections', {
+  configurable: true,
+  enumerable: false,
+  get() { return this._connections; },
+});
+
+function limitOf(value) {
+  return typeof value === 'number' && value > 0 ? Math.min(Math.floor(value), 2 ** 32 - 1) : 0;
+}
+
+// listen(port[, host][, backlog][, cb]), listen(path[, backlog][, cb]),
+// listen(options[, cb]) -> options, cb
+function normalizeListenArgs(args) {
+  const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
+  const rest = cb ? args.slice(0, -1) : args;
+  const first = rest[0];
+  if (first !== null && typeof first === 'object') return [{ ...first }, cb];
+  const options = {};
+  if (typeof first === 'string' && Number.isNaN(Number(first))) {
+    options.path = first;
+    if (typeof rest[1] === 'number') options.backlog = rest[1];
+  } else {
+    options.port = first;
+    if (typeof rest[1] === 'string') {
+      options.host = rest[1];
+      if (typeof rest[2] === 'number') options.backlog = rest[2];
+    } else if (typeof rest[1] === 'number') {
+      options.backlog = rest[1];
+    }
+  }
+  return [options, cb];
+}
+
+Server.prototype.listen = function listen(...args) {
+  const [options, cb] = normalizeListenArgs(args);
+  if (this[kNative]) {
+    throw errors.nodeError(Error, 'ERR_SERVER_ALREADY_LISTEN',
+                           'Listen method has been called more than once without closing.');
+  }
+  if (cb) this.once('listening', cb);
+  let port = options.port === undefined || options.port === null ? 0 : options.port;
+  if (options.path === undefined) {
+    const n = typeof port === 'string' && port.trim() !== '' ? Number(port) : port;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+      throw errors.nodeError(RangeError, 'ERR_SOCKET_BAD_PORT',
+                             `options.port should be >= 0 and < 65536. Received ${util.inspect(port)}.`);
+    }
+    port = n;
+  }
+  this[kClosing] = false;
+  const bind = (host) => this._bind({ ...options, host, port });
+  if (options.path !== undefined || !options.host || net.isIP(options.host)) {
+    bind(options.host);
+  } else {
+    dns.lookup(options.host, (err, address) => {
+      if (err) this.emit('error', err);
+      else bind(address);
+    });
+  }
+  return this;
+};
+
+Server.prototype._bind = function _bind(options) {
+  const opts = this[kOptions];
+  try {
+    this[kNative] = binding.TlsServer.listen(
+      this[kContext].context,
+      {
+        alpn: this.ALPNProtocols,
+        minVersion: opts.range.minVersion,
+        maxVersion: opts.range.maxVersion,
+        requestCert: this.requestCert,
+        rejectUnauthorized: this.rejectUnauthorized,
+        honorCipherOrder: Boolean(opts.honorCipherOrder),
+      },
+      {
+        host: options.host,
+        port: options.port,
+        path: options.path === undefined ? undefined : String(options.path),
+        backlog: options.backlog,
+        ipv6Only: Boolean(options.ipv6Only),
+        handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
+      },
+      (kind, data, info) => this._onNativeEvent(kind, info));
+  } catch (err) {
+    const info = errors.fromNative(err);
+    const address = options.path !== undefined ? { path: options.path } :
+      { address: options.host || '::', port: options.port };
+    const e = info.syscall ? errors.systemError(info.code, info.syscall, address, true) : info;
+    process.nextTick(() => this.emit('error', e));
+    return;
+  }
+  this[kPath] = options.path === undefined ? null : String(options.path);
+  if (this[kMaxConnections] !== undefined) {
+    this[kNative].setMaxConnections(limitOf(this[kMaxConnections]));
+  }
+  if (!this[kRefed]) this[kNative].unref();
+  process.nextTick(() => this.emit('listening'));
+};
+
+Server.prototype._onNativeEvent = function _onNativeEvent(kind, info) {
+  const native = this[kNative];
+  if (kind === EV.SECURE) {
+    const conn = native && native.take(info.id);
+    if (!conn) return;
+    const socket = acceptedSocket(this, conn, info, this[kContext]);
+    this._connections++;
+    socket.once('close', () => {
+      this._connections--;
+      this._maybeEmitClose();
+    });
+    socket.emit('secure');
+    this.emit('secureConnection', socket);
+  } else if (kind === EV.CLIENT_ERROR) {
+    const err = errors.tlsError(info);
+    const socket = new TLSSocket(null, {});
+    socket.server = socket._server = this;
+    socket._getpeername = () => ({
+      address: info.remoteAddress, family: info.remoteFamily, port: info.remotePort,
+    });
+    socket.destroy();
+    this.emit('tlsClientError', err, socket);
+  }
+};
+
+Server.prototype._maybeEmitClose = function _maybeEmitClose() {
+  if (this[kClosing] && this._connections === 0) {
+    this[kClosing] = false;
+    process.nextTick(() => this.emit('close'));
+  }
+};
+
+Server.prototype.address = function address() {
+  const native = this[kNative];
+  if (!native) return null;
+  return this[kPath] !== null ? this[kPath] : native.address();
+};
+
+Server.prototype.close = function close(cb) {
+  if (typeof cb === 'function') {
+    if (!this[kNative]) {
+      this.once('close', () => cb(errors.nodeError(Error, 'ERR_SERVER_NOT_RUNNING',
+                                                     'Server is not running.')));
+    } else {
+      this.once('close', cb);
+    }
+  }
+  if (this[kNative]) {
+    this[kNative].close();
+    this[kNative] = null;
+  }
+  this[kClosing] = true;
+  this._maybeEmitClose();
+  return this;
+};
+
+Server.prototype.getConnections = function getConnections(cb) {
+  process.nextTick(cb, null, this._connections);
+  return this;
+};
+
+Server.prototype.ref = function ref() {
+  this[kRefed] = true;
+  if (this[kNative]) this[kNative].ref();
+  return this;
+};
+
+Server.prototype.unref = function unref() {
+  this[kRefed] = false;
+  if (this[kNative]) this[kNative].unref();
+  return this;
+};
+
+Server.prototype.setTicketKeys = function setTicketKeys(keys) {
+  if (!ArrayBuffer.isView(keys)) {
+    throw errors.invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', keys);
+  }
+  if (keys.byteLength !== 48) {
+    throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
+                           'Session ticket keys must be a 48-byte buffer');
+  }
+};
+
+function createServer(options, listener) {
+  return new Server(options, listener);
+}
+
+module.exports = { Server, createServer };

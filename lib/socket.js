@@ -1,0 +1,580 @@
+'use strict';
+// TLSSocket: a net.Socket whose bytes are carried by a native connection.
+//
+// Data flow. The native side (src/conn.rs) owns the TCP socket and the
+// rustls connection on a tokio worker. Decrypted data arrives here in
+// batches (one event per batch) and is pushed into the Readable side; when
+// push() says the buffer is full we tell the native side to stop reading
+// the socket, and _read() resumes it. Writes are handed over per _writev
+// batch; the native side says how much it has queued, and when that passes
+// its high-water mark the write callback is held until it reports 'drain'.
+// So neither direction buffers without bound, and no call ever waits for
+// the other thread.
+//
+// Policy lives here, as in Node: certificate verification results arrive as
+// facts, and this file decides (rejectUnauthorized, checkServerIdentity)
+// whether the connection stands. Until it does, writes are held back, so no
+// application data reaches a peer that is about to be rejected.
+
+const net = require('net');
+const dns = require('dns');
+const util = require('util');
+const { binding, EV } = require('./native');
+const errors = require('./errors');
+const { contextFor, protocolRange, alpnList } = require('./context');
+const { peerCertificate, peerX509 } = require('./cert');
+
+const debug = util.debuglog('tls');
+
+const kNative = Symbol('kNative');
+const kInfo = Symbol('kInfo');
+const kHeld = Symbol('kHeld');
+const kDrainCb = Symbol('kDrainCb');
+const kFinalCb = Symbol('kFinalCb');
+const kConnectOptions = Symbol('kConnectOptions');
+const kRefed = Symbol('kRefed');
+const kSockOpts = Symbol('kSockOpts');
+const kClosed = Symbol('kClosed');
+const kEndpoints = Symbol('kEndpoints');
+const kBytesRead = Symbol('kBytesRead');
+const kBytesWritten = Symbol('kBytesWritten');
+const kOnEvent = Symbol('kOnEvent');
+const kContext = Symbol('kContext');
+const kRelease = Symbol('kRelease');
+
+// IANA (rustls) suite name -> OpenSSL name, for getCipher().name.
+const kOpenSSLNames = {
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
+};
+
+function cipherInfo(suite, protocol) {
+  if (!suite) return undefined;
+  const standardName = suite.replace(/^TLS13_/, 'TLS_');
+  return {
+    name: kOpenSSLNames[standardName] || standardName,
+    standardName,
+    version: protocol,
+  };
+}
+
+function emitClose(socket, hadError) {
+  socket.emit('close', hadError);
+}
+
+class TLSSocket extends net.Socket {
+  constructor(socket, options) {
+    options = options || {};
+    if (socket) {
+      throw errors.nodeError(Error, 'ERR_TLS_WRAP_UNSUPPORTED',
+                             'wrapping an existing socket is not supported yet');
+    }
+    super({
+      allowHalfOpen: Boolean(options.allowHalfOpen),
+      highWaterMark: options.highWaterMark,
+    });
+    this.encrypted = true;
+    this.authorized = false;
+    this.authorizationError = null;
+    this.alpnProtocol = null;
+    this.servername = null;
+    this._secureEstablished = false;
+    this._tlsOptions = options;
+    this[kNative] = null;
+    this[kInfo] = null;
+    this[kHeld] = [];
+    this[kDrainCb] = null;
+    this[kFinalCb] = null;
+    this[kRefed] = true;
+    this[kSockOpts] = [];
+    this[kClosed] = false;
+    this[kEndpoints] = null;
+    this[kBytesRead] = 0;
+    this[kBytesWritten] = 0;
+    this[kContext] = null;
+  }
+
+  // Attaches a native connection and routes its events here.
+  [kRelease]() {
+    const native = this[kNative];
+    if (native) native.release();
+  }
+
+  [kOnEvent](kind, data, info) {
+    switch (kind) {
+      case EV.CONNECTED:
+        this[kEndpoints] = info;
+        this.connecting = false;
+        for (const apply of this[kSockOpts]) apply();
+        this[kSockOpts] = [];
+        this.emit('connect');
+        this.emit('ready');
+        break;
+      case EV.SECURE:
+        this[kEndpoints] = info;
+        this[kInfo] = info;
+        this.connecting = false;
+        onClientSecure(this, info);
+        break;
+      case EV.DATA:
+        if (this.destroyed) return;
+        this[kBytesRead] += data.length;
+        this._unrefTimer();
+        if (!this.push(data)) this[kNative].readStop();
+        break;
+      case EV.END:
+        if (!this.destroyed) this.push(null);
+        break;
+      case EV.FINISHED: {
+        const cb = this[kFinalCb];
+        this[kFinalCb] = null;
+        if (cb) cb();
+        break;
+      }
+      case EV.DRAIN: {
+        const cb = this[kDrainCb];
+        this[kDrainCb] = null;
+        if (cb) cb();
+        break;
+      }
+      case EV.ERROR:
+        this.destroy(wireError(this, info));
+        break;
+      case EV.CLOSE:
+        this[kClosed] = true;
+        this[kRelease]();
+        this.connecting = false;
+        if (!this.destroyed && this.readableEnded && this.writableFinished) this.destroy();
+        break;
+      default:
+        break;
+    }
+  }
+
+  _read() {
+    const native = this[kNative];
+    if (native && !this[kClosed]) native.readStart();
+  }
+
+  _write(chunk, encoding, cb) {
+    this._writev([{ chunk, encoding }], cb);
+  }
+
+  _writev(chunks, cb) {
+    if (!this._secureEstablished) {
+      this[kHeld].push(() => this._writev(chunks, cb));
+      return;
+    }
+    const native = this[kNative];
+    if (!native || this[kClosed]) {
+      cb(errors.nodeError(Error, 'ERR_STREAM_DESTROYED',
+                          'Cannot call write after a stream was destroyed'));
+      return;
+    }
+    const bufs = chunks.map(({ chunk, encoding }) =>
+      (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk));
+    let ok;
+    if (bufs.length === 1) {
+      ok = native.write(bufs[0]);
+      this[kBytesWritten] += bufs[0].length;
+    } else {
+      ok = native.writev(bufs);
+      for (const b of bufs) this[kBytesWritten] += b.length;
+    }
+    this._unrefTimer();
+    // Complete on the next tick even when there is room: writes made in the
+    // meantime gather into one _writev, and `bufferSize` reads as in Node.
+    if (ok) process.nextTick(cb);
+    else this[kDrainCb] = cb;
+  }
+
+  _final(cb) {
+    if (!this._secureEstablished) {
+      this[kHeld].push(() => this._final(cb));
+      return;
+    }
+    const native = this[kNative];
+    if (!native || this[kClosed]) return cb();
+    this[kFinalCb] = cb;
+    native.end();
+  }
+
+  _destroy(err, cb) {
+    debug('destroy', err && err.code);
+    this.connecting = false;
+    const native = this[kNative];
+    if (native && !this[kClosed]) native.destroy();
+    this[kRelease]();
+    this[kHeld] = [];
+    this[kDrainCb] = null;
+    this[kFinalCb] = null;
+    cb(err);
+    process.nextTick(emitClose, this, Boolean(err));
+  }
+
+  _onTimeout() {
+    if (!this.destroyed) super._onTimeout();
+  }
+
+  // Releases writes held until the connection is established and trusted.
+  _releaseHeld() {
+    const held = this[kHeld];
+    this[kHeld] = [];
+    for (const run of held) run();
+  }
+
+  get pending() {
+    return !this[kNative] || this.connecting;
+  }
+
+  get bufferSize() {
+    return this[kNative] && !this.destroyed ? this.writableLength : undefined;
+  }
+
+  get bytesRead() {
+    return this[kBytesRead];
+  }
+
+  get bytesWritten() {
+    return this[kBytesWritten];
+  }
+
+  _getpeername() {
+    const e = this[kEndpoints];
+    if (!e || e.remoteAddress == null) return {};
+    return { address: e.remoteAddress, family: e.remoteFamily, port: e.remotePort };
+  }
+
+  _getsockname() {
+    const e = this[kEndpoints];
+    if (!e || e.localAddress == null) return {};
+    return {
+      address: e.localAddress,
+      family: e.localAddress.includes(':') ? 'IPv6' : 'IPv4',
+      port: e.localPort,
+    };
+  }
+
+  address() {
+    return this._getsockname();
+  }
+
+  setNoDelay(noDelay = true) {
+    const apply = () => this[kNative] && this[kNative].setNoDelay(Boolean(noDelay));
+    if (this.connecting || !this[kNative]) this[kSockOpts].push(apply);
+    else apply();
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelay = 0) {
+    const delay = Math.max(0, Math.trunc(Number(initialDelay) || 0));
+    const apply = () => this[kNative] && this[kNative].setKeepAlive(Boolean(enable), delay);
+    if (this.connecting || !this[kNative]) this[kSockOpts].push(apply);
+    else apply();
+    return this;
+  }
+
+  ref() {
+    this[kRefed] = true;
+    if (this[kNative] && !this[kClosed]) this[kNative].ref();
+    return this;
+  }
+
+  unref() {
+    this[kRefed] = false;
+    if (this[kNative] && !this[kClosed]) this[kNative].unref();
+    return this;
+  }
+
+  getPeerCertificate(detailed) {
+    if (!this[kInfo]) return null;
+    return peerCertificate(this[kInfo].peerCerts, detailed);
+  }
+
+  getPeerX509Certificate() {
+    return this[kInfo] ? peerX509(this[kInfo].peerCerts) : undefined;
+  }
+
+  getCertificate() {
+    const ctx = this[kContext];
+    if (!this[kInfo] || !ctx || !ctx.certs || ctx.certs.length === 0) return null;
+    return peerCertificate([ctx.certs[0]], false);
+  }
+
+  getX509Certificate() {
+    const ctx = this[kContext];
+    if (!this[kInfo] || !ctx || !ctx.certs || ctx.certs.length === 0) return undefined;
+    return peerX509([ctx.certs[0]]);
+  }
+
+  getProtocol() {
+    return this[kInfo] ? this[kInfo].protocol : null;
+  }
+
+  getCipher() {
+    return this[kInfo] ? cipherInfo(this[kInfo].cipher, this[kInfo].protocol) : undefined;
+  }
+
+  getEphemeralKeyInfo() {
+    if (!this[kInfo]) return null;
+    if (this.server || !this[kInfo].group) return {};
+    return { type: 'ECDH', name: this[kInfo].group };
+  }
+
+  getSession() {
+    return undefined;
+  }
+
+  isSessionReused() {
+    return false;
+  }
+
+  getTLSTicket() {
+    return undefined;
+  }
+
+  getSharedSigalgs() {
+    return [];
+  }
+
+  getFinished() {
+    return undefined;
+  }
+
+  getPeerFinished() {
+    return undefined;
+  }
+
+  setServername(name) {
+    if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
+  }
+
+  setSession() {}
+
+  disableRenegotiation() {}
+
+  renegotiate(options, callback) {
+    const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
+                                 'TLS session renegotiation disabled for this socket');
+    if (typeof callback === 'function') process.nextTick(callback, err);
+    return false;
+  }
+}
+
+// An error from the wire, with the context Node attaches to it.
+function wireError(socket, info) {
+  const opts = socket[kConnectOptions];
+  if (info.code === 'ECONNRESET' && !info.syscall && opts) {
+    const err = errors.withCode(Error, 'ECONNRESET', info.message);
+    err.path = opts.path;
+    err.host = opts.host;
+    err.port = opts.port;
+    err.localAddress = opts.localAddress;
+    return err;
+  }
+  const where = opts ? (opts.path ? { path: opts.path } : socket[kConnectOptions].where) : undefined;
+  return errors.tlsError(info, where);
+}
+
+// Client side: the handshake is done; decide as Node does whether the
+// connection stands, then let held writes through.
+function onClientSecure(socket, info) {
+  const options = socket[kConnectOptions];
+  socket._secureEstablished = true;
+  socket.alpnProtocol = info.alpn || false;
+  let verifyError = null;
+  if (info.verifyCode) {
+    verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
+  } else {
+    const hostname = options.servername || options.host || 'localhost';
+    verifyError = options.checkServerIdentity(hostname, socket.getPeerCertificate(true));
+  }
+  if (verifyError) {
+    socket.authorized = false;
+    socket.authorizationError = verifyError.code || verifyError.message;
+    if (options.rejectUnauthorized) {
+      socket.destroy(verifyError);
+      return;
+    }
+  } else {
+    socket.authorized = true;
+  }
+  socket.emit('secure');
+  socket.emit('secureConnect');
+  socket._releaseHeld();
+}
+
+let warnedInsecure = false;
+function rejectUnauthorizedDefault() {
+  const insecure = process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0';
+  if (insecure && !warnedInsecure) {
+    warnedInsecure = true;
+    process.emitWarning(
+      "Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' " +
+      'makes TLS connections and HTTPS requests insecure by disabling ' +
+      'certificate verification.');
+  }
+  return !insecure;
+}
+
+function isPipeName(s) {
+  return typeof s === 'string' && Number.isNaN(Number(s));
+}
+
+// connect(options[, cb]), connect(port[, host][, options][, cb]),
+// connect(path[, options][, cb]) -> [options, cb]
+function normalizeConnectArgs(args) {
+  let options = {};
+  let cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
+  const first = args[0];
+  if (first !== null && typeof first === 'object') {
+    options = { ...first };
+  } else {
+    if (isPipeName(first)) {
+      options.path = first;
+    } else {
+      options.port = first;
+      if (typeof args[1] === 'string') options.host = args[1];
+    }
+    const extra = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
+    if (extra) options = { ...extra, ...options };
+  }
+  if (typeof cb !== 'function') cb = undefined;
+  return [options, cb];
+}
+
+function validatePort(port) {
+  const n = typeof port === 'string' && port.trim() !== '' ? Number(port) : port;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw errors.nodeError(RangeError, 'ERR_SOCKET_BAD_PORT',
+                           `Port should be >= 0 and < 65536. Received ${util.inspect(port)}.`);
+  }
+  return n;
+}
+
+let warnedIpServername = false;
+
+function connect(...args) {
+  const tls = require('..');
+  const [userOptions, cb] = normalizeConnectArgs(args);
+  const options = {
+    rejectUnauthorized: rejectUnauthorizedDefault(),
+    checkServerIdentity: tls.checkServerIdentity,
+    ...userOptions,
+  };
+  if (typeof options.checkServerIdentity !== 'function') {
+    throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
+                                options.checkServerIdentity);
+  }
+  if (options.socket) {
+    throw errors.nodeError(Error, 'ERR_TLS_WRAP_UNSUPPORTED',
+                           'the socket option is not supported yet');
+  }
+  if (options.servername !== undefined && typeof options.servername !== 'string') {
+    throw errors.invalidArgType('options.servername', 'of type string', options.servername);
+  }
+  if (options.servername && net.isIP(options.servername) && !warnedIpServername) {
+    warnedIpServername = true;
+    process.emitWarning(
+      'Setting the TLS ServerName to an IP address is not permitted by ' +
+      'RFC 6066. This will be ignored in a future version.',
+      'DeprecationWarning', 'DEP0123');
+  }
+  const range = protocolRange(options, tls);
+  const alpn = alpnList(options.ALPNProtocols);
+  const context = contextFor(options);
+  if (options.path === undefined) options.port = validatePort(options.port);
+
+  const socket = new TLSSocket(null, {
+    allowHalfOpen: options.allowHalfOpen,
+    highWaterMark: options.highWaterMark,
+  });
+  socket[kConnectOptions] = options;
+  socket[kContext] = context;
+  socket.connecting = true;
+  if (cb) socket.once('secureConnect', cb);
+  if (options.timeout) socket.setTimeout(options.timeout);
+  if (options.noDelay) socket.setNoDelay(true);
+  if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelay);
+  if (options.servername) socket.servername = options.servername;
+
+  const start = (target) => {
+    if (socket.destroyed) return;
+    try {
+      socket[kNative] = binding.CryptoStream.connect(
+        context.context,
+        { alpn, minVersion: range.minVersion, maxVersion: range.maxVersion },
+        target,
+        (kind, data, info) => socket[kOnEvent](kind, data, info));
+    } catch (err) {
+      socket.destroy(errors.fromNative(err));
+      return;
+    }
+    if (!socket[kRefed]) socket[kNative].unref();
+  };
+
+  const host = options.host || 'localhost';
+  const sni = options.servername || (net.isIP(host) ? '' : host);
+  if (options.path !== undefined) {
+    process.nextTick(start, { path: String(options.path), servername: sni });
+  } else if (net.isIP(host)) {
+    options.where = { address: host, port: options.port };
+    process.nextTick(start, { addresses: [host], port: options.port, servername: sni });
+  } else {
+    const lookup = options.lookup || dns.lookup;
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const dnsOptions = { family, hints: options.hints || 0, all: true };
+    debug('lookup', host, dnsOptions);
+    lookup(host, dnsOptions, (err, addresses, fam) => {
+      if (err) {
+        socket.destroy(err);
+        return;
+      }
+      const list = Array.isArray(addresses) ?
+        addresses.map((a) => a.address) :
+        [addresses].filter((a) => typeof a === 'string' && (fam === undefined || net.isIP(a)));
+      if (list.length === 0) {
+        socket.destroy(errors.withCode(Error, 'ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`));
+        return;
+      }
+      options.where = { address: list[list.length - 1], port: options.port };
+      start({ addresses: list, port: options.port, servername: sni });
+    });
+  }
+  return socket;
+}
+
+// Server side: wraps a session whose handshake finished on the runtime.
+function acceptedSocket(server, native, info, context) {
+  const socket = new TLSSocket(null, {
+    allowHalfOpen: server.allowHalfOpen,
+    highWaterMark: server.highWaterMark,
+  });
+  socket.server = server;
+  socket._server = server;
+  socket[kNative] = native;
+  socket[kInfo] = info;
+  socket[kEndpoints] = info;
+  socket[kContext] = context;
+  socket._secureEstablished = true;
+  socket.alpnProtocol = info.alpn || false;
+  socket.servername = info.servername || false;
+  if (server.requestCert) {
+    socket.authorized = !info.verifyCode;
+    socket.authorizationError = info.verifyCode || null;
+  }
+  native.start((kind, data, ev) => socket[kOnEvent](kind, data, ev));
+  return socket;
+}
+
+module.exports = {
+  TLSSocket,
+  connect,
+  acceptedSocket,
+  cipherInfo,
+  kNative,
+};

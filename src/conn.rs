@@ -1,0 +1,559 @@
+//! One TLS connection, driven by one tokio task.
+//!
+//! Data flow:
+//!
+//! ```text
+//!  JS write()  ──Command::Write──►  pending plaintext ──► rustls ──► socket
+//!  JS 'data'   ◄──Event::Data────  batch of plaintext ◄── rustls ◄── socket
+//! ```
+//!
+//! The task owns the rustls connection and the socket outright, so nothing
+//! is locked on the data path. JavaScript and the task share only counters
+//! ([`Shared`]):
+//!
+//! * reads stop while JS is paused (`paused`) or while more than
+//!   [`IN_FLIGHT_MAX`] bytes are on their way to JS and not yet handed to it
+//!   (`in_flight`, decremented on the JS thread as each batch arrives). That
+//!   is the credit that bounds what a fast peer can make us buffer;
+//! * writes are accepted without waiting for the socket while fewer than
+//!   [`WRITE_HIGH`] bytes are queued (`queued`); above it JS holds the
+//!   write callback until the task reports [`Event::Drain`].
+//!
+//! Events go to JS through one thread-safe function per connection, one call
+//! per batch (never per record).
+
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection};
+use tokio::net::{TcpStream, UnixStream};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::Notify;
+
+use crate::error::NodeError;
+use crate::transport::{Endpoints, Io, Transport};
+use crate::verify::{self, Role, Trust, VerifyCode};
+
+/// Most plaintext bytes delivered in one [`Event::Data`].
+const READ_BATCH: usize = 64 * 1024;
+/// Most plaintext bytes queued towards JS before the task stops reading.
+pub const IN_FLIGHT_MAX: usize = 256 * 1024;
+/// Queued write bytes above which JS waits for [`Event::Drain`].
+pub const WRITE_HIGH: usize = 64 * 1024;
+
+/// What the task tells JavaScript, in order.
+#[derive(Debug)]
+pub enum Event {
+    /// The transport is connected (client side).
+    Connected(Endpoints),
+    /// The handshake is complete.
+    Secure(Box<SecureInfo>),
+    /// Decrypted bytes.
+    Data(Vec<u8>),
+    /// The peer finished sending (close_notify or end of stream).
+    End,
+    /// Our `end()` is done: close_notify sent and the socket half-closed.
+    Finished,
+    /// The write queue went below [`WRITE_HIGH`].
+    Drain,
+    /// A failure; [`Event::Close`] follows.
+    Error(NodeError),
+    /// The socket is closed; nothing follows.
+    Close,
+}
+
+/// Facts about an established connection, for JS to build Node's view.
+#[derive(Debug, Clone, Default)]
+pub struct SecureInfo {
+    /// `TLSv1.2` / `TLSv1.3`.
+    pub protocol: Option<String>,
+    /// rustls' (IANA) name of the cipher suite.
+    pub cipher: Option<String>,
+    /// The negotiated ALPN protocol.
+    pub alpn: Option<String>,
+    /// SNI the client sent (server side).
+    pub servername: Option<String>,
+    /// The key exchange group, e.g. `X25519MLKEM768`.
+    pub group: Option<String>,
+    /// The peer's chain, leaf first, DER.
+    pub peer_certs: Vec<Vec<u8>>,
+    /// The chain's verification outcome; `None` means trusted.
+    pub verify: Option<VerifyCode>,
+    /// Socket addresses.
+    pub endpoints: Endpoints,
+}
+
+/// Where JavaScript's events go.
+pub type Sink = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// What JavaScript asks of the task.
+#[derive(Debug)]
+pub enum Command {
+    /// Plaintext to send.
+    Write(Vec<u8>),
+    /// No more writes: send close_notify and half-close once all is sent.
+    End,
+    /// `setNoDelay`.
+    NoDelay(bool),
+    /// `setKeepAlive(enable, initialDelayMs)`.
+    KeepAlive(bool, u32),
+}
+
+/// Counters shared between JavaScript and the task.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// JS asked to stop reading (`push()` returned false).
+    pub paused: AtomicBool,
+    /// Plaintext bytes sent to JS and not yet received there.
+    pub in_flight: AtomicUsize,
+    /// Plaintext bytes written by JS and not yet taken by rustls.
+    pub queued: AtomicUsize,
+    /// JS holds a write callback until the queue drains.
+    pub want_drain: AtomicBool,
+    /// `destroy()` was called.
+    pub destroyed: AtomicBool,
+    /// Wakes the task after any change above.
+    pub wake: Notify,
+}
+
+impl Shared {
+    /// Counts a JS write; true while JS may call its write callback at once.
+    pub fn add_queued(&self, n: usize) -> bool {
+        let now = self.queued.fetch_add(n, Ordering::SeqCst) + n;
+        if now < WRITE_HIGH {
+            return true;
+        }
+        self.want_drain.store(true, Ordering::SeqCst);
+        // The task may have drained everything between the add and the
+        // store; whoever clears the flag owns the wake-up.
+        self.queued.load(Ordering::SeqCst) < WRITE_HIGH
+            && self.want_drain.swap(false, Ordering::SeqCst)
+    }
+
+    /// JS received a batch of `n` bytes.
+    pub fn consumed(&self, n: usize) {
+        let before = self.in_flight.fetch_sub(n, Ordering::SeqCst);
+        if before >= IN_FLIGHT_MAX && before - n < IN_FLIGHT_MAX {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Pause or resume reading.
+    pub fn set_paused(&self, paused: bool) {
+        if self.paused.swap(paused, Ordering::SeqCst) && !paused {
+            self.wake.notify_one();
+        }
+    }
+
+    /// Ask the task to close the socket now.
+    pub fn destroy(&self) {
+        self.destroyed.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    fn can_read(&self) -> bool {
+        !self.paused.load(Ordering::SeqCst) && self.in_flight.load(Ordering::SeqCst) < IN_FLIGHT_MAX
+    }
+}
+
+/// Decrements a server's count of live connections when dropped.
+#[derive(Debug)]
+pub struct LiveGuard(pub Arc<AtomicUsize>);
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A TLS connection over a transport, before or after its handshake.
+#[derive(Debug)]
+pub struct Session {
+    tls: Connection,
+    io: Transport,
+    /// What the peer's chain is judged against.
+    trust: Trust,
+    /// Whose chain the peer sends.
+    peer_role: Role,
+    /// Server side: only judge the client's chain when one was asked for.
+    judge_peer: bool,
+    /// Keeps the owning server's connection count.
+    _live: Option<LiveGuard>,
+}
+
+fn is_would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+impl Session {
+    /// A server-side session on an accepted socket.
+    pub fn server(
+        tls: rustls::ServerConnection,
+        io: Transport,
+        trust: Trust,
+        request_cert: bool,
+        live: LiveGuard,
+    ) -> Self {
+        Self {
+            tls: tls.into(),
+            io,
+            trust,
+            peer_role: Role::Client,
+            judge_peer: request_cert,
+            _live: Some(live),
+        }
+    }
+
+    /// Runs the handshake to completion.
+    pub async fn handshake(&mut self) -> Result<(), NodeError> {
+        loop {
+            self.flush().await?;
+            if !self.tls.is_handshaking() {
+                return Ok(());
+            }
+            self.io
+                .readable()
+                .await
+                .map_err(|e| NodeError::io(&e, "read"))?;
+            match self.tls.read_tls(&mut Io(&self.io)) {
+                Ok(0) => return Err(NodeError::disconnected_before_secure()),
+                Ok(_) => self.process()?,
+                Err(e) if is_would_block(&e) => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                    return Err(NodeError::disconnected_before_secure())
+                }
+                Err(e) => return Err(NodeError::io(&e, "read")),
+            }
+        }
+    }
+
+    /// Processes received records; on a TLS error, tries to tell the peer.
+    fn process(&mut self) -> Result<(), NodeError> {
+        if let Err(err) = self.tls.process_new_packets() {
+            while self.tls.wants_write() {
+                if self.tls.write_tls(&mut Io(&self.io)).is_err() {
+                    break;
+                }
+            }
+            return Err(NodeError::from(&err));
+        }
+        Ok(())
+    }
+
+    /// Writes all pending TLS output, waiting for the socket as needed.
+    async fn flush(&mut self) -> Result<(), NodeError> {
+        while self.tls.wants_write() {
+            match self.tls.write_tls(&mut Io(&self.io)) {
+                Ok(_) => {}
+                Err(e) if is_would_block(&e) => self
+                    .io
+                    .writable()
+                    .await
+                    .map_err(|e| NodeError::io(&e, "write"))?,
+                Err(e) => return Err(NodeError::io(&e, "write")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes TLS output until done or the socket is full.
+    fn flush_ready(&mut self) -> Result<(), NodeError> {
+        while self.tls.wants_write() {
+            match self.tls.write_tls(&mut Io(&self.io)) {
+                Ok(_) => {}
+                Err(e) if is_would_block(&e) => break,
+                Err(e) => return Err(NodeError::io(&e, "write")),
+            }
+        }
+        Ok(())
+    }
+
+    /// Facts about the finished handshake, the peer's chain judged.
+    pub fn secure_info(&self) -> SecureInfo {
+        let peer_certs: Vec<_> = self
+            .tls
+            .peer_certificates()
+            .map(|c| c.to_vec())
+            .unwrap_or_default();
+        let verify = match (self.peer_role, self.judge_peer) {
+            (_, false) => None,
+            (role, true) => {
+                let chain = self.tls.peer_certificates().unwrap_or_default();
+                let algs = crate::context::provider().signature_verification_algorithms;
+                verify::verify_chain(&self.trust, chain, role, &algs)
+            }
+        };
+        let servername = match &self.tls {
+            Connection::Server(s) => s.server_name().map(str::to_owned),
+            Connection::Client(_) => None,
+        };
+        SecureInfo {
+            protocol: self.tls.protocol_version().map(|v| match v {
+                rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
+                rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".to_owned(),
+                other => format!("{other:?}"),
+            }),
+            cipher: self
+                .tls
+                .negotiated_cipher_suite()
+                .map(|s| format!("{:?}", s.suite())),
+            alpn: self
+                .tls
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            servername,
+            group: self
+                .tls
+                .negotiated_key_exchange_group()
+                .map(|g| format!("{:?}", g.name())),
+            peer_certs: peer_certs
+                .into_iter()
+                .map(|c| c.as_ref().to_vec())
+                .collect(),
+            verify,
+            endpoints: self.io.endpoints(),
+        }
+    }
+
+    /// Moves decrypted bytes into `batch`; true once the peer's stream ended.
+    fn take_plaintext(&mut self, batch: &mut Vec<u8>) -> Result<bool, NodeError> {
+        match self.tls.reader().read_to_end(batch) {
+            Ok(_) => Ok(true),
+            Err(e) if is_would_block(&e) => Ok(false),
+            // End of stream without close_notify: Node reports a plain 'end'.
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(true),
+            Err(e) => Err(NodeError::io(&e, "read")),
+        }
+    }
+
+    /// Reads what the socket has (up to a batch); true once the peer ended.
+    fn read_ready(&mut self, shared: &Shared, sink: &Sink) -> Result<bool, NodeError> {
+        let mut batch = Vec::new();
+        let mut ended = false;
+        loop {
+            match self.tls.read_tls(&mut Io(&self.io)) {
+                Ok(0) => ended = true,
+                Ok(_) => {}
+                Err(e) if is_would_block(&e) => break,
+                Err(e) => {
+                    deliver(batch, shared, sink);
+                    return Err(NodeError::io(&e, "read"));
+                }
+            }
+            if let Err(e) = self.process() {
+                deliver(batch, shared, sink);
+                return Err(e);
+            }
+            ended |= self.take_plaintext(&mut batch)?;
+            if ended || batch.len() >= READ_BATCH {
+                break;
+            }
+        }
+        deliver(batch, shared, sink);
+        Ok(ended)
+    }
+
+    /// The established connection's life: moves bytes both ways until both
+    /// directions are closed, `destroy()` is called, or an error occurs.
+    pub async fn pump(
+        &mut self,
+        shared: &Shared,
+        rx: &mut UnboundedReceiver<Command>,
+        sink: &Sink,
+    ) -> Result<(), NodeError> {
+        let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
+        let mut offset = 0;
+        let (mut ending, mut close_sent, mut write_done) = (false, false, false);
+
+        let mut first = Vec::new();
+        let mut read_done = self.take_plaintext(&mut first)?;
+        deliver(first, shared, sink);
+        if read_done {
+            sink(Event::End);
+        }
+
+        loop {
+            if shared.destroyed.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            while let Some(front) = pending.front() {
+                let n = self
+                    .tls
+                    .writer()
+                    .write(&front[offset..])
+                    .map_err(|e| NodeError::io(&e, "write"))?;
+                if n == 0 {
+                    break;
+                }
+                offset += n;
+                shared.queued.fetch_sub(n, Ordering::SeqCst);
+                if offset == front.len() {
+                    pending.pop_front();
+                    offset = 0;
+                }
+            }
+            if shared.queued.load(Ordering::SeqCst) < WRITE_HIGH
+                && shared.want_drain.swap(false, Ordering::SeqCst)
+            {
+                sink(Event::Drain);
+            }
+            if ending && pending.is_empty() && !close_sent {
+                self.tls.send_close_notify();
+                close_sent = true;
+            }
+            match self.flush_ready() {
+                Ok(()) => {}
+                // Only close_notify was left to send and the peer is gone:
+                // the close is done, as Node ignores errors of its shutdown.
+                Err(_) if close_sent => {
+                    sink(Event::Finished);
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+            if close_sent && !write_done && !self.tls.wants_write() {
+                // The peer may already have closed: a failed FIN is no news.
+                let _ = self.io.shutdown_write();
+                write_done = true;
+                sink(Event::Finished);
+            }
+            if write_done && read_done {
+                return Ok(());
+            }
+
+            let want_read = !read_done && shared.can_read();
+            let want_write = self.tls.wants_write();
+            tokio::select! {
+                biased;
+                cmd = rx.recv() => match cmd {
+                    None => return Ok(()),
+                    Some(Command::Write(buf)) => pending.push_back(buf),
+                    Some(Command::End) => ending = true,
+                    Some(Command::NoDelay(on)) => {
+                        let _ = self.io.set_nodelay(on);
+                    }
+                    Some(Command::KeepAlive(on, delay)) => {
+                        let _ = self.io.set_keepalive(on, delay);
+                    }
+                },
+                r = self.io.readable(), if want_read => {
+                    r.map_err(|e| NodeError::io(&e, "read"))?;
+                    if self.read_ready(shared, sink)? {
+                        read_done = true;
+                        sink(Event::End);
+                    }
+                }
+                r = self.io.writable(), if want_write => {
+                    r.map_err(|e| NodeError::io(&e, "write"))?;
+                }
+                () = shared.wake.notified() => {}
+            }
+        }
+    }
+}
+
+/// Sends a batch of plaintext to JS, counting it against the read credit.
+fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
+    if !batch.is_empty() {
+        shared.in_flight.fetch_add(batch.len(), Ordering::SeqCst);
+        sink(Event::Data(batch));
+    }
+}
+
+/// Runs an established session until it closes, then reports `Close`.
+pub async fn serve(
+    mut session: Session,
+    shared: Arc<Shared>,
+    mut rx: UnboundedReceiver<Command>,
+    sink: Sink,
+) {
+    if let Err(e) = session.pump(&shared, &mut rx, &sink).await {
+        sink(Event::Error(e));
+    }
+    session.io.discard_input();
+    drop(session);
+    sink(Event::Close);
+}
+
+/// Where a client connects.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// Resolved addresses, tried in order.
+    Addrs(Vec<SocketAddr>),
+    /// A Unix-domain socket path.
+    Path(String),
+}
+
+async fn open(target: &Target) -> Result<Transport, NodeError> {
+    match target {
+        Target::Path(path) => UnixStream::connect(path)
+            .await
+            .map(Transport::Unix)
+            .map_err(|e| NodeError::io(&e, "connect")),
+        Target::Addrs(addrs) => {
+            let mut last = io::Error::new(io::ErrorKind::InvalidInput, "no address");
+            for addr in addrs {
+                match TcpStream::connect(addr).await {
+                    Ok(s) => return Ok(Transport::Tcp(s)),
+                    Err(e) => last = e,
+                }
+            }
+            Err(NodeError::io(&last, "connect"))
+        }
+    }
+}
+
+/// Waits until JS destroys the connection.
+async fn destroyed(shared: &Shared) {
+    while !shared.destroyed.load(Ordering::SeqCst) {
+        shared.wake.notified().await;
+    }
+}
+
+/// A client connection's whole life: connect, handshake, then [`serve`].
+pub async fn connect(
+    target: Target,
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    trust: Trust,
+    shared: Arc<Shared>,
+    rx: UnboundedReceiver<Command>,
+    sink: Sink,
+) {
+    let setup = async {
+        let io = open(&target).await?;
+        sink(Event::Connected(io.endpoints()));
+        let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
+        let mut session = Session {
+            tls: tls.into(),
+            io,
+            trust,
+            peer_role: Role::Server,
+            judge_peer: true,
+            _live: None,
+        };
+        session.handshake().await?;
+        Ok::<_, NodeError>(session)
+    };
+    let result = tokio::select! {
+        r = setup => r,
+        () = destroyed(&shared) => {
+            sink(Event::Close);
+            return;
+        }
+    };
+    match result {
+        Ok(session) => {
+            sink(Event::Secure(Box::new(session.secure_info())));
+            serve(session, shared, rx, sink).await;
+        }
+        Err(e) => {
+            sink(Event::Error(e));
+            sink(Event::Close);
+        }
+    }
+}

@@ -1,0 +1,689 @@
+//! `rustls-tls`: the native half of Node's `tls` module on rustls and tokio.
+//!
+//! This file holds only the `#[napi]` surface. The work lives in modules that
+//! know nothing of Node-API ([`conn`], [`server`], [`context`], [`verify`]),
+//! so `cargo test` runs without Node. Those modules forbid `unsafe`; this
+//! one cannot, because the `#[napi]` expansion contains it. JavaScript (`lib/*.js`) owns the
+//! policy and builds every object a user sees; Rust reports facts.
+
+#[forbid(unsafe_code)]
+mod conn;
+#[forbid(unsafe_code)]
+mod context;
+#[forbid(unsafe_code)]
+mod der;
+#[forbid(unsafe_code)]
+mod error;
+#[forbid(unsafe_code)]
+mod runtime;
+#[forbid(unsafe_code)]
+mod server;
+#[forbid(unsafe_code)]
+mod transport;
+#[forbid(unsafe_code)]
+mod verify;
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Buffer, FnArgs, Function};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
+use napi_derive::napi;
+use rustls::pki_types::ServerName;
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+use crate::conn::{Command, Event, SecureInfo, Session, Shared, Target};
+use crate::context::{Context, ContextInput, Params};
+use crate::error::NodeError;
+use crate::server::{Listener, ServerEvent, ServerSettings, ServerState};
+
+/// A [`NodeError`] thrown to JS; `lib/errors.js` rebuilds it as a Node error.
+fn throw(e: NodeError) -> napi::Error {
+    let reason = e.reason.unwrap_or_default();
+    let syscall = e.syscall.unwrap_or_default();
+    napi::Error::new(
+        Status::GenericFailure,
+        format!("{}\0{}\0{}\0{}", e.code, e.message, reason, syscall),
+    )
+}
+
+fn rt() -> napi::Result<&'static tokio::runtime::Runtime> {
+    runtime::get().map_err(|e| throw(NodeError::new("ERR_TLS_RUNTIME", e)))
+}
+
+fn buffers(list: Option<Vec<Buffer>>) -> Vec<Vec<u8>> {
+    list.unwrap_or_default()
+        .into_iter()
+        .map(|b| b.to_vec())
+        .collect()
+}
+
+/// `createSecureContext()` input, normalised by `lib/context.js`.
+#[napi(object)]
+pub struct ContextOptions {
+    /// PEM chains.
+    pub cert: Option<Vec<Buffer>>,
+    /// PEM keys, decrypted.
+    pub key: Option<Vec<Buffer>>,
+    /// PEM bundles; absent means the default roots.
+    pub ca: Option<Vec<Buffer>>,
+}
+
+/// A parsed secure context (`tls.SecureContext`'s native half).
+#[napi]
+pub struct NativeContext {
+    inner: Arc<Context>,
+}
+
+#[napi]
+impl NativeContext {
+    /// Parses and checks everything; throws a coded error on bad input.
+    #[napi(constructor)]
+    pub fn new(options: ContextOptions) -> napi::Result<Self> {
+        let input = ContextInput {
+            certs: buffers(options.cert),
+            keys: buffers(options.key),
+            ca: options.ca.map(|ca| buffers(Some(ca))),
+        };
+        let inner = Context::new(input).map_err(throw)?;
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+}
+
+/// Per-connection TLS parameters.
+#[napi(object)]
+pub struct TlsParams {
+    /// ALPN protocol names, preferred first.
+    pub alpn: Option<Vec<Buffer>>,
+    /// 0x0303 or 0x0304.
+    pub min_version: Option<u32>,
+    /// 0x0303 or 0x0304.
+    pub max_version: Option<u32>,
+    /// Server: `requestCert`.
+    pub request_cert: Option<bool>,
+    /// Server: `rejectUnauthorized`.
+    pub reject_unauthorized: Option<bool>,
+    /// Server: `honorCipherOrder`.
+    pub honor_cipher_order: Option<bool>,
+}
+
+impl TlsParams {
+    fn to_params(&self) -> Params {
+        let d = Params::default();
+        let version =
+            |v: Option<u32>, default: u16| v.and_then(|v| u16::try_from(v).ok()).unwrap_or(default);
+        Params {
+            alpn: self
+                .alpn
+                .as_ref()
+                .map(|l| l.iter().map(|b| b.to_vec()).collect())
+                .unwrap_or_default(),
+            min_version: version(self.min_version, d.min_version),
+            max_version: version(self.max_version, d.max_version),
+            sni: true,
+            request_cert: self.request_cert.unwrap_or(d.request_cert),
+            reject_unauthorized: self.reject_unauthorized.unwrap_or(d.reject_unauthorized),
+            honor_cipher_order: self.honor_cipher_order.unwrap_or(d.honor_cipher_order),
+        }
+    }
+}
+
+/// Everything an event can carry besides a data buffer.
+#[napi(object)]
+#[derive(Default)]
+pub struct EventInfo {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub syscall: Option<String>,
+    pub reason: Option<String>,
+    pub protocol: Option<String>,
+    pub cipher: Option<String>,
+    pub alpn: Option<String>,
+    pub servername: Option<String>,
+    pub group: Option<String>,
+    pub verify_code: Option<String>,
+    pub verify_message: Option<String>,
+    pub peer_certs: Option<Vec<Buffer>>,
+    pub local_address: Option<String>,
+    pub local_port: Option<u32>,
+    pub remote_address: Option<String>,
+    pub remote_port: Option<u32>,
+    pub remote_family: Option<String>,
+    pub id: Option<u32>,
+}
+
+impl EventInfo {
+    fn endpoints(mut self, e: transport::Endpoints) -> Self {
+        self.local_address = e.local_address;
+        self.local_port = e.local_port.map(u32::from);
+        self.remote_address = e.remote_address;
+        self.remote_port = e.remote_port.map(u32::from);
+        self.remote_family = e.remote_family;
+        self
+    }
+
+    fn error(e: NodeError) -> Self {
+        Self {
+            code: Some(e.code),
+            message: Some(e.message),
+            syscall: e.syscall,
+            reason: e.reason,
+            ..Self::default()
+        }
+    }
+
+    fn secure(info: SecureInfo) -> Self {
+        Self {
+            protocol: info.protocol,
+            cipher: info.cipher,
+            alpn: info.alpn,
+            servername: info.servername,
+            group: info.group,
+            verify_code: info.verify.map(|v| v.code().to_owned()),
+            verify_message: info.verify.map(|v| v.message().to_owned()),
+            peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
+            ..Self::default()
+        }
+        .endpoints(info.endpoints)
+    }
+}
+
+/// The JS side of an event: `(kind, data, info)`.
+type EventArgs = FnArgs<(u32, Option<Buffer>, Option<EventInfo>)>;
+type EventFn<T> = ThreadsafeFunction<T, (), EventArgs, Status, false>;
+type JsCallback<'a> = Function<'a, EventArgs, ()>;
+/// An event function shared by the task (to call) and the JS object (to
+/// `ref()`/`unref()`); released when both let go.
+type SharedFn<T> = Arc<Mutex<EventFn<T>>>;
+
+/// Event kinds, mirrored in `lib/native.js`.
+mod kind {
+    pub const CONNECTED: u32 = 1;
+    pub const SECURE: u32 = 2;
+    pub const DATA: u32 = 3;
+    pub const END: u32 = 4;
+    pub const FINISHED: u32 = 5;
+    pub const DRAIN: u32 = 6;
+    pub const ERROR: u32 = 7;
+    pub const CLOSE: u32 = 8;
+    pub const CLIENT_ERROR: u32 = 9;
+}
+
+fn event_fn(callback: JsCallback<'_>, shared: Arc<Shared>) -> napi::Result<EventFn<Event>> {
+    callback
+        .build_threadsafe_function::<Event>()
+        .callee_handled::<false>()
+        .build_callback(move |ctx| {
+            let args = match ctx.value {
+                Event::Connected(e) => (
+                    kind::CONNECTED,
+                    None,
+                    Some(EventInfo::default().endpoints(e)),
+                ),
+                Event::Secure(info) => (kind::SECURE, None, Some(EventInfo::secure(*info))),
+                Event::Data(bytes) => {
+                    shared.consumed(bytes.len());
+                    (kind::DATA, Some(Buffer::from(bytes)), None)
+                }
+                Event::End => (kind::END, None, None),
+                Event::Finished => (kind::FINISHED, None, None),
+                Event::Drain => (kind::DRAIN, None, None),
+                Event::Error(e) => (kind::ERROR, None, Some(EventInfo::error(e))),
+                Event::Close => (kind::CLOSE, None, None),
+            };
+            Ok(args.into())
+        })
+}
+
+fn sink_of<T: 'static>(tsfn: &SharedFn<T>) -> Arc<dyn Fn(T) + Send + Sync> {
+    let tsfn = tsfn.clone();
+    Arc::new(move |ev| {
+        if let Ok(f) = tsfn.lock() {
+            f.call(ev, ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    })
+}
+
+/// `ref()` / `unref()` of an event function.
+#[allow(
+    deprecated,
+    reason = "napi-rs keeps ref/unref of a shared tsfn behind a deprecated API"
+)]
+fn set_ref<T: 'static>(slot: &Mutex<Option<SharedFn<T>>>, env: &Env, on: bool) -> napi::Result<()> {
+    let slot = slot.lock().map_err(|_| invalid("lock"))?;
+    if let Some(f) = slot.as_ref() {
+        let mut f = f.lock().map_err(|_| invalid("lock"))?;
+        if on {
+            f.refer(env)?;
+        } else {
+            f.unref(env)?;
+        }
+    }
+    Ok(())
+}
+
+/// Where `tls.connect()` goes, resolved by `lib/socket.js`.
+#[napi(object)]
+pub struct ConnectTarget {
+    /// IP addresses to try, in order.
+    pub addresses: Option<Vec<String>>,
+    /// TCP port.
+    pub port: Option<u32>,
+    /// Unix-domain socket path.
+    pub path: Option<String>,
+    /// SNI and certificate name; an IP address sends no SNI.
+    pub servername: Option<String>,
+}
+
+fn invalid(message: &str) -> napi::Error {
+    throw(NodeError::new("ERR_INVALID_ARG_VALUE", message))
+}
+
+/// A TLS connection (the module doc's `CryptoStream`): the native half of a
+/// `TLSSocket`.
+#[napi]
+pub struct CryptoStream {
+    shared: Arc<Shared>,
+    tx: UnboundedSender<Command>,
+    /// A server session waiting for `start()`, with its command queue.
+    parked: Mutex<Option<(Session, UnboundedReceiver<Command>)>>,
+    /// A handle on the event function, for `ref()` / `unref()`.
+    events: Mutex<Option<SharedFn<Event>>>,
+}
+
+impl CryptoStream {
+    fn with_parked(
+        parked: Option<(Session, UnboundedReceiver<Command>)>,
+        tx: UnboundedSender<Command>,
+    ) -> Self {
+        Self {
+            shared: Arc::new(Shared::default()),
+            tx,
+            parked: Mutex::new(parked),
+            events: Mutex::new(None),
+        }
+    }
+
+    fn send(&self, cmd: Command) {
+        // A closed channel means the task is gone; JS learns that from 'close'.
+        let _ = self.tx.send(cmd);
+    }
+}
+
+#[napi]
+impl CryptoStream {
+    /// Starts a client connection; events go to `on_event`.
+    #[napi(factory)]
+    pub fn connect(
+        context: &NativeContext,
+        params: TlsParams,
+        target: ConnectTarget,
+        on_event: JsCallback<'_>,
+    ) -> napi::Result<Self> {
+        let rt = rt()?;
+        let mut params = params.to_params();
+        let servername = target.servername.unwrap_or_default();
+        let server_name = match servername.parse::<IpAddr>() {
+            Ok(ip) => ServerName::IpAddress(ip.into()),
+            Err(_) if servername.is_empty() => {
+                params.sni = false;
+                ServerName::IpAddress(IpAddr::from(Ipv6Addr::UNSPECIFIED).into())
+            }
+            Err(_) => match ServerName::try_from(servername.clone()) {
+                Ok(name) => name,
+                Err(_) => {
+                    params.sni = false;
+                    ServerName::IpAddress(IpAddr::from(Ipv6Addr::UNSPECIFIED).into())
+                }
+            },
+        };
+        let config = context.inner.client_config(&params).map_err(throw)?;
+        let target = match (target.path, target.addresses) {
+            (Some(path), _) => Target::Path(path),
+            (None, Some(addresses)) => {
+                let port = target
+                    .port
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| invalid("port"))?;
+                let addrs = addresses
+                    .iter()
+                    .map(|a| a.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, port)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|_| invalid("address"))?;
+                Target::Addrs(addrs)
+            }
+            (None, None) => return Err(invalid("no address or path")),
+        };
+        let (tx, rx) = unbounded_channel();
+        let this = Self::with_parked(None, tx);
+        let tsfn = Arc::new(Mutex::new(event_fn(on_event, this.shared.clone())?));
+        let sink = sink_of(&tsfn);
+        *this.events.lock().map_err(|_| invalid("lock"))? = Some(tsfn);
+        let trust = context.inner.trust.clone();
+        let shared = this.shared.clone();
+        rt.spawn(conn::connect(
+            target,
+            config,
+            server_name,
+            trust,
+            shared,
+            rx,
+            sink,
+        ));
+        Ok(this)
+    }
+
+    /// Starts a server session taken from a [`TlsServer`].
+    #[napi]
+    pub fn start(&self, on_event: JsCallback<'_>) -> napi::Result<()> {
+        let rt = rt()?;
+        let parked = self.parked.lock().map_err(|_| invalid("lock"))?.take();
+        let Some((session, rx)) = parked else {
+            return Err(invalid("already started"));
+        };
+        let tsfn = Arc::new(Mutex::new(event_fn(on_event, self.shared.clone())?));
+        let sink = sink_of(&tsfn);
+        *self.events.lock().map_err(|_| invalid("lock"))? = Some(tsfn);
+        rt.spawn(conn::serve(session, self.shared.clone(), rx, sink));
+        Ok(())
+    }
+
+    /// Queues plaintext; true while the caller may go on writing at once,
+    /// false when it should wait for the drain event.
+    #[napi]
+    pub fn write(&self, data: Buffer) -> bool {
+        let ok = self.shared.add_queued(data.len());
+        self.send(Command::Write(data.to_vec()));
+        ok
+    }
+
+    /// Queues several buffers as one write (`_writev`).
+    #[napi]
+    pub fn writev(&self, chunks: Vec<Buffer>) -> bool {
+        let mut all = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+        for c in &chunks {
+            all.extend_from_slice(c);
+        }
+        let ok = self.shared.add_queued(all.len());
+        self.send(Command::Write(all));
+        ok
+    }
+
+    /// No more writes: close_notify, then half-close.
+    #[napi]
+    pub fn end(&self) {
+        self.send(Command::End);
+    }
+
+    /// Closes the socket now.
+    #[napi]
+    pub fn destroy(&self) {
+        self.shared.destroy();
+        if let Ok(mut parked) = self.parked.lock() {
+            parked.take();
+        }
+    }
+
+    /// Resumes reading from the socket.
+    #[napi]
+    pub fn read_start(&self) {
+        self.shared.set_paused(false);
+    }
+
+    /// Stops reading from the socket.
+    #[napi]
+    pub fn read_stop(&self) {
+        self.shared.set_paused(true);
+    }
+
+    /// `setNoDelay`.
+    #[napi]
+    pub fn set_no_delay(&self, on: bool) {
+        self.send(Command::NoDelay(on));
+    }
+
+    /// `setKeepAlive`.
+    #[napi]
+    pub fn set_keep_alive(&self, on: bool, delay_ms: u32) {
+        self.send(Command::KeepAlive(on, delay_ms));
+    }
+
+    /// Bytes written and not yet handed to rustls.
+    #[napi(getter)]
+    pub fn queued(&self) -> u32 {
+        u32::try_from(self.shared.queued.load(Ordering::SeqCst)).unwrap_or(u32::MAX)
+    }
+
+    /// Keeps the event loop alive while the connection lives (the default).
+    #[napi(js_name = "ref")]
+    pub fn refer(&self, env: Env) -> napi::Result<()> {
+        set_ref(&self.events, &env, true)
+    }
+
+    /// Lets the event loop exit while the connection lives.
+    #[napi]
+    pub fn unref(&self, env: Env) -> napi::Result<()> {
+        set_ref(&self.events, &env, false)
+    }
+
+    /// Drops this object's handle on the event function once closed, so
+    /// that the event loop may exit.
+    #[napi]
+    pub fn release(&self) {
+        if let Ok(mut events) = self.events.lock() {
+            events.take();
+        }
+    }
+}
+
+/// Where a server listens.
+#[napi(object)]
+pub struct ListenOptions {
+    /// An IP address; absent means all interfaces (`::`, or `0.0.0.0`).
+    pub host: Option<String>,
+    /// TCP port; 0 picks one.
+    pub port: Option<u32>,
+    /// Unix-domain socket path.
+    pub path: Option<String>,
+    /// `backlog`.
+    pub backlog: Option<i32>,
+    /// `ipv6Only`.
+    pub ipv6_only: Option<bool>,
+    /// `handshakeTimeout` in ms; 0 disables.
+    pub handshake_timeout: Option<u32>,
+}
+
+/// `server.address()` for TCP.
+#[napi(object)]
+pub struct AddressInfo {
+    pub address: String,
+    pub family: String,
+    pub port: u32,
+}
+
+type ServerFn = ThreadsafeFunction<ServerEvent, (), EventArgs, Status, false>;
+
+/// A listening TLS server: the native half of `tls.Server`.
+#[napi]
+pub struct TlsServer {
+    state: Arc<ServerState>,
+    events: Mutex<Option<SharedFn<ServerEvent>>>,
+    local: Option<SocketAddr>,
+    path: Option<String>,
+}
+
+fn bind_tcp(
+    host: Option<&str>,
+    port: u16,
+    backlog: i32,
+    v6only: bool,
+) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let candidates: Vec<SocketAddr> = match host {
+        Some(h) => vec![SocketAddr::new(
+            h.parse()
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "bad host"))?,
+            port,
+        )],
+        None => vec![
+            SocketAddr::new(IpAddr::from(Ipv6Addr::UNSPECIFIED), port),
+            SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port),
+        ],
+    };
+    let mut last = None;
+    for addr in candidates {
+        let attempt = (|| {
+            let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+            socket.set_reuse_address(true)?;
+            if addr.is_ipv6() {
+                socket.set_only_v6(v6only)?;
+            }
+            socket.bind(&addr.into())?;
+            socket.listen(backlog)?;
+            socket.set_nonblocking(true)?;
+            Ok::<_, std::io::Error>(std::net::TcpListener::from(socket))
+        })();
+        match attempt {
+            Ok(l) => return Ok(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(e),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no address to bind")))
+}
+
+#[napi]
+impl TlsServer {
+    /// Binds (synchronously, so errors are immediate) and starts accepting.
+    #[napi(factory)]
+    pub fn listen(
+        context: &NativeContext,
+        params: TlsParams,
+        options: ListenOptions,
+        on_event: JsCallback<'_>,
+    ) -> napi::Result<Self> {
+        let rt = rt()?;
+        let params = params.to_params();
+        let config = context.inner.server_config(&params).map_err(throw)?;
+        let _enter = rt.enter();
+        let backlog = options.backlog.filter(|&b| b > 0).unwrap_or(511);
+        let (listener, local, path) = match options.path {
+            Some(path) => {
+                let std = std::os::unix::net::UnixListener::bind(&path)
+                    .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                    .map_err(|e| throw(NodeError::io(&e, "listen")))?;
+                let l = tokio::net::UnixListener::from_std(std)
+                    .map_err(|e| throw(NodeError::io(&e, "listen")))?;
+                (Listener::Unix(l), None, Some(path))
+            }
+            None => {
+                let port = options
+                    .port
+                    .and_then(|p| u16::try_from(p).ok())
+                    .unwrap_or(0);
+                let std = bind_tcp(
+                    options.host.as_deref(),
+                    port,
+                    backlog,
+                    options.ipv6_only.unwrap_or(false),
+                )
+                .map_err(|e| throw(NodeError::io(&e, "listen")))?;
+                let local = std.local_addr().ok();
+                let l = tokio::net::TcpListener::from_std(std)
+                    .map_err(|e| throw(NodeError::io(&e, "listen")))?;
+                (Listener::Tcp(l), local, None)
+            }
+        };
+        let state = Arc::new(ServerState::default());
+        let tsfn: ServerFn = on_event
+            .build_threadsafe_function::<ServerEvent>()
+            .callee_handled::<false>()
+            .build_callback(|ctx| {
+                let args = match ctx.value {
+                    ServerEvent::Secure(id, info) => {
+                        let mut info = EventInfo::secure(*info);
+                        info.id = Some(id);
+                        (kind::SECURE, None, Some(info))
+                    }
+                    ServerEvent::ClientError(e, endpoints) => (
+                        kind::CLIENT_ERROR,
+                        None,
+                        Some(EventInfo::error(e).endpoints(endpoints)),
+                    ),
+                };
+                Ok(args.into())
+            })?;
+        let tsfn = Arc::new(Mutex::new(tsfn));
+        let sink = sink_of(&tsfn);
+        let settings = ServerSettings {
+            config,
+            trust: context.inner.trust.clone(),
+            request_cert: params.request_cert,
+            handshake_timeout: Duration::from_millis(u64::from(
+                options.handshake_timeout.unwrap_or(120_000),
+            )),
+        };
+        rt.spawn(server::accept_loop(listener, settings, state.clone(), sink));
+        Ok(Self {
+            state,
+            events: Mutex::new(Some(tsfn)),
+            local,
+            path,
+        })
+    }
+
+    /// The bound TCP address, or `None` for a Unix socket.
+    #[napi]
+    pub fn address(&self) -> Option<AddressInfo> {
+        self.local.map(|a| AddressInfo {
+            address: a.ip().to_string(),
+            family: if a.is_ipv4() { "IPv4" } else { "IPv6" }.to_owned(),
+            port: u32::from(a.port()),
+        })
+    }
+
+    /// Takes the session a `SECURE` event announced.
+    #[napi]
+    pub fn take(&self, id: u32) -> Option<CryptoStream> {
+        let session = self.state.ready.lock().ok()?.remove(&id)?;
+        let (tx, rx) = unbounded_channel();
+        Some(CryptoStream::with_parked(Some((session, rx)), tx))
+    }
+
+    /// `maxConnections`; 0 for none.
+    #[napi]
+    pub fn set_max_connections(&self, max: u32) {
+        let max = usize::try_from(max).unwrap_or(usize::MAX);
+        self.state.max_connections.store(max, Ordering::SeqCst);
+    }
+
+    /// Stops accepting and frees the port (or socket path).
+    #[napi]
+    pub fn close(&self) {
+        self.state.stop.notify_one();
+        if let Ok(mut events) = self.events.lock() {
+            events.take();
+        }
+        if let Some(path) = &self.path {
+            // libuv removes a Unix socket's file when its server closes.
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// `server.ref()`.
+    #[napi(js_name = "ref")]
+    pub fn refer(&self, env: Env) -> napi::Result<()> {
+        set_ref(&self.events, &env, true)
+    }
+
+    /// `server.unref()`.
+    #[napi]
+    pub fn unref(&self, env: Env) -> napi::Result<()> {
+        set_ref(&self.events, &env, false)
+    }
+}

@@ -1,0 +1,170 @@
+//! The byte pipe under a TLS connection: a TCP or Unix-domain socket owned
+//! by tokio. Readiness-based (`readable`/`try_read`), so the connection task
+//! decides how much to read per wake-up and rustls never blocks.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+
+use socket2::SockRef;
+use tokio::net::{TcpStream, UnixStream};
+
+/// A connected socket.
+#[derive(Debug)]
+pub enum Transport {
+    /// TCP.
+    Tcp(TcpStream),
+    /// Unix-domain stream socket (`listen(path)`, `connect({path})`).
+    Unix(UnixStream),
+}
+
+/// Addresses of a connected socket, in Node's terms.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    /// `localAddress`.
+    pub local_address: Option<String>,
+    /// `localPort`.
+    pub local_port: Option<u16>,
+    /// `remoteAddress`.
+    pub remote_address: Option<String>,
+    /// `remotePort`.
+    pub remote_port: Option<u16>,
+    /// `remoteFamily` (`IPv4` / `IPv6`).
+    pub remote_family: Option<String>,
+}
+
+fn family(addr: &SocketAddr) -> &'static str {
+    if addr.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}
+
+/// Node prints IPv4-mapped IPv6 peers as `::ffff:a.b.c.d`, which is what
+/// `SocketAddr`'s `Display` gives too, so addresses are used as they are.
+fn ip_string(addr: &SocketAddr) -> String {
+    addr.ip().to_string()
+}
+
+impl Transport {
+    /// Waits until a read may make progress.
+    pub async fn readable(&self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.readable().await,
+            Self::Unix(s) => s.readable().await,
+        }
+    }
+
+    /// Waits until a write may make progress.
+    pub async fn writable(&self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.writable().await,
+            Self::Unix(s) => s.writable().await,
+        }
+    }
+
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.try_read(buf),
+            Self::Unix(s) => s.try_read(buf),
+        }
+    }
+
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.try_write(buf),
+            Self::Unix(s) => s.try_write(buf),
+        }
+    }
+
+    fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        match self {
+            Self::Tcp(s) => s.try_write_vectored(bufs),
+            Self::Unix(s) => s.try_write_vectored(bufs),
+        }
+    }
+
+    /// Sends FIN: our half of the byte stream is done.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
+            Self::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
+        }
+    }
+
+    /// Reads and discards what the peer already sent, so that closing the
+    /// socket sends FIN rather than RST (the kernel resets a connection
+    /// closed with unread data, and the peer would see `ECONNRESET`).
+    pub fn discard_input(&self) {
+        let mut scratch = [0u8; 4096];
+        for _ in 0..16 {
+            match self.try_read(&mut scratch) {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            }
+        }
+    }
+
+    /// `setNoDelay`.
+    pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        match self {
+            Self::Tcp(s) => s.set_nodelay(on),
+            Self::Unix(_) => Ok(()),
+        }
+    }
+
+    /// `setKeepAlive(enable, initialDelay)`.
+    pub fn set_keepalive(&self, on: bool, delay_ms: u32) -> io::Result<()> {
+        let Self::Tcp(s) = self else { return Ok(()) };
+        let sock = SockRef::from(s);
+        sock.set_keepalive(on)?;
+        if on && delay_ms > 0 {
+            let ka = socket2::TcpKeepalive::new()
+                .with_time(std::time::Duration::from_millis(u64::from(delay_ms)));
+            sock.set_tcp_keepalive(&ka)?;
+        }
+        Ok(())
+    }
+
+    /// The addresses Node exposes on the socket.
+    pub fn endpoints(&self) -> Endpoints {
+        match self {
+            Self::Tcp(s) => {
+                let local = s.local_addr().ok();
+                let remote = s.peer_addr().ok();
+                Endpoints {
+                    local_address: local.as_ref().map(ip_string),
+                    local_port: local.map(|a| a.port()),
+                    remote_address: remote.as_ref().map(ip_string),
+                    remote_port: remote.map(|a| a.port()),
+                    remote_family: remote.as_ref().map(|a| family(a).to_owned()),
+                }
+            }
+            Self::Unix(_) => Endpoints::default(),
+        }
+    }
+}
+
+/// `std::io` view of a non-blocking transport, for rustls' `read_tls` /
+/// `write_tls`: `WouldBlock` means "wait for readiness".
+pub struct Io<'a>(pub &'a Transport);
+
+impl Read for Io<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.try_read(buf)
+    }
+}
+
+impl Write for Io<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.try_write(buf)
+    }
+
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.0.try_write_vectored(bufs)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,353 @@
+//! Certificate checks that record their outcome instead of aborting.
+//!
+//! Node completes the handshake whatever the peer's chain, then reports the
+//! verification result (`authorized`, `authorizationError`) and lets
+//! JavaScript decide, through `rejectUnauthorized`, whether to drop the
+//! connection. rustls' verifiers abort the handshake instead, so during the
+//! handshake we only check what keeps the handshake itself sound (the peer's
+//! signature over the transcript), and the chain is judged afterwards by
+//! [`verify_chain`], which returns the OpenSSL verify code Node would report.
+
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{verify_tls13_signature_with_raw_key, WebPkiSupportedAlgorithms};
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
+
+use crate::der;
+
+/// An OpenSSL `X509_V_ERR_*` outcome, named as Node names it in `err.code`.
+///
+/// Messages are OpenSSL 3's `X509_verify_cert_error_string` texts, which is
+/// what Node 20+ puts in `err.message`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyCode {
+    /// The only certificate is self-signed and not trusted.
+    DepthZeroSelfSigned,
+    /// The chain ends in a self-signed certificate that is not trusted.
+    SelfSignedInChain,
+    /// The leaf's issuer is neither sent nor trusted.
+    UnableToVerifyLeaf,
+    /// An intermediate's issuer is neither sent nor trusted.
+    UnableToGetIssuerLocally,
+    /// The peer sent no certificate (server side, `requestCert`).
+    UnableToGetIssuer,
+    /// A certificate's `notAfter` has passed.
+    Expired,
+    /// A certificate's `notBefore` is in the future.
+    NotYetValid,
+    /// The certificate is not for this purpose (extended key usage).
+    InvalidPurpose,
+    /// A signature in the chain does not verify.
+    BadSignature,
+    /// Anything else the chain builder refused.
+    Rejected,
+}
+
+impl VerifyCode {
+    /// `err.code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::DepthZeroSelfSigned => "DEPTH_ZERO_SELF_SIGNED_CERT",
+            Self::SelfSignedInChain => "SELF_SIGNED_CERT_IN_CHAIN",
+            Self::UnableToVerifyLeaf => "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+            Self::UnableToGetIssuerLocally => "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+            Self::UnableToGetIssuer => "UNABLE_TO_GET_ISSUER_CERT",
+            Self::Expired => "CERT_HAS_EXPIRED",
+            Self::NotYetValid => "CERT_NOT_YET_VALID",
+            Self::InvalidPurpose => "INVALID_PURPOSE",
+            Self::BadSignature => "CERT_SIGNATURE_FAILURE",
+            Self::Rejected => "CERT_REJECTED",
+        }
+    }
+
+    /// `err.message`.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::DepthZeroSelfSigned => "self-signed certificate",
+            Self::SelfSignedInChain => "self-signed certificate in certificate chain",
+            Self::UnableToVerifyLeaf => "unable to verify the first certificate",
+            Self::UnableToGetIssuerLocally => "unable to get local issuer certificate",
+            Self::UnableToGetIssuer => "unable to get issuer certificate",
+            Self::Expired => "certificate has expired",
+            Self::NotYetValid => "certificate is not yet valid",
+            Self::InvalidPurpose => "unsupported certificate purpose",
+            Self::BadSignature => "certificate signature failure",
+            Self::Rejected => "certificate rejected",
+        }
+    }
+}
+
+/// What a peer's chain is checked against: the trust anchors, plus the exact
+/// certificates of `ca`, so that a leaf that is itself in `ca` is trusted
+/// (as OpenSSL does), even when webpki would not accept it as a leaf.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// Trust anchors (default roots or `ca`).
+    pub roots: Arc<RootCertStore>,
+    /// The `ca` certificates as given, compared byte for byte with a leaf.
+    pub ca: Arc<Vec<CertificateDer<'static>>>,
+}
+
+/// Which end of the connection the chain belongs to.
+#[derive(Debug, Clone, Copy)]
+pub enum Role {
+    /// A server's chain, checked by a client.
+    Server,
+    /// A client's chain, checked by a server.
+    Client,
+}
+
+/// Checks a handshake signature against the key in `cert`.
+///
+/// rustls' own helpers parse `cert` with webpki, which refuses X.509 v1
+/// certificates; the key is all that matters here, so it is read directly.
+/// TLS 1.3 names one algorithm per scheme; TLS 1.2 may need several tried.
+fn verify_signature(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algs: &WebPkiSupportedAlgorithms,
+    tls13: bool,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding);
+    let spki = SubjectPublicKeyInfoDer::from(der::parse_cert(cert).ok_or_else(bad)?.spki);
+    if tls13 {
+        return verify_tls13_signature_with_raw_key(message, &spki, dss, algs);
+    }
+    let key = webpki::RawPublicKeyEntity::try_from(&spki).map_err(|_| bad())?;
+    let candidates = algs
+        .mapping
+        .iter()
+        .find(|(scheme, _)| *scheme == dss.scheme)
+        .map(|(_, candidates)| *candidates)
+        .ok_or(rustls::Error::PeerMisbehaved(
+            rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+        ))?;
+    if candidates
+        .iter()
+        .any(|alg| key.verify_signature(*alg, message, dss.signature()).is_ok())
+    {
+        return Ok(HandshakeSignatureValid::assertion());
+    }
+    Err(rustls::Error::InvalidCertificate(
+        rustls::CertificateError::BadSignature,
+    ))
+}
+
+/// Judges `chain` (leaf first) as OpenSSL would, without the host name check,
+/// which is JavaScript's (`checkServerIdentity`). `None` means trusted.
+pub fn verify_chain(
+    trust: &Trust,
+    chain: &[CertificateDer<'_>],
+    role: Role,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Option<VerifyCode> {
+    let Some(leaf) = chain.first() else {
+        return Some(VerifyCode::UnableToGetIssuer);
+    };
+    if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref()) {
+        return None;
+    }
+    let parts: Vec<_> = chain.iter().map(|c| der::parse_cert(c)).collect();
+    let self_signed = |i: usize| {
+        parts
+            .get(i)
+            .copied()
+            .flatten()
+            .is_some_and(|p| p.self_issued())
+    };
+    if chain.len() == 1 && self_signed(0) {
+        return Some(VerifyCode::DepthZeroSelfSigned);
+    }
+    let unknown_issuer = || {
+        if self_signed(chain.len() - 1) {
+            VerifyCode::SelfSignedInChain
+        } else if chain.len() == 1 {
+            VerifyCode::UnableToVerifyLeaf
+        } else {
+            VerifyCode::UnableToGetIssuerLocally
+        }
+    };
+    let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
+        return Some(unknown_issuer());
+    };
+    let usage = match role {
+        Role::Server => webpki::KeyUsage::server_auth(),
+        Role::Client => webpki::KeyUsage::client_auth(),
+    };
+    let result = cert.verify_for_usage(
+        algs.all,
+        &trust.roots.roots,
+        &chain[1..],
+        UnixTime::now(),
+        usage,
+        None,
+        None,
+    );
+    use webpki::Error as W;
+    match result {
+        Ok(_) => None,
+        Err(W::CertExpired { .. }) => Some(VerifyCode::Expired),
+        Err(W::CertNotValidYet { .. }) => Some(VerifyCode::NotYetValid),
+        Err(W::UnknownIssuer) => Some(unknown_issuer()),
+        Err(W::RequiredEkuNotFoundContext(_)) => Some(VerifyCode::InvalidPurpose),
+        Err(W::InvalidSignatureForPublicKey) => Some(VerifyCode::BadSignature),
+        Err(W::CaUsedAsEndEntity) if self_signed(0) => Some(VerifyCode::DepthZeroSelfSigned),
+        Err(_) => Some(VerifyCode::Rejected),
+    }
+}
+
+/// Client side: accepts any chain during the handshake (it is judged later by
+/// [`verify_chain`]) but checks the server's handshake signature for real.
+#[derive(Debug)]
+pub struct RecordingServerVerifier {
+    algs: WebPkiSupportedAlgorithms,
+}
+
+impl RecordingServerVerifier {
+    /// A verifier using `algs` for handshake signatures.
+    pub fn new(algs: WebPkiSupportedAlgorithms) -> Self {
+        Self { algs }
+    }
+}
+
+impl ServerCertVerifier for RecordingServerVerifier {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_signature(message, cert, dss, &self.algs, false)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_signature(message, cert, dss, &self.algs, true)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// Server side, for `requestCert`: asks for a client certificate; with
+/// `rejectUnauthorized` a missing or untrusted one fails the handshake (as
+/// Node does), otherwise the outcome is only recorded.
+#[derive(Debug)]
+pub struct ClientAuth {
+    trust: Trust,
+    algs: WebPkiSupportedAlgorithms,
+    reject_unauthorized: bool,
+    hints: Vec<DistinguishedName>,
+}
+
+impl ClientAuth {
+    /// A verifier judging client chains against `trust`.
+    pub fn new(trust: Trust, algs: WebPkiSupportedAlgorithms, reject_unauthorized: bool) -> Self {
+        let hints = trust
+            .ca
+            .iter()
+            .filter_map(|c| der::parse_cert(c))
+            .map(|p| DistinguishedName::from(strip_sequence(p.subject).to_vec()))
+            .collect();
+        Self {
+            trust,
+            algs,
+            reject_unauthorized,
+            hints,
+        }
+    }
+}
+
+/// The contents of a DER SEQUENCE (rustls' `DistinguishedName` omits the outer tag).
+fn strip_sequence(name: &[u8]) -> &[u8] {
+    let header = match name.get(1) {
+        Some(&l) if l < 0x80 => 2,
+        Some(&l) => 2 + usize::from(l & 0x7f),
+        None => 0,
+    };
+    name.get(header..).unwrap_or_default()
+}
+
+impl ClientCertVerifier for ClientAuth {
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.reject_unauthorized
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        if self.reject_unauthorized {
+            let mut chain = vec![end_entity.clone()];
+            chain.extend(intermediates.iter().cloned());
+            if let Some(code) = verify_chain(&self.trust, &chain, Role::Client, &self.algs) {
+                return Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::Other(rustls::OtherError(Arc::new(ChainRejected(
+                        code,
+                    )))),
+                ));
+            }
+        }
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_signature(message, cert, dss, &self.algs, false)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_signature(message, cert, dss, &self.algs, true)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algs.supported_schemes()
+    }
+}
+
+/// The reason a client chain was refused, carried inside a rustls error.
+#[derive(Debug)]
+struct ChainRejected(VerifyCode);
+
+impl std::fmt::Display for ChainRejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.message())
+    }
+}
+
+impl std::error::Error for ChainRejected {}
