@@ -22,7 +22,7 @@ function nodeError(Base, code, message) {
     value: `${Base.name} [${code}]`, configurable: true, writable: true,
   });
   // Touch the stack so the name with the code is captured, then restore.
-  err.stack; // eslint-disable-line no-unused-expressions
+  void err.stack;
   delete err.name;
   err.code = code;
   err[kIsNodeError] = true;

@@ -17,6 +17,9 @@ const EV = Object.freeze({
   ERROR: 7,
   CLOSE: 8,
   CLIENT_ERROR: 9,
+  CIPHERTEXT: 10,
+  SHUTDOWN_OUT: 11,
+  INPUT_DRAIN: 12,
 });
 
 module.exports = { binding, EV };

@@ -19,6 +19,7 @@ const kMaxConnections = Symbol('kMaxConnections');
 const kRefed = Symbol('kRefed');
 const kClosing = Symbol('kClosing');
 const kPath = Symbol('kPath');
+const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 function Server(options, listener) {
   if (!(this instanceof Server)) return new Server(options, listener);
@@ -53,6 +54,20 @@ function Server(options, listener) {
   this[kClosing] = false;
   this[kPath] = null;
   if (listener) this.on('secureConnection', listener);
+  this.on('connection', onConnection);
+}
+
+// A stream handed to the server with `server.emit('connection', stream)`
+// (the server's own sockets never arrive this way): TLS over it.
+function onConnection(stream) {
+  if (!stream || stream instanceof TLSSocket) return;
+  stream.server = this;
+  new TLSSocket(stream, {
+    isServer: true,
+    server: this,
+    secureContext: this[kContext],
+    highWaterMark: this.highWaterMark,
+  });
 }
 Object.setPrototypeOf(Server.prototype, net.Server.prototype);
 Object.setPrototypeOf(Server, net.Server);
@@ -172,6 +187,18 @@ Server.prototype._bind = function _bind(options) {
   }
   if (!this[kRefed]) this[kNative].unref();
   process.nextTick(() => this.emit('listening'));
+};
+
+// TLS settings for sockets this server wraps (lib/socket.js).
+Server.prototype[kServerOptions] = function serverOptions() {
+  const opts = this[kOptions];
+  return {
+    ALPNProtocols: this.ALPNProtocols,
+    requestCert: this.requestCert,
+    rejectUnauthorized: this.rejectUnauthorized,
+    minVersion: opts.minVersion,
+    maxVersion: opts.maxVersion,
+  };
 };
 
 Server.prototype._onNativeEvent = function _onNativeEvent(kind, info) {

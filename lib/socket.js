@@ -41,6 +41,9 @@ const kBytesWritten = Symbol('kBytesWritten');
 const kOnEvent = Symbol('kOnEvent');
 const kContext = Symbol('kContext');
 const kRelease = Symbol('kRelease');
+const kWrapped = Symbol('kWrapped');
+const kWrapStart = Symbol('kWrapStart');
+const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 // IANA (rustls) suite name -> OpenSSL name, for getCipher().name.
 const kOpenSSLNames = {
@@ -68,13 +71,9 @@ function emitClose(socket, hadError) {
 
 class TLSSocket extends net.Socket {
   constructor(socket, options) {
-    options = options || {};
-    if (socket) {
-      throw errors.nodeError(Error, 'ERR_TLS_WRAP_UNSUPPORTED',
-                             'wrapping an existing socket is not supported yet');
-    }
+    options = { ...options };
     super({
-      allowHalfOpen: Boolean(options.allowHalfOpen),
+      allowHalfOpen: Boolean(socket ? socket.allowHalfOpen : options.allowHalfOpen),
       highWaterMark: options.highWaterMark,
     });
     this.encrypted = true;
@@ -96,6 +95,84 @@ class TLSSocket extends net.Socket {
     this[kBytesRead] = 0;
     this[kBytesWritten] = 0;
     this[kContext] = null;
+    this[kWrapped] = null;
+    if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
+    if (socket) {
+      if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
+        throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
+      }
+      this[kWrapped] = socket;
+      this[kContext] = contextFor(options);
+      if (options.isServer) {
+        this.server = this._server = options.server || null;
+        this[kWrapStart]();
+      } else if (!options[kConnectOptions]) {
+        // A client TLSSocket made directly starts its handshake by itself.
+        this[kConnectOptions] = {
+          rejectUnauthorized: options.rejectUnauthorized === true,
+          checkServerIdentity: () => undefined,
+          servername: options.servername,
+          standalone: true,
+        };
+        process.nextTick(() => this[kWrapStart]());
+      }
+    }
+  }
+
+  // TLS over the wrapped stream: its bytes feed the native connection, whose
+  // ciphertext events are written back to it. A stream that is not yet
+  // connected is waited for, as Node waits for the socket's 'connect'.
+  [kWrapStart]() {
+    const socket = this[kWrapped];
+    if (this[kNative] || this.destroyed) return;
+    if (socket.pending === true && !socket.destroyed) {
+      this.connecting = true;
+      socket.once('connect', () => this[kWrapStart]());
+      return;
+    }
+    const options = this._tlsOptions;
+    const tls = require('..');
+    const isServer = Boolean(options.isServer);
+    const server = isServer ? (options.server || {}) : {};
+    const connectOptions = this[kConnectOptions] || {};
+    const source = isServer ? { ...options, ...serverTlsOptions(server) } : { ...options, ...connectOptions };
+    let native;
+    try {
+      const range = protocolRange(source, tls);
+      native = binding.CryptoStream.wrap(
+        this[kContext].context,
+        {
+          alpn: alpnList(source.ALPNProtocols),
+          minVersion: range.minVersion,
+          maxVersion: range.maxVersion,
+          requestCert: Boolean(source.requestCert),
+          rejectUnauthorized: source.rejectUnauthorized !== false,
+        },
+        {
+          isServer,
+          servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
+          handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
+        },
+        (kind, data, info) => this[kOnEvent](kind, data, info));
+    } catch (err) {
+      process.nextTick(() => this.destroy(errors.fromNative(err)));
+      return;
+    }
+    this[kNative] = native;
+    this.connecting = false;
+    // The wrapped stream keeps the process alive if it is a socket; the
+    // native side must not (a pair of in-memory streams holds nothing open).
+    native.unref();
+    socket.on('data', (chunk) => {
+      if (typeof chunk === 'string') chunk = Buffer.from(chunk);
+      if (!this[kClosed] && !native.feed(chunk)) socket.pause();
+    });
+    socket.on('end', () => native.feedEnd());
+    socket.on('error', (err) => this.destroy(err));
+    socket.on('close', () => {
+      if (!this.destroyed) this.destroy();
+    });
+    if (typeof socket.resume === 'function') socket.resume();
   }
 
   // Attaches a native connection and routes its events here.
@@ -115,10 +192,24 @@ class TLSSocket extends net.Socket {
         this.emit('ready');
         break;
       case EV.SECURE:
-        this[kEndpoints] = info;
+        if (!this[kWrapped]) this[kEndpoints] = info;
         this[kInfo] = info;
         this.connecting = false;
-        onClientSecure(this, info);
+        if (this._tlsOptions.isServer) onServerSecure(this, info);
+        else onClientSecure(this, info);
+        break;
+      case EV.CIPHERTEXT: {
+        const socket = this[kWrapped];
+        const native = this[kNative];
+        if (!socket || socket.destroyed || socket.writableEnded) return;
+        socket.write(data, () => native.ackOut(data.length));
+        break;
+      }
+      case EV.SHUTDOWN_OUT:
+        if (this[kWrapped] && !this[kWrapped].writableEnded) this[kWrapped].end();
+        break;
+      case EV.INPUT_DRAIN:
+        if (this[kWrapped]) this[kWrapped].resume();
         break;
       case EV.DATA:
         if (this.destroyed) return;
@@ -127,7 +218,11 @@ class TLSSocket extends net.Socket {
         if (!this.push(data)) this[kNative].readStop();
         break;
       case EV.END:
-        if (!this.destroyed) this.push(null);
+        if (this.destroyed) return;
+        this.push(null);
+        // As net does: with nothing buffered, 'end' follows now, even if
+        // nobody reads, so that a half-closed socket can finish and close.
+        this.read(0);
         break;
       case EV.FINISHED: {
         const cb = this[kFinalCb];
@@ -141,9 +236,19 @@ class TLSSocket extends net.Socket {
         if (cb) cb();
         break;
       }
-      case EV.ERROR:
-        this.destroy(wireError(this, info));
+      case EV.ERROR: {
+        const err = wireError(this, info);
+        const server = this._tlsOptions.isServer && this._tlsOptions.server;
+        if (server && !this._secureEstablished) {
+          // Before the handshake finished, a server's socket reports to the
+          // server ('tlsClientError'), not as its own 'error'.
+          this.destroy();
+          server.emit('tlsClientError', err, this);
+        } else {
+          this.destroy(err);
+        }
         break;
+      }
       case EV.CLOSE:
         this[kClosed] = true;
         this[kRelease]();
@@ -209,6 +314,8 @@ class TLSSocket extends net.Socket {
     const native = this[kNative];
     if (native && !this[kClosed]) native.destroy();
     this[kRelease]();
+    const wrapped = this[kWrapped];
+    if (wrapped && !wrapped.destroyed) wrapped.destroy();
     this[kHeld] = [];
     this[kDrainCb] = null;
     this[kFinalCb] = null;
@@ -244,12 +351,22 @@ class TLSSocket extends net.Socket {
   }
 
   _getpeername() {
+    const w = this[kWrapped];
+    if (w) {
+      if (w.remoteAddress === undefined) return {};
+      return { address: w.remoteAddress, family: w.remoteFamily, port: w.remotePort };
+    }
     const e = this[kEndpoints];
     if (!e || e.remoteAddress == null) return {};
     return { address: e.remoteAddress, family: e.remoteFamily, port: e.remotePort };
   }
 
   _getsockname() {
+    const w = this[kWrapped];
+    if (w) {
+      if (typeof w.address === 'function') return w.address() || {};
+      return {};
+    }
     const e = this[kEndpoints];
     if (!e || e.localAddress == null) return {};
     return {
@@ -264,6 +381,11 @@ class TLSSocket extends net.Socket {
   }
 
   setNoDelay(noDelay = true) {
+    const w = this[kWrapped];
+    if (w) {
+      if (typeof w.setNoDelay === 'function') w.setNoDelay(noDelay);
+      return this;
+    }
     const apply = () => this[kNative] && this[kNative].setNoDelay(Boolean(noDelay));
     if (this.connecting || !this[kNative]) this[kSockOpts].push(apply);
     else apply();
@@ -271,6 +393,11 @@ class TLSSocket extends net.Socket {
   }
 
   setKeepAlive(enable = false, initialDelay = 0) {
+    const w = this[kWrapped];
+    if (w) {
+      if (typeof w.setKeepAlive === 'function') w.setKeepAlive(enable, initialDelay);
+      return this;
+    }
     const delay = Math.max(0, Math.trunc(Number(initialDelay) || 0));
     const apply = () => this[kNative] && this[kNative].setKeepAlive(Boolean(enable), delay);
     if (this.connecting || !this[kNative]) this[kSockOpts].push(apply);
@@ -280,12 +407,20 @@ class TLSSocket extends net.Socket {
 
   ref() {
     this[kRefed] = true;
+    if (this[kWrapped]) {
+      if (typeof this[kWrapped].ref === 'function') this[kWrapped].ref();
+      return this;
+    }
     if (this[kNative] && !this[kClosed]) this[kNative].ref();
     return this;
   }
 
   unref() {
     this[kRefed] = false;
+    if (this[kWrapped]) {
+      if (typeof this[kWrapped].unref === 'function') this[kWrapped].unref();
+      return this;
+    }
     if (this[kNative] && !this[kClosed]) this[kNative].unref();
     return this;
   }
@@ -408,6 +543,30 @@ function onClientSecure(socket, info) {
   socket._releaseHeld();
 }
 
+// Server side of a wrapped stream: record the client's verification as Node
+// does, then announce the connection.
+function onServerSecure(socket, info) {
+  const options = socket._tlsOptions;
+  const server = options.server;
+  const requestCert = server ? server.requestCert : options.requestCert;
+  socket._secureEstablished = true;
+  socket.alpnProtocol = info.alpn || false;
+  socket.servername = info.servername || false;
+  if (requestCert) {
+    socket.authorized = !info.verifyCode;
+    socket.authorizationError = info.verifyCode || null;
+  }
+  socket.emit('secure');
+  socket._releaseHeld();
+  if (server && typeof server.emit === 'function') server.emit('secureConnection', socket);
+}
+
+// The TLS settings a server gives the sockets it wraps.
+function serverTlsOptions(server) {
+  if (!server || !server[kServerOptions]) return {};
+  return server[kServerOptions]();
+}
+
 let warnedInsecure = false;
 function rejectUnauthorizedDefault() {
   const insecure = process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0';
@@ -470,10 +629,6 @@ function connect(...args) {
     throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
                                 options.checkServerIdentity);
   }
-  if (options.socket) {
-    throw errors.nodeError(Error, 'ERR_TLS_WRAP_UNSUPPORTED',
-                           'the socket option is not supported yet');
-  }
   if (options.servername !== undefined && typeof options.servername !== 'string') {
     throw errors.invalidArgType('options.servername', 'of type string', options.servername);
   }
@@ -487,11 +642,16 @@ function connect(...args) {
   const range = protocolRange(options, tls);
   const alpn = alpnList(options.ALPNProtocols);
   const context = contextFor(options);
-  if (options.path === undefined) options.port = validatePort(options.port);
+  if (options.path === undefined && !options.socket) options.port = validatePort(options.port);
 
-  const socket = new TLSSocket(null, {
-    allowHalfOpen: options.allowHalfOpen,
-    highWaterMark: options.highWaterMark,
+  const host = options.host || 'localhost';
+  const sni = options.servername || (net.isIP(host) ? '' : host);
+  options.sni = sni;
+  const socket = new TLSSocket(options.socket || null, {
+    ...options,
+    isServer: false,
+    secureContext: context,
+    [kConnectOptions]: options,
   });
   socket[kConnectOptions] = options;
   socket[kContext] = context;
@@ -517,9 +677,9 @@ function connect(...args) {
     if (!socket[kRefed]) socket[kNative].unref();
   };
 
-  const host = options.host || 'localhost';
-  const sni = options.servername || (net.isIP(host) ? '' : host);
-  if (options.path !== undefined) {
+  if (options.socket) {
+    process.nextTick(() => socket[kWrapStart]());
+  } else if (options.path !== undefined) {
     process.nextTick(start, { path: String(options.path), servername: sni });
   } else if (net.isIP(host)) {
     options.where = { address: host, port: options.port };

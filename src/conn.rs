@@ -27,6 +27,7 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, Connection};
@@ -64,6 +65,12 @@ pub enum Event {
     Error(NodeError),
     /// The socket is closed; nothing follows.
     Close,
+    /// JS-fed transport: ciphertext to write to the wrapped stream.
+    Ciphertext(Vec<u8>),
+    /// JS-fed transport: end the wrapped stream's writable side.
+    ShutdownOut,
+    /// JS-fed transport: the input queue drained; resume the wrapped stream.
+    InputDrain,
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -190,13 +197,13 @@ fn is_would_block(e: &io::Error) -> bool {
 }
 
 impl Session {
-    /// A server-side session on an accepted socket.
+    /// A server-side session on an accepted socket or a wrapped stream.
     pub fn server(
         tls: rustls::ServerConnection,
         io: Transport,
         trust: Trust,
         request_cert: bool,
-        live: LiveGuard,
+        live: Option<LiveGuard>,
     ) -> Self {
         Self {
             tls: tls.into(),
@@ -204,7 +211,29 @@ impl Session {
             trust,
             peer_role: Role::Client,
             judge_peer: request_cert,
-            _live: Some(live),
+            _live: live,
+        }
+    }
+
+    /// A client-side session.
+    pub fn client(tls: ClientConnection, io: Transport, trust: Trust) -> Self {
+        Self {
+            tls: tls.into(),
+            io,
+            trust,
+            peer_role: Role::Server,
+            judge_peer: true,
+            _live: None,
+        }
+    }
+
+    /// Runs the handshake, bounded by `timeout` when one is given.
+    pub async fn handshake_within(&mut self, timeout: Option<Duration>) -> Result<(), NodeError> {
+        match timeout {
+            Some(t) if !t.is_zero() => tokio::time::timeout(t, self.handshake())
+                .await
+                .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
+            _ => self.handshake().await,
         }
     }
 
@@ -380,40 +409,47 @@ impl Session {
             if shared.destroyed.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            while let Some(front) = pending.front() {
-                let n = self
-                    .tls
-                    .writer()
-                    .write(&front[offset..])
-                    .map_err(|e| NodeError::io(&e, "write"))?;
-                if n == 0 {
-                    break;
+            // Plaintext into rustls and records out, until the queue is empty
+            // or the transport is full (rustls holds at most its buffer limit).
+            loop {
+                while let Some(front) = pending.front() {
+                    let n = self
+                        .tls
+                        .writer()
+                        .write(&front[offset..])
+                        .map_err(|e| NodeError::io(&e, "write"))?;
+                    if n == 0 {
+                        break;
+                    }
+                    offset += n;
+                    shared.queued.fetch_sub(n, Ordering::SeqCst);
+                    if offset == front.len() {
+                        pending.pop_front();
+                        offset = 0;
+                    }
                 }
-                offset += n;
-                shared.queued.fetch_sub(n, Ordering::SeqCst);
-                if offset == front.len() {
-                    pending.pop_front();
-                    offset = 0;
+                if ending && pending.is_empty() && !close_sent {
+                    self.tls.send_close_notify();
+                    close_sent = true;
+                }
+                match self.flush_ready() {
+                    Ok(()) => {}
+                    // Only close_notify was left to send and the peer is gone:
+                    // the close is done, as Node ignores errors of its shutdown.
+                    Err(_) if close_sent => {
+                        sink(Event::Finished);
+                        return Ok(());
+                    }
+                    Err(e) => return Err(e),
+                }
+                if pending.is_empty() || self.tls.wants_write() {
+                    break;
                 }
             }
             if shared.queued.load(Ordering::SeqCst) < WRITE_HIGH
                 && shared.want_drain.swap(false, Ordering::SeqCst)
             {
                 sink(Event::Drain);
-            }
-            if ending && pending.is_empty() && !close_sent {
-                self.tls.send_close_notify();
-                close_sent = true;
-            }
-            match self.flush_ready() {
-                Ok(()) => {}
-                // Only close_notify was left to send and the peer is gone:
-                // the close is done, as Node ignores errors of its shutdown.
-                Err(_) if close_sent => {
-                    sink(Event::Finished);
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
             }
             if close_sent && !write_done && !self.tls.wants_write() {
                 // The peer may already have closed: a failed FIN is no news.
@@ -431,7 +467,11 @@ impl Session {
                 biased;
                 cmd = rx.recv() => match cmd {
                     None => return Ok(()),
-                    Some(Command::Write(buf)) => pending.push_back(buf),
+                    Some(Command::Write(buf)) => {
+                        if !buf.is_empty() {
+                            pending.push_back(buf);
+                        }
+                    }
                     Some(Command::End) => ending = true,
                     Some(Command::NoDelay(on)) => {
                         let _ = self.io.set_nodelay(on);
@@ -528,26 +568,41 @@ pub async fn connect(
         let io = open(&target).await?;
         sink(Event::Connected(io.endpoints()));
         let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
-        let mut session = Session {
-            tls: tls.into(),
-            io,
-            trust,
-            peer_role: Role::Server,
-            judge_peer: true,
-            _live: None,
-        };
-        session.handshake().await?;
-        Ok::<_, NodeError>(session)
+        Ok::<_, NodeError>(Session::client(tls, io, trust))
     };
-    let result = tokio::select! {
+    let session = tokio::select! {
         r = setup => r,
         () = destroyed(&shared) => {
             sink(Event::Close);
             return;
         }
     };
+    match session {
+        Ok(session) => establish(session, None, shared, rx, sink).await,
+        Err(e) => {
+            sink(Event::Error(e));
+            sink(Event::Close);
+        }
+    }
+}
+
+/// Handshake, report it, then [`serve`]; `destroy()` may cut in at any time.
+pub async fn establish(
+    mut session: Session,
+    timeout: Option<Duration>,
+    shared: Arc<Shared>,
+    rx: UnboundedReceiver<Command>,
+    sink: Sink,
+) {
+    let result = tokio::select! {
+        r = session.handshake_within(timeout) => r,
+        () = destroyed(&shared) => {
+            sink(Event::Close);
+            return;
+        }
+    };
     match result {
-        Ok(session) => {
+        Ok(()) => {
             sink(Event::Secure(Box::new(session.secure_info())));
             serve(session, shared, rx, sink).await;
         }

@@ -15,6 +15,8 @@ mod der;
 #[forbid(unsafe_code)]
 mod error;
 #[forbid(unsafe_code)]
+mod pipe;
+#[forbid(unsafe_code)]
 mod runtime;
 #[forbid(unsafe_code)]
 mod server;
@@ -38,6 +40,7 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use crate::conn::{Command, Event, SecureInfo, Session, Shared, Target};
 use crate::context::{Context, ContextInput, Params};
 use crate::error::NodeError;
+use crate::pipe::Pipe;
 use crate::server::{Listener, ServerEvent, ServerSettings, ServerState};
 
 /// A [`NodeError`] thrown to JS; `lib/errors.js` rebuilds it as a Node error.
@@ -212,6 +215,9 @@ mod kind {
     pub const ERROR: u32 = 7;
     pub const CLOSE: u32 = 8;
     pub const CLIENT_ERROR: u32 = 9;
+    pub const CIPHERTEXT: u32 = 10;
+    pub const SHUTDOWN_OUT: u32 = 11;
+    pub const INPUT_DRAIN: u32 = 12;
 }
 
 fn event_fn(callback: JsCallback<'_>, shared: Arc<Shared>) -> napi::Result<EventFn<Event>> {
@@ -235,6 +241,9 @@ fn event_fn(callback: JsCallback<'_>, shared: Arc<Shared>) -> napi::Result<Event
                 Event::Drain => (kind::DRAIN, None, None),
                 Event::Error(e) => (kind::ERROR, None, Some(EventInfo::error(e))),
                 Event::Close => (kind::CLOSE, None, None),
+                Event::Ciphertext(bytes) => (kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
+                Event::ShutdownOut => (kind::SHUTDOWN_OUT, None, None),
+                Event::InputDrain => (kind::INPUT_DRAIN, None, None),
             };
             Ok(args.into())
         })
@@ -267,6 +276,17 @@ fn set_ref<T: 'static>(slot: &Mutex<Option<SharedFn<T>>>, env: &Env, on: bool) -
     Ok(())
 }
 
+/// How a wrapped stream is used.
+#[napi(object)]
+pub struct WrapOptions {
+    /// Server role (`isServer`).
+    pub is_server: bool,
+    /// Client: SNI and certificate name.
+    pub servername: Option<String>,
+    /// Server: `handshakeTimeout` in ms.
+    pub handshake_timeout: Option<u32>,
+}
+
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
 #[napi(object)]
 pub struct ConnectTarget {
@@ -284,6 +304,21 @@ fn invalid(message: &str) -> napi::Error {
     throw(NodeError::new("ERR_INVALID_ARG_VALUE", message))
 }
 
+/// rustls' name for the server: the SNI name, or, when there is none (an IP
+/// address or nothing), an IP name with SNI turned off.
+fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
+    if let Ok(ip) = servername.parse::<IpAddr>() {
+        return ServerName::IpAddress(ip.into());
+    }
+    match ServerName::try_from(servername) {
+        Ok(name) => name,
+        Err(_) => {
+            params.sni = false;
+            ServerName::IpAddress(IpAddr::from(Ipv6Addr::UNSPECIFIED).into())
+        }
+    }
+}
+
 /// A TLS connection (the module doc's `CryptoStream`): the native half of a
 /// `TLSSocket`.
 #[napi]
@@ -294,6 +329,8 @@ pub struct CryptoStream {
     parked: Mutex<Option<(Session, UnboundedReceiver<Command>)>>,
     /// A handle on the event function, for `ref()` / `unref()`.
     events: Mutex<Option<SharedFn<Event>>>,
+    /// The JS-fed transport of a wrapped stream.
+    pipe: Mutex<Option<Arc<Pipe>>>,
 }
 
 impl CryptoStream {
@@ -306,6 +343,7 @@ impl CryptoStream {
             tx,
             parked: Mutex::new(parked),
             events: Mutex::new(None),
+            pipe: Mutex::new(None),
         }
     }
 
@@ -327,21 +365,7 @@ impl CryptoStream {
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let mut params = params.to_params();
-        let servername = target.servername.unwrap_or_default();
-        let server_name = match servername.parse::<IpAddr>() {
-            Ok(ip) => ServerName::IpAddress(ip.into()),
-            Err(_) if servername.is_empty() => {
-                params.sni = false;
-                ServerName::IpAddress(IpAddr::from(Ipv6Addr::UNSPECIFIED).into())
-            }
-            Err(_) => match ServerName::try_from(servername.clone()) {
-                Ok(name) => name,
-                Err(_) => {
-                    params.sni = false;
-                    ServerName::IpAddress(IpAddr::from(Ipv6Addr::UNSPECIFIED).into())
-                }
-            },
-        };
+        let server_name = server_name(target.servername.unwrap_or_default(), &mut params);
         let config = context.inner.client_config(&params).map_err(throw)?;
         let target = match (target.path, target.addresses) {
             (Some(path), _) => Target::Path(path),
@@ -376,6 +400,76 @@ impl CryptoStream {
             sink,
         ));
         Ok(this)
+    }
+
+    /// TLS over an existing JavaScript stream, in either role. The stream's
+    /// bytes come in through `feed()`; ours go out as ciphertext events.
+    #[napi(factory)]
+    pub fn wrap(
+        context: &NativeContext,
+        params: TlsParams,
+        options: WrapOptions,
+        on_event: JsCallback<'_>,
+    ) -> napi::Result<Self> {
+        let rt = rt()?;
+        let mut params = params.to_params();
+        let (tx, rx) = unbounded_channel();
+        let this = Self::with_parked(None, tx);
+        let tsfn = Arc::new(Mutex::new(event_fn(on_event, this.shared.clone())?));
+        let sink = sink_of(&tsfn);
+        let pipe = Arc::new(Pipe::new(sink.clone()));
+        let io = transport::Transport::Js(pipe.clone());
+        let trust = context.inner.trust.clone();
+        let session = if options.is_server {
+            let config = context.inner.server_config(&params).map_err(throw)?;
+            let tls =
+                rustls::ServerConnection::new(config).map_err(|e| throw(NodeError::from(&e)))?;
+            Session::server(tls, io, trust, params.request_cert, None)
+        } else {
+            let name = server_name(options.servername.unwrap_or_default(), &mut params);
+            let config = context.inner.client_config(&params).map_err(throw)?;
+            let tls = rustls::ClientConnection::new(config, name)
+                .map_err(|e| throw(NodeError::from(&e)))?;
+            Session::client(tls, io, trust)
+        };
+        *this.events.lock().map_err(|_| invalid("lock"))? = Some(tsfn);
+        *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
+        let timeout = options
+            .handshake_timeout
+            .map(|ms| Duration::from_millis(u64::from(ms)));
+        rt.spawn(conn::establish(
+            session,
+            timeout,
+            this.shared.clone(),
+            rx,
+            sink,
+        ));
+        Ok(this)
+    }
+
+    /// Ciphertext from the wrapped stream; false asks the caller to pause it.
+    #[napi]
+    pub fn feed(&self, data: Buffer) -> bool {
+        match self.pipe.lock().ok().and_then(|p| p.clone()) {
+            Some(pipe) => pipe.feed(&data),
+            None => true,
+        }
+    }
+
+    /// The wrapped stream ended.
+    #[napi]
+    pub fn feed_end(&self) {
+        if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
+            pipe.feed_end();
+        }
+    }
+
+    /// `n` bytes of ciphertext were written to the wrapped stream.
+    #[napi]
+    pub fn ack_out(&self, n: u32) {
+        if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
+            pipe.ack(usize::try_from(n).unwrap_or(usize::MAX));
+        }
     }
 
     /// Starts a server session taken from a [`TlsServer`].
@@ -477,6 +571,9 @@ impl CryptoStream {
     pub fn release(&self) {
         if let Ok(mut events) = self.events.lock() {
             events.take();
+        }
+        if let Ok(mut pipe) = self.pipe.lock() {
+            pipe.take();
         }
     }
 }

@@ -119,14 +119,10 @@ async fn handshake(
         Ok(tls) => tls,
         Err(e) => return sink(ServerEvent::ClientError(NodeError::from(&e), endpoints)),
     };
-    let mut session = Session::server(tls, io, settings.trust, settings.request_cert, live);
-    let result = if settings.handshake_timeout.is_zero() {
-        session.handshake().await
-    } else {
-        tokio::time::timeout(settings.handshake_timeout, session.handshake())
-            .await
-            .unwrap_or_else(|_| Err(NodeError::handshake_timeout()))
-    };
+    let mut session = Session::server(tls, io, settings.trust, settings.request_cert, Some(live));
+    let result = session
+        .handshake_within(Some(settings.handshake_timeout))
+        .await;
     match result {
         Ok(()) => {
             let info = Box::new(session.secure_info());

@@ -4,9 +4,12 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
+use std::sync::Arc;
 
 use socket2::SockRef;
 use tokio::net::{TcpStream, UnixStream};
+
+use crate::pipe::Pipe;
 
 /// A connected socket.
 #[derive(Debug)]
@@ -15,6 +18,8 @@ pub enum Transport {
     Tcp(TcpStream),
     /// Unix-domain stream socket (`listen(path)`, `connect({path})`).
     Unix(UnixStream),
+    /// An existing JavaScript stream (STARTTLS).
+    Js(Arc<Pipe>),
 }
 
 /// Addresses of a connected socket, in Node's terms.
@@ -52,6 +57,10 @@ impl Transport {
         match self {
             Self::Tcp(s) => s.readable().await,
             Self::Unix(s) => s.readable().await,
+            Self::Js(p) => {
+                p.readable().await;
+                Ok(())
+            }
         }
     }
 
@@ -60,6 +69,10 @@ impl Transport {
         match self {
             Self::Tcp(s) => s.writable().await,
             Self::Unix(s) => s.writable().await,
+            Self::Js(p) => {
+                p.writable().await;
+                Ok(())
+            }
         }
     }
 
@@ -67,6 +80,7 @@ impl Transport {
         match self {
             Self::Tcp(s) => s.try_read(buf),
             Self::Unix(s) => s.try_read(buf),
+            Self::Js(p) => p.try_read(buf),
         }
     }
 
@@ -74,6 +88,7 @@ impl Transport {
         match self {
             Self::Tcp(s) => s.try_write(buf),
             Self::Unix(s) => s.try_write(buf),
+            Self::Js(p) => p.try_write(&[io::IoSlice::new(buf)]),
         }
     }
 
@@ -81,6 +96,7 @@ impl Transport {
         match self {
             Self::Tcp(s) => s.try_write_vectored(bufs),
             Self::Unix(s) => s.try_write_vectored(bufs),
+            Self::Js(p) => p.try_write(bufs),
         }
     }
 
@@ -89,6 +105,10 @@ impl Transport {
         match self {
             Self::Tcp(s) => SockRef::from(s).shutdown(Shutdown::Write),
             Self::Unix(s) => SockRef::from(s).shutdown(Shutdown::Write),
+            Self::Js(p) => {
+                p.shutdown_write();
+                Ok(())
+            }
         }
     }
 
@@ -109,7 +129,7 @@ impl Transport {
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
         match self {
             Self::Tcp(s) => s.set_nodelay(on),
-            Self::Unix(_) => Ok(()),
+            Self::Unix(_) | Self::Js(_) => Ok(()),
         }
     }
 
@@ -140,7 +160,7 @@ impl Transport {
                     remote_family: remote.as_ref().map(|a| family(a).to_owned()),
                 }
             }
-            Self::Unix(_) => Endpoints::default(),
+            Self::Unix(_) | Self::Js(_) => Endpoints::default(),
         }
     }
 }

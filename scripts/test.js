@@ -1,0 +1,24 @@
+'use strict';
+// `npm test`: Node's built-in test runner over __test__/, then the small
+// jest suite, both on the Node that runs this script.
+
+const { spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const root = path.join(__dirname, '..');
+const node = process.execPath;
+
+function run(args) {
+  console.log(`\n$ node ${args.join(' ')}`);
+  const r = spawnSync(node, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status || 1);
+}
+
+const files = fs.readdirSync(path.join(root, '__test__'))
+  .filter((f) => f.endsWith('.test.js'))
+  .sort()
+  .map((f) => path.join('__test__', f));
+run(['--test', '--test-concurrency=1', ...files]);
+run([require.resolve('jest/bin/jest', { paths: [root] }),
+  '--config', '__test__/jest/jest.config.js', '--runInBand']);

@@ -1,0 +1,148 @@
+//! A transport fed from JavaScript, for TLS over a stream that already
+//! exists (STARTTLS, `tls.connect({ socket })`, `new TLSSocket(duplex)`).
+//!
+//! Ciphertext from the wrapped stream is queued here by `feed()` and read by
+//! the connection task exactly as it would read a socket; ciphertext the
+//! task writes goes to JavaScript as events, which write it to the wrapped
+//! stream and acknowledge it with `ack()`. Both directions are bounded: a
+//! full input queue tells JS to pause the wrapped stream, and unacknowledged
+//! output makes the task wait as a full socket would.
+
+use std::collections::VecDeque;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use tokio::sync::Notify;
+
+use crate::conn::{Event, Sink};
+
+/// Input bytes queued above which JS should pause the wrapped stream.
+const IN_LIMIT: usize = 256 * 1024;
+/// Output bytes unacknowledged above which the task waits.
+const OUT_LIMIT: usize = 256 * 1024;
+
+/// Both directions of a JS-fed transport.
+pub struct Pipe {
+    inbound: Mutex<VecDeque<u8>>,
+    eof: AtomicBool,
+    in_paused: AtomicBool,
+    readable: Notify,
+    out_pending: AtomicUsize,
+    writable: Notify,
+    sink: Sink,
+}
+
+impl std::fmt::Debug for Pipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipe")
+            .field("eof", &self.eof)
+            .field("out_pending", &self.out_pending)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Pipe {
+    /// A pipe whose output goes to `sink` as [`Event::Ciphertext`].
+    pub fn new(sink: Sink) -> Self {
+        Self {
+            inbound: Mutex::new(VecDeque::new()),
+            eof: AtomicBool::new(false),
+            in_paused: AtomicBool::new(false),
+            readable: Notify::new(),
+            out_pending: AtomicUsize::new(0),
+            writable: Notify::new(),
+            sink,
+        }
+    }
+
+    /// Queues ciphertext from the wrapped stream; false asks JS to pause it
+    /// until [`Event::InputDrain`].
+    pub fn feed(&self, data: &[u8]) -> bool {
+        let Ok(mut q) = self.inbound.lock() else {
+            return true;
+        };
+        q.extend(data);
+        // Decided under the lock, so that `try_read` cannot drain the queue
+        // between the check and the flag and leave the stream paused.
+        let full = q.len() >= IN_LIMIT;
+        if full {
+            self.in_paused.store(true, Ordering::SeqCst);
+        }
+        drop(q);
+        self.readable.notify_one();
+        !full
+    }
+
+    /// The wrapped stream ended.
+    pub fn feed_end(&self) {
+        self.eof.store(true, Ordering::SeqCst);
+        self.readable.notify_one();
+    }
+
+    /// JS wrote `n` bytes of our output to the wrapped stream.
+    pub fn ack(&self, n: usize) {
+        let _ = self
+            .out_pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| {
+                Some(v.saturating_sub(n))
+            });
+        self.writable.notify_one();
+    }
+
+    pub(crate) async fn readable(&self) {
+        loop {
+            let ready = self.eof.load(Ordering::SeqCst)
+                || self.inbound.lock().map(|q| !q.is_empty()).unwrap_or(true);
+            if ready {
+                return;
+            }
+            self.readable.notified().await;
+        }
+    }
+
+    pub(crate) async fn writable(&self) {
+        while self.out_pending.load(Ordering::SeqCst) >= OUT_LIMIT {
+            self.writable.notified().await;
+        }
+    }
+
+    pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut q = self
+            .inbound
+            .lock()
+            .map_err(|_| io::Error::other("pipe poisoned"))?;
+        if q.is_empty() {
+            return if self.eof.load(Ordering::SeqCst) {
+                Ok(0)
+            } else {
+                Err(io::ErrorKind::WouldBlock.into())
+            };
+        }
+        let n = buf.len().min(q.len());
+        for (dst, src) in buf.iter_mut().zip(q.drain(..n)) {
+            *dst = src;
+        }
+        let resume = q.len() < IN_LIMIT / 2 && self.in_paused.swap(false, Ordering::SeqCst);
+        drop(q);
+        if resume {
+            (self.sink)(Event::InputDrain);
+        }
+        Ok(n)
+    }
+
+    pub(crate) fn try_write(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        if self.out_pending.load(Ordering::SeqCst) >= OUT_LIMIT {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        let out: Vec<u8> = bufs.iter().flat_map(|b| b.iter().copied()).collect();
+        let n = out.len();
+        self.out_pending.fetch_add(n, Ordering::SeqCst);
+        (self.sink)(Event::Ciphertext(out));
+        Ok(n)
+    }
+
+    pub(crate) fn shutdown_write(&self) {
+        (self.sink)(Event::ShutdownOut);
+    }
+}
