@@ -19,6 +19,7 @@ const kMaxConnections = Symbol('kMaxConnections');
 const kRefed = Symbol('kRefed');
 const kClosing = Symbol('kClosing');
 const kPath = Symbol('kPath');
+const kClosed = Symbol('kClosed');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 function Server(options, listener) {
@@ -49,6 +50,7 @@ function Server(options, listener) {
   }
   this.handshakeTimeout = timeout;
   this[kNative] = null;
+  this[kClosed] = [];
   this[kMaxConnections] = undefined;
   this[kRefed] = true;
   this[kClosing] = false;
@@ -153,8 +155,9 @@ Server.prototype.listen = function listen(...args) {
 
 Server.prototype._bind = function _bind(options) {
   const opts = this[kOptions];
+  const holder = {};
   try {
-    this[kNative] = binding.TlsServer.listen(
+    holder.native = this[kNative] = binding.TlsServer.listen(
       this[kContext].context,
       {
         alpn: this.ALPNProtocols,
@@ -172,7 +175,7 @@ Server.prototype._bind = function _bind(options) {
         ipv6Only: Boolean(options.ipv6Only),
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       },
-      (kind, data, info) => this._onNativeEvent(kind, info));
+      (kind, data, info) => this._onNativeEvent(holder.native, kind, info));
   } catch (err) {
     const info = errors.fromNative(err);
     const address = options.path !== undefined ? { path: options.path } :
@@ -201,11 +204,15 @@ Server.prototype[kServerOptions] = function serverOptions() {
   };
 };
 
-Server.prototype._onNativeEvent = function _onNativeEvent(kind, info) {
-  const native = this[kNative];
+// Events of a native listener, which may be closed already: handshakes that
+// were under way when close() was called still deliver their connections.
+Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
   if (kind === EV.SECURE) {
     const conn = native && native.take(info.id);
-    if (!conn) return;
+    if (!conn) {
+      this._maybeEmitClose();
+      return;
+    }
     const socket = acceptedSocket(this, conn, info, this[kContext]);
     this._connections++;
     socket.once('close', () => {
@@ -213,6 +220,9 @@ Server.prototype._onNativeEvent = function _onNativeEvent(kind, info) {
       this._maybeEmitClose();
     });
     socket.emit('secure');
+    // The raw connection is not visible to JavaScript (Rust accepted it and
+    // ran its handshake); 'connection' carries the TLS socket instead.
+    this.emit('connection', socket);
     this.emit('secureConnection', socket);
   } else if (kind === EV.CLIENT_ERROR) {
     const err = errors.tlsError(info);
@@ -223,11 +233,13 @@ Server.prototype._onNativeEvent = function _onNativeEvent(kind, info) {
     });
     socket.destroy();
     this.emit('tlsClientError', err, socket);
+    this._maybeEmitClose();
   }
 };
 
 Server.prototype._maybeEmitClose = function _maybeEmitClose() {
-  if (this[kClosing] && this._connections === 0) {
+  this[kClosed] = this[kClosed].filter((n) => n.handshaking > 0);
+  if (this[kClosing] && this._connections === 0 && this[kClosed].length === 0) {
     this[kClosing] = false;
     process.nextTick(() => this.emit('close'));
   }
@@ -250,6 +262,7 @@ Server.prototype.close = function close(cb) {
   }
   if (this[kNative]) {
     this[kNative].close();
+    this[kClosed].push(this[kNative]);
     this[kNative] = null;
   }
   this[kClosing] = true;

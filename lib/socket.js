@@ -320,7 +320,8 @@ class TLSSocket extends net.Socket {
     this[kDrainCb] = null;
     this[kFinalCb] = null;
     cb(err);
-    process.nextTick(emitClose, this, Boolean(err));
+    // Node emits it once the handle has closed, a loop turn later.
+    setImmediate(emitClose, this, Boolean(err));
   }
 
   _onTimeout() {

@@ -752,6 +752,12 @@ impl TlsServer {
         Some(CryptoStream::with_parked(Some((session, rx)), tx))
     }
 
+    /// Handshakes under way, whose connections JS has not seen yet.
+    #[napi(getter)]
+    pub fn handshaking(&self) -> u32 {
+        u32::try_from(self.state.handshaking.load(Ordering::SeqCst)).unwrap_or(u32::MAX)
+    }
+
     /// `maxConnections`; 0 for none.
     #[napi]
     pub fn set_max_connections(&self, max: u32) {

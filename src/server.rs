@@ -54,6 +54,8 @@ pub struct ServerState {
     next_id: AtomicU32,
     /// Connections accepted and not yet closed.
     pub live: Arc<AtomicUsize>,
+    /// Handshakes under way; each ends with exactly one event.
+    pub handshaking: AtomicUsize,
     /// `maxConnections`; 0 means no limit.
     pub max_connections: AtomicUsize,
     /// Stops the accept loop.
@@ -96,6 +98,7 @@ pub async fn accept_loop(
             continue;
         }
         state.live.fetch_add(1, Ordering::SeqCst);
+        state.handshaking.fetch_add(1, Ordering::SeqCst);
         let live = LiveGuard(state.live.clone());
         tokio::spawn(handshake(
             io,
@@ -115,9 +118,13 @@ async fn handshake(
     sink: ServerSink,
 ) {
     let endpoints = io.endpoints();
+    let done = || state.handshaking.fetch_sub(1, Ordering::SeqCst);
     let tls = match rustls::ServerConnection::new(settings.config) {
         Ok(tls) => tls,
-        Err(e) => return sink(ServerEvent::ClientError(NodeError::from(&e), endpoints)),
+        Err(e) => {
+            done();
+            return sink(ServerEvent::ClientError(NodeError::from(&e), endpoints));
+        }
     };
     let mut session = Session::server(tls, io, settings.trust, settings.request_cert, Some(live));
     let result = session
@@ -130,8 +137,12 @@ async fn handshake(
             if let Ok(mut ready) = state.ready.lock() {
                 ready.insert(id, session);
             }
+            done();
             sink(ServerEvent::Secure(id, info));
         }
-        Err(e) => sink(ServerEvent::ClientError(e, endpoints)),
+        Err(e) => {
+            done();
+            sink(ServerEvent::ClientError(e, endpoints));
+        }
     }
 }
