@@ -167,10 +167,17 @@ class TLSSocket extends net.Socket {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
       if (!this[kClosed] && !native.feed(chunk)) socket.pause();
     });
-    socket.on('end', () => native.feedEnd());
+    let ended = false;
+    socket.on('end', () => {
+      ended = true;
+      native.feedEnd();
+    });
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => {
-      if (!this.destroyed) this.destroy();
+      // A stream that ended cleanly may still hold our peer's last records
+      // (close_notify) in the native queue: let them be read first. One that
+      // was torn down takes this socket with it at once, as in Node.
+      if (!this.destroyed && !ended) this.destroy();
     });
     if (typeof socket.resume === 'function') socket.resume();
   }
@@ -201,7 +208,11 @@ class TLSSocket extends net.Socket {
       case EV.CIPHERTEXT: {
         const socket = this[kWrapped];
         const native = this[kNative];
-        if (!socket || socket.destroyed || socket.writableEnded) return;
+        if (!socket || socket.destroyed || socket.writableEnded) {
+          // The wrapped stream is gone: nothing more can be sent.
+          if (!this.destroyed) this.destroy();
+          return;
+        }
         socket.write(data, () => native.ackOut(data.length));
         break;
       }
