@@ -3,9 +3,12 @@
 // built from the DER that rustls hands over by Node's own public
 // `crypto.X509Certificate#toLegacyObject()`, so every field (dates,
 // fingerprints, `subjectaltname`, RDN arrays) is Node's byte for byte; this
-// file only links the chain.
+// file links the chain. Like OpenSSL's verified chain, the chain continues
+// past what the peer sent into the trusted `ca` certificates.
 
 const { X509Certificate } = require('crypto');
+
+const kPemCert = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
 function parse(chain) {
   const out = [];
@@ -19,11 +22,39 @@ function parse(chain) {
   return out;
 }
 
-// `getPeerCertificate(detailed)` over DER buffers, leaf first. With
-// `detailed`, each object links to its issuer through `issuerCertificate`;
-// a self-issued last certificate links to itself, as in Node.
-function peerCertificate(chain, detailed) {
+// Every certificate in PEM bundles (`ca` as given), parsed once.
+function parseBundles(bundles) {
+  const out = [];
+  for (const b of bundles || []) {
+    const text = Buffer.isBuffer(b) ? b.toString('latin1') : String(b);
+    const pems = text.match(kPemCert) || [b];
+    for (const pem of pems) {
+      try {
+        out.push(new X509Certificate(pem));
+      } catch {
+        // Not a certificate: createSecureContext already judged it.
+      }
+    }
+  }
+  return out;
+}
+
+// The chain the peer sent, leaf first, extended with trusted issuers.
+function fullChain(chain, trusted) {
   const certs = parse(chain);
+  for (let last = certs[certs.length - 1]; last && !last.checkIssued(last);) {
+    const issuer = (trusted || []).find((ca) => last.checkIssued(ca) && !certs.includes(ca));
+    if (!issuer) break;
+    certs.push(issuer);
+    last = issuer;
+  }
+  return certs;
+}
+
+// `getPeerCertificate(detailed)`. With `detailed`, each object links to its
+// issuer through `issuerCertificate`; a self-issued root links to itself.
+function peerCertificate(chain, detailed, trusted) {
+  const certs = detailed ? fullChain(chain, trusted) : parse(chain && chain.slice(0, 1));
   if (certs.length === 0) return {};
   const objects = certs.map((c) => c.toLegacyObject());
   if (detailed) {
@@ -40,9 +71,17 @@ function peerCertificate(chain, detailed) {
   return objects[0];
 }
 
-// `getPeerX509Certificate()`: the leaf as a `crypto.X509Certificate`.
-function peerX509(chain) {
-  return parse(chain && chain.slice(0, 1))[0];
+// `getPeerX509Certificate()`: the leaf as a `crypto.X509Certificate`, its
+// `issuerCertificate` linked as Node links it.
+function peerX509(chain, trusted) {
+  const certs = fullChain(chain, trusted);
+  for (let i = 0; i + 1 < certs.length; i++) {
+    if (!certs[i].checkIssued(certs[i + 1])) break;
+    Object.defineProperty(certs[i], 'issuerCertificate', {
+      value: certs[i + 1], configurable: true, enumerable: false,
+    });
+  }
+  return certs[0];
 }
 
-module.exports = { peerCertificate, peerX509 };
+module.exports = { peerCertificate, peerX509, parseBundles };

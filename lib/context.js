@@ -6,8 +6,14 @@
 const crypto = require('crypto');
 const { binding } = require('./native');
 const errors = require('./errors');
+const { parseBundles } = require('./cert');
 
 const kNative = Symbol('kNative');
+// The certificate chains given, for getCertificate().
+const kCerts = Symbol('kCerts');
+// The trusted `ca` certificates, parsed lazily, to complete peer chains.
+const kTrusted = Symbol('kTrusted');
+const kCa = Symbol('kCa');
 
 function isBytes(v) {
   return typeof v === 'string' || ArrayBuffer.isView(v);
@@ -58,7 +64,7 @@ function decryptKey(pem, passphrase) {
     const key = crypto.createPrivateKey({
       key: pem, format: 'pem', passphrase: passphrase === undefined ? '' : passphrase,
     });
-    return key.export({ type: 'pkcs8', format: 'pem' });
+    return Buffer.from(key.export({ type: 'pkcs8', format: 'pem' }));
   } catch (cause) {
     const err = new Error(
       'error:1C800064:Provider routines::bad decrypt (wrong or missing passphrase for an encrypted key)');
@@ -144,7 +150,16 @@ class SecureContext {
     // Node exposes the OpenSSL handle as `.context`; ours is the parsed
     // native context.
     this.context = this[kNative];
+    this[kCerts] = cert || [];
+    this[kCa] = ca;
   }
+}
+
+// The `ca` certificates as X509Certificate objects (parsed on first use).
+function trustedCerts(context) {
+  if (!context) return [];
+  if (!context[kTrusted]) context[kTrusted] = parseBundles(context[kCa]);
+  return context[kTrusted];
 }
 
 function createSecureContext(options) {
@@ -169,4 +184,6 @@ module.exports = {
   protocolRange,
   alpnList,
   kNative,
+  kCerts,
+  trustedCerts,
 };

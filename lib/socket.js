@@ -21,7 +21,7 @@ const dns = require('dns');
 const util = require('util');
 const { binding, EV } = require('./native');
 const errors = require('./errors');
-const { contextFor, protocolRange, alpnList } = require('./context');
+const { contextFor, protocolRange, alpnList, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 
 const debug = util.debuglog('tls');
@@ -439,23 +439,24 @@ class TLSSocket extends net.Socket {
 
   getPeerCertificate(detailed) {
     if (!this[kInfo]) return null;
-    return peerCertificate(this[kInfo].peerCerts, detailed);
+    return peerCertificate(this[kInfo].peerCerts, detailed, trustedCerts(this[kContext]));
   }
 
   getPeerX509Certificate() {
-    return this[kInfo] ? peerX509(this[kInfo].peerCerts) : undefined;
+    return this[kInfo] ? peerX509(this[kInfo].peerCerts, trustedCerts(this[kContext])) : undefined;
   }
 
+  // Our own certificate (the first chain's leaf).
   getCertificate() {
-    const ctx = this[kContext];
-    if (!this[kInfo] || !ctx || !ctx.certs || ctx.certs.length === 0) return null;
-    return peerCertificate([ctx.certs[0]], false);
+    const certs = this[kContext] && this[kContext][kCerts];
+    if (!this[kInfo] || !certs || certs.length === 0) return null;
+    return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
-    const ctx = this[kContext];
-    if (!this[kInfo] || !ctx || !ctx.certs || ctx.certs.length === 0) return undefined;
-    return peerX509([ctx.certs[0]]);
+    const certs = this[kContext] && this[kContext][kCerts];
+    if (!this[kInfo] || !certs || certs.length === 0) return undefined;
+    return peerX509([certs[0]]);
   }
 
   getProtocol() {

@@ -113,15 +113,6 @@ fn too_small(bits: usize) -> NodeError {
     )
 }
 
-fn mismatch() -> NodeError {
-    let mut e = NodeError::new(
-        "ERR_OSSL_X509_KEY_VALUES_MISMATCH",
-        "error:05800074:x509 certificate routines::key values mismatch",
-    );
-    e.reason = Some("key values mismatch".into());
-    e
-}
-
 impl Context {
     /// Parses and cross-checks everything, as `createSecureContext` must.
     pub fn new(input: ContextInput) -> Result<Self, NodeError> {
@@ -145,22 +136,28 @@ impl Context {
                 .key_provider
                 .load_private_key(key)
                 .map_err(|_| key_error())?;
+            // A key pairs with the chain whose leaf carries its public key.
+            // One that matches no chain is left out, as Node leaves it: the
+            // context loads, and a handshake that needs it fails.
             let chain = match key.public_key() {
                 Some(spki) => chains
                     .iter()
                     .find(|c| der::parse_cert(&c[0]).is_some_and(|p| p.spki == spki.as_ref())),
                 None => chains.get(identities.len()),
             };
-            let chain = chain.ok_or_else(mismatch)?;
-            identities.push(Arc::new(CertifiedKey::new(chain.clone(), key)));
+            if let Some(chain) = chain {
+                identities.push(Arc::new(CertifiedKey::new(chain.clone(), key)));
+            }
         }
         let trust = match input.ca {
             None => default_trust().clone(),
             Some(bundles) => {
-                let mut ca = Vec::new();
-                for pem in &bundles {
-                    ca.extend(parse_chain(pem)?);
-                }
+                // Like OpenSSL, `ca` takes the certificates it finds and
+                // ignores anything else (keys, text, broken PEM).
+                let ca: Vec<_> = bundles
+                    .iter()
+                    .flat_map(|pem| parse_chain(pem).unwrap_or_default())
+                    .collect();
                 let mut roots = RootCertStore::empty();
                 roots.add_parsable_certificates(ca.iter().cloned());
                 Trust {
