@@ -8,9 +8,10 @@
 // I/O) runs in Rust on a tokio runtime, off the JavaScript thread.
 
 const nodeTls = require('node:tls');
-const { SecureContext, createSecureContext } = require('./lib/context');
+const { SecureContext, createSecureContext, convertALPNProtocols } = require('./lib/context');
 const { TLSSocket, connect } = require('./lib/socket');
 const { Server, createServer } = require('./lib/server');
+const { createSecurePair } = require('./lib/securepair');
 
 // The cipher suites rustls offers, in Node's `getCiphers()` spelling.
 const kCiphers = [
@@ -42,8 +43,10 @@ module.exports = {
   // that every edge (wildcards, IP SANs, CN fallback) is exactly Node's.
   checkServerIdentity: nodeTls.checkServerIdentity,
   connect,
+  convertALPNProtocols,
   createServer,
   createSecureContext,
+  createSecurePair,
   SecureContext,
   Server,
   TLSSocket,

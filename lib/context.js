@@ -43,10 +43,12 @@ function validateBytesOption(value, name) {
 
 function validateKeys(value, passphrase) {
   if (!value) return undefined;
-  const list = Array.isArray(value) ? value : [value];
+  const inArray = Array.isArray(value);
+  const list = inArray ? value : [value];
   return list.map((item) => {
     if (isBytes(item)) return decryptKey(toBuffer(item), passphrase);
-    if (item && typeof item === 'object' && isBytes(item.pem)) {
+    // `{ pem, passphrase }` is accepted inside an array only, as in Node.
+    if (inArray && item && typeof item === 'object' && isBytes(item.pem)) {
       const pass = item.passphrase !== undefined ? item.passphrase : passphrase;
       return decryptKey(toBuffer(item.pem), pass);
     }
@@ -130,16 +132,74 @@ function alpnList(value) {
                               'an instance of Array, Buffer, TypedArray, or DataView', value);
 }
 
+function validateString(options, name) {
+  const v = options[name];
+  if (v !== undefined && v !== null && typeof v !== 'string') {
+    throw errors.invalidArgType(`options.${name}`, 'of type string', v);
+  }
+}
+
+function validateNumber(options, name) {
+  const v = options[name];
+  if (v !== undefined && typeof v !== 'number') {
+    throw errors.invalidArgType(`options.${name}`, 'of type number', v);
+  }
+}
+
+// The type checks Node makes in createSecureContext, with its codes.
+function validateContextOptions(options) {
+  for (const name of ['ciphers', 'ecdhCurve', 'passphrase', 'sigalgs', 'privateKeyIdentifier',
+    'privateKeyEngine', 'clientCertEngine', 'sessionIdContext']) {
+    validateString(options, name);
+  }
+  validateNumber(options, 'sessionTimeout');
+  if (options.ticketKeys !== undefined) validateTicketKeys(options.ticketKeys);
+  for (const name of ['minVersion', 'maxVersion']) {
+    const v = options[name];
+    if (v !== undefined && v !== null && kVersions[v] === undefined) {
+      versionNumber(v, name === 'minVersion' ? 'minimum' : 'maximum');
+    }
+  }
+}
+
+function validateTicketKeys(keys) {
+  if (!ArrayBuffer.isView(keys)) {
+    throw errors.invalidArgType('options.ticketKeys',
+                                'an instance of Buffer, TypedArray, or DataView', keys);
+  }
+  if (keys.byteLength !== 48) {
+    throw errors.invalidArgValue('options.ticketKeys', keys, 'must be exactly 48 bytes');
+  }
+}
+
+// tls.convertALPNProtocols(protocols, out): the wire form (length-prefixed
+// names) in `out.ALPNProtocols`, always a fresh copy.
+function convertALPNProtocols(protocols, out) {
+  if (Array.isArray(protocols)) {
+    const parts = protocols.map((p, i) => {
+      const b = Buffer.from(String(p));
+      if (b.length > 255) {
+        throw errors.nodeError(RangeError, 'ERR_OUT_OF_RANGE',
+                               `The byte length of the protocol at index ${i} exceeds the maximum length. It must be <= 255. Received ${b.length}`);
+      }
+      return Buffer.concat([Buffer.from([b.length]), b]);
+    });
+    out.ALPNProtocols = Buffer.concat(parts);
+  } else if (ArrayBuffer.isView(protocols)) {
+    out.ALPNProtocols = Buffer.from(
+      Buffer.from(protocols.buffer, protocols.byteOffset, protocols.byteLength));
+  }
+}
+
 class SecureContext {
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
       throw errors.invalidArgType('options', 'of type object', options);
     }
-    if (options.passphrase !== undefined && typeof options.passphrase !== 'string') {
-      throw errors.invalidArgType('options.passphrase', 'of type string', options.passphrase);
-    }
-    const cert = validateBytesOption(options.cert, 'cert');
+    validateContextOptions(options);
+    // Node checks ca, then cert, then key.
     const ca = validateBytesOption(options.ca, 'ca');
+    const cert = validateBytesOption(options.cert, 'cert');
     const key = validateKeys(options.key, options.passphrase);
     if (options.pfx) validateBytesOption(options.pfx, 'pfx');
     try {
@@ -179,6 +239,8 @@ function contextFor(options) {
 
 module.exports = {
   SecureContext,
+  convertALPNProtocols,
+  validateTicketKeys,
   createSecureContext,
   contextFor,
   protocolRange,

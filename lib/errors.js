@@ -53,8 +53,10 @@ function invalidArgType(name, expected, value) {
 
 function invalidArgValue(name, value, reason = 'is invalid') {
   const what = name.includes('.') ? 'property' : 'argument';
+  let shown = util.inspect(value);
+  if (shown.length > 128) shown = `${shown.slice(0, 128)}...`;
   return nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
-                   `The ${what} '${name}' ${reason}. Received ${util.inspect(value)}`);
+                   `The ${what} '${name}' ${reason}. Received ${shown}`);
 }
 
 function outOfRange(name, range, value) {

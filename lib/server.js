@@ -287,6 +287,8 @@ Server.prototype.unref = function unref() {
   return this;
 };
 
+// Validated as Node does; the keys are not applied yet (rustls rotates its
+// own ticket keys), as the README says.
 Server.prototype.setTicketKeys = function setTicketKeys(keys) {
   if (!ArrayBuffer.isView(keys)) {
     throw errors.invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', keys);
