@@ -113,6 +113,15 @@ fn too_small(bits: usize) -> NodeError {
     )
 }
 
+fn mismatch() -> NodeError {
+    let mut e = NodeError::new(
+        "ERR_OSSL_X509_KEY_VALUES_MISMATCH",
+        "error:05800074:x509 certificate routines::key values mismatch",
+    );
+    e.reason = Some("key values mismatch".into());
+    e
+}
+
 impl Context {
     /// Parses and cross-checks everything, as `createSecureContext` must.
     pub fn new(input: ContextInput) -> Result<Self, NodeError> {
@@ -137,16 +146,30 @@ impl Context {
                 .load_private_key(key)
                 .map_err(|_| key_error())?;
             // A key pairs with the chain whose leaf carries its public key.
-            // One that matches no chain is left out, as Node leaves it: the
-            // context loads, and a handshake that needs it fails.
-            let chain = match key.public_key() {
-                Some(spki) => chains
-                    .iter()
-                    .find(|c| der::parse_cert(&c[0]).is_some_and(|p| p.spki == spki.as_ref())),
-                None => chains.get(identities.len()),
+            // OpenSSL keeps one key and one certificate per key type, so a
+            // key whose type has a certificate that does not match it is an
+            // error; a key with no certificate of its type is left out (the
+            // context loads, and a handshake that needs it fails), as in Node.
+            let Some(spki) = key.public_key() else {
+                if let Some(chain) = chains.get(identities.len()) {
+                    identities.push(Arc::new(CertifiedKey::new(chain.clone(), key)));
+                }
+                continue;
             };
-            if let Some(chain) = chain {
-                identities.push(Arc::new(CertifiedKey::new(chain.clone(), key)));
+            let leaves: Vec<_> = chains
+                .iter()
+                .filter_map(|c| der::parse_cert(&c[0]).map(|p| (c, p.spki)))
+                .collect();
+            match leaves.iter().find(|(_, leaf)| *leaf == spki.as_ref()) {
+                Some((chain, _)) => {
+                    identities.push(Arc::new(CertifiedKey::new((*chain).clone(), key)));
+                }
+                None => {
+                    let kind = der::key_kind(spki.as_ref());
+                    if leaves.iter().any(|(_, leaf)| der::key_kind(leaf) == kind) {
+                        return Err(mismatch());
+                    }
+                }
             }
         }
         let trust = match input.ca {

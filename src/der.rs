@@ -93,6 +93,38 @@ pub fn parse_cert(der: &[u8]) -> Option<CertParts<'_>> {
     })
 }
 
+/// DER of the OID 1.2.840.10045.2.1 (id-ecPublicKey), contents only.
+const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// DER of the OID 1.3.101.112 (id-Ed25519), contents only.
+const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+
+/// The kind of public key in a `SubjectPublicKeyInfo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// rsaEncryption.
+    Rsa,
+    /// id-ecPublicKey.
+    Ec,
+    /// id-Ed25519.
+    Ed25519,
+    /// Anything else, or unreadable.
+    Other,
+}
+
+/// What kind of key `spki` holds.
+pub fn key_kind(spki: &[u8]) -> KeyKind {
+    let oid = expect(spki, SEQUENCE)
+        .and_then(|(spki, _)| expect(spki.contents, SEQUENCE))
+        .and_then(|(alg, _)| expect(alg.contents, 0x06))
+        .map(|(oid, _)| oid.contents);
+    match oid {
+        Some(RSA_ENCRYPTION) => KeyKind::Rsa,
+        Some(EC_PUBLIC_KEY) => KeyKind::Ec,
+        Some(ED25519) => KeyKind::Ed25519,
+        _ => KeyKind::Other,
+    }
+}
+
 /// The modulus size in bits when `spki` holds an RSA key.
 pub fn rsa_bits(spki: &[u8]) -> Option<usize> {
     let (spki, _) = expect(spki, SEQUENCE)?;
