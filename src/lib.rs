@@ -612,6 +612,10 @@ pub struct TlsServer {
     events: Mutex<Option<SharedFn<ServerEvent>>>,
     local: Option<SocketAddr>,
     path: Option<String>,
+    /// A second descriptor of the listening socket, to stop it from the JS
+    /// thread at once (new connections are refused as soon as `close()`
+    /// returns, as with Node's own servers).
+    closer: Mutex<Option<std::os::fd::OwnedFd>>,
 }
 
 fn bind_tcp(
@@ -669,14 +673,15 @@ impl TlsServer {
         let config = context.inner.server_config(&params).map_err(throw)?;
         let _enter = rt.enter();
         let backlog = options.backlog.filter(|&b| b > 0).unwrap_or(511);
-        let (listener, local, path) = match options.path {
+        let (listener, local, path, closer) = match options.path {
             Some(path) => {
                 let std = std::os::unix::net::UnixListener::bind(&path)
                     .and_then(|l| l.set_nonblocking(true).map(|()| l))
                     .map_err(|e| throw(NodeError::io(&e, "listen")))?;
+                let closer = std.try_clone().map(std::os::fd::OwnedFd::from).ok();
                 let l = tokio::net::UnixListener::from_std(std)
                     .map_err(|e| throw(NodeError::io(&e, "listen")))?;
-                (Listener::Unix(l), None, Some(path))
+                (Listener::Unix(l), None, Some(path), closer)
             }
             None => {
                 let port = options
@@ -691,9 +696,10 @@ impl TlsServer {
                 )
                 .map_err(|e| throw(NodeError::io(&e, "listen")))?;
                 let local = std.local_addr().ok();
+                let closer = std.try_clone().map(std::os::fd::OwnedFd::from).ok();
                 let l = tokio::net::TcpListener::from_std(std)
                     .map_err(|e| throw(NodeError::io(&e, "listen")))?;
-                (Listener::Tcp(l), local, None)
+                (Listener::Tcp(l), local, None, closer)
             }
         };
         let state = Arc::new(ServerState::default());
@@ -731,6 +737,7 @@ impl TlsServer {
             events: Mutex::new(Some(tsfn)),
             local,
             path,
+            closer: Mutex::new(closer),
         })
     }
 
@@ -768,6 +775,11 @@ impl TlsServer {
     /// Stops accepting and frees the port (or socket path).
     #[napi]
     pub fn close(&self) {
+        if let Some(fd) = self.closer.lock().ok().and_then(|mut c| c.take()) {
+            // Shutting a listening socket down stops it listening for every
+            // descriptor that shares it; the accept loop then ends as well.
+            let _ = socket2::SockRef::from(&fd).shutdown(std::net::Shutdown::Both);
+        }
         self.state.stop.notify_one();
         if let Ok(mut events) = self.events.lock() {
             events.take();
