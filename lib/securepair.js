@@ -41,9 +41,12 @@ class PairEnd extends Duplex {
     cb();
   }
 
+  // Like a socket whose peer went away: the other end reads what was
+  // already delivered, then the end of the stream.
   _destroy(err, cb) {
     const peer = this[kPeer];
-    if (peer && !peer.destroyed) peer.destroy();
+    if (peer && !peer.destroyed && !this.writableFinished) peer.push(null);
+    this[kWaiting] = null;
     cb(err);
   }
 }

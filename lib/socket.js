@@ -160,9 +160,12 @@ class TLSSocket extends net.Socket {
     }
     this[kNative] = native;
     this.connecting = false;
-    // The wrapped stream keeps the process alive if it is a socket; the
-    // native side must not (a pair of in-memory streams holds nothing open).
-    native.unref();
+    // A wrapped socket keeps the process alive by itself, and may be
+    // unref'd by its owner; then the native side must not hold the process
+    // either. Over a stream with no handle of its own (in-memory pairs), the
+    // native side keeps the process alive until the connection closes, since
+    // the TLS work happens on another thread.
+    if (socket instanceof net.Socket) native.unref();
     socket.on('data', (chunk) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
       if (!this[kClosed] && !native.feed(chunk)) socket.pause();
@@ -238,7 +241,14 @@ class TLSSocket extends net.Socket {
       case EV.FINISHED: {
         const cb = this[kFinalCb];
         this[kFinalCb] = null;
-        if (cb) cb();
+        // Over a wrapped stream, our end is done once that stream has
+        // flushed what we gave it (SHUTDOWN_OUT ended it just before).
+        const wrapped = this[kWrapped];
+        if (cb && wrapped && !wrapped.writableFinished && !wrapped.destroyed) {
+          wrapped.once('finish', cb);
+        } else if (cb) {
+          cb();
+        }
         break;
       }
       case EV.DRAIN: {
@@ -419,8 +429,8 @@ class TLSSocket extends net.Socket {
 
   ref() {
     this[kRefed] = true;
-    if (this[kWrapped]) {
-      if (typeof this[kWrapped].ref === 'function') this[kWrapped].ref();
+    if (this[kWrapped] instanceof net.Socket) {
+      this[kWrapped].ref();
       return this;
     }
     if (this[kNative] && !this[kClosed]) this[kNative].ref();
@@ -429,8 +439,8 @@ class TLSSocket extends net.Socket {
 
   unref() {
     this[kRefed] = false;
-    if (this[kWrapped]) {
-      if (typeof this[kWrapped].unref === 'function') this[kWrapped].unref();
+    if (this[kWrapped] instanceof net.Socket) {
+      this[kWrapped].unref();
       return this;
     }
     if (this[kNative] && !this[kClosed]) this[kNative].unref();

@@ -41,10 +41,17 @@ use crate::verify::{self, Role, Trust, VerifyCode};
 
 /// Most plaintext bytes delivered in one [`Event::Data`].
 const READ_BATCH: usize = 64 * 1024;
+/// Most bytes read from a socket in one system call.
+const READ_CHUNK: usize = 64 * 1024;
+
+thread_local! {
+    /// Each runtime thread's read buffer, shared by all its connections.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 /// Most plaintext bytes queued towards JS before the task stops reading.
 pub const IN_FLIGHT_MAX: usize = 256 * 1024;
 /// Queued write bytes above which JS waits for [`Event::Drain`].
-pub const WRITE_HIGH: usize = 64 * 1024;
+pub const WRITE_HIGH: usize = 256 * 1024;
 
 /// What the task tells JavaScript, in order.
 #[derive(Debug)]
@@ -360,30 +367,54 @@ impl Session {
     }
 
     /// Reads what the socket has (up to a batch); true once the peer ended.
+    ///
+    /// One system call reads up to [`READ_CHUNK`] bytes into a per-thread
+    /// scratch buffer (rustls alone would read 4 KiB at a time), which rustls
+    /// then takes from memory; idle connections hold no read buffer.
     fn read_ready(&mut self, shared: &Shared, sink: &Sink) -> Result<bool, NodeError> {
-        let mut batch = Vec::new();
-        let mut ended = false;
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            if scratch.is_empty() {
+                scratch.resize(READ_CHUNK, 0);
+            }
+            let mut batch = Vec::new();
+            let result = self.read_into(&mut scratch, &mut batch);
+            deliver(batch, shared, sink);
+            result
+        })
+    }
+
+    fn read_into(&mut self, scratch: &mut [u8], batch: &mut Vec<u8>) -> Result<bool, NodeError> {
         loop {
-            match self.tls.read_tls(&mut Io(&self.io)) {
-                Ok(0) => ended = true,
-                Ok(_) => {}
-                Err(e) if is_would_block(&e) => break,
-                Err(e) => {
-                    deliver(batch, shared, sink);
-                    return Err(NodeError::io(&e, "read"));
+            let n = match self.io.try_read(scratch) {
+                Ok(n) => n,
+                Err(e) if is_would_block(&e) => return Ok(false),
+                Err(e) => return Err(NodeError::io(&e, "read")),
+            };
+            let mut input = &scratch[..n];
+            if n == 0 {
+                // Let rustls see the end of stream: it then tells a clean
+                // close (close_notify) from a truncated one.
+                let _ = self.tls.read_tls(&mut input);
+            }
+            while !input.is_empty() {
+                self.tls
+                    .read_tls(&mut input)
+                    .map_err(|e| NodeError::io(&e, "read"))?;
+                self.process()?;
+                if self.take_plaintext(batch)? {
+                    return Ok(true);
                 }
             }
-            if let Err(e) = self.process() {
-                deliver(batch, shared, sink);
-                return Err(e);
+            if n == 0 {
+                self.process()?;
+                self.take_plaintext(batch)?;
+                return Ok(true);
             }
-            ended |= self.take_plaintext(&mut batch)?;
-            if ended || batch.len() >= READ_BATCH {
-                break;
+            if batch.len() >= READ_BATCH {
+                return Ok(false);
             }
         }
-        deliver(batch, shared, sink);
-        Ok(ended)
     }
 
     /// The established connection's life: moves bytes both ways until both
