@@ -72,9 +72,10 @@ function peerCertificate(chain, detailed, trusted) {
 }
 
 // `getPeerX509Certificate()`: the leaf as a `crypto.X509Certificate`, its
-// `issuerCertificate` linked as Node links it.
+// `issuerCertificate` linked through the chain (extended into `trusted`
+// when given), as Node does.
 function peerX509(chain, trusted) {
-  const certs = fullChain(chain, trusted);
+  const certs = trusted ? fullChain(chain, trusted) : parse(chain);
   for (let i = 0; i + 1 < certs.length; i++) {
     if (!certs[i].checkIssued(certs[i + 1])) break;
     Object.defineProperty(certs[i], 'issuerCertificate', {

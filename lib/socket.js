@@ -453,13 +453,18 @@ class TLSSocket extends net.Socket {
   }
 
   getPeerX509Certificate() {
-    return this[kInfo] ? peerX509(this[kInfo].peerCerts, trustedCerts(this[kContext])) : undefined;
+    if (!this[kInfo]) return undefined;
+    // A server's view of its client reaches into the trusted ca (OpenSSL's
+    // verified chain); a client's view of its server is the chain sent.
+    const trusted = this._tlsOptions.isServer || this.server ? trustedCerts(this[kContext]) : undefined;
+    return peerX509(this[kInfo].peerCerts, trusted);
   }
 
   // Our own certificate (the first chain's leaf).
   getCertificate() {
     const certs = this[kContext] && this[kContext][kCerts];
-    if (!this[kInfo] || !certs || certs.length === 0) return null;
+    if (!this[kInfo]) return null;
+    if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 

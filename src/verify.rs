@@ -267,7 +267,7 @@ impl ClientAuth {
             .ca
             .iter()
             .filter_map(|c| der::parse_cert(c))
-            .map(|p| DistinguishedName::from(strip_sequence(p.subject).to_vec()))
+            .map(|p| DistinguishedName::from(p.subject.to_vec()))
             .collect();
         Self {
             trust,
@@ -276,16 +276,6 @@ impl ClientAuth {
             hints,
         }
     }
-}
-
-/// The contents of a DER SEQUENCE (rustls' `DistinguishedName` omits the outer tag).
-fn strip_sequence(name: &[u8]) -> &[u8] {
-    let header = match name.get(1) {
-        Some(&l) if l < 0x80 => 2,
-        Some(&l) => 2 + usize::from(l & 0x7f),
-        None => 0,
-    };
-    name.get(header..).unwrap_or_default()
 }
 
 impl ClientCertVerifier for ClientAuth {
