@@ -40,7 +40,7 @@ use crate::transport::{Endpoints, Io, Transport};
 use crate::verify::{self, Role, Trust, VerifyCode};
 
 /// Most plaintext bytes delivered in one [`Event::Data`].
-const READ_BATCH: usize = 64 * 1024;
+const READ_BATCH: usize = 256 * 1024;
 /// Most bytes read from a socket in one system call.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -49,7 +49,7 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 /// Most plaintext bytes queued towards JS before the task stops reading.
-pub const IN_FLIGHT_MAX: usize = 256 * 1024;
+pub const IN_FLIGHT_MAX: usize = 1024 * 1024;
 /// Queued write bytes above which JS waits for [`Event::Drain`].
 pub const WRITE_HIGH: usize = 256 * 1024;
 
@@ -377,7 +377,8 @@ impl Session {
             if scratch.is_empty() {
                 scratch.resize(READ_CHUNK, 0);
             }
-            let mut batch = Vec::new();
+            // Sized for one full read, so that filling it rarely reallocates.
+            let mut batch = Vec::with_capacity(READ_CHUNK);
             let result = self.read_into(&mut scratch, &mut batch);
             deliver(batch, shared, sink);
             result
