@@ -56,6 +56,24 @@ function validateKeys(value, passphrase) {
   });
 }
 
+// pfx: one or more PKCS#12 archives, each a string/buffer or, inside an
+// array, `{ buf, passphrase }`.
+function validatePfx(value, passphrase) {
+  if (!value) return undefined;
+  const inArray = Array.isArray(value);
+  const list = inArray ? value : [value];
+  return list.map((item) => {
+    let buf = item;
+    let pass = passphrase;
+    if (inArray && item && typeof item === 'object' && !ArrayBuffer.isView(item)) {
+      buf = item.buf;
+      if (item.passphrase !== undefined) pass = item.passphrase;
+    }
+    if (!isBytes(buf)) throw errors.invalidArgType('options.pfx', kBytesExpected, buf);
+    return { buf: toBuffer(buf), passphrase: pass === undefined ? '' : String(pass) };
+  });
+}
+
 // Encrypted PEM keys (PKCS#8 `ENCRYPTED PRIVATE KEY`, or legacy
 // `Proc-Type: 4,ENCRYPTED`) are decrypted with Node's crypto and handed to
 // Rust as unencrypted PKCS#8.
@@ -191,6 +209,22 @@ function convertALPNProtocols(protocols, out) {
   }
 }
 
+// The per-connection TLS parameters the native side takes, from Node-style
+// options (`defaults` holds DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION).
+function tlsParams(options, defaults) {
+  const range = protocolRange(options, defaults);
+  return {
+    alpn: alpnList(options.ALPNProtocols),
+    minVersion: range.minVersion,
+    maxVersion: range.maxVersion,
+    requestCert: Boolean(options.requestCert),
+    rejectUnauthorized: options.rejectUnauthorized !== false,
+    honorCipherOrder: Boolean(options.honorCipherOrder),
+    ciphers: typeof options.ciphers === 'string' ? options.ciphers : defaults.DEFAULT_CIPHERS,
+    sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
+  };
+}
+
 class SecureContext {
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
@@ -201,9 +235,9 @@ class SecureContext {
     const ca = validateBytesOption(options.ca, 'ca');
     const cert = validateBytesOption(options.cert, 'cert');
     const key = validateKeys(options.key, options.passphrase);
-    if (options.pfx) validateBytesOption(options.pfx, 'pfx');
+    const pfx = validatePfx(options.pfx, options.passphrase);
     try {
-      this[kNative] = new binding.NativeContext({ cert, key, ca });
+      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx });
     } catch (err) {
       throw errors.fromNative(err);
     }
@@ -239,6 +273,7 @@ function contextFor(options) {
 
 module.exports = {
   SecureContext,
+  tlsParams,
   convertALPNProtocols,
   validateTicketKeys,
   createSecureContext,

@@ -9,7 +9,7 @@ const dns = require('dns');
 const util = require('util');
 const { binding, EV } = require('./native');
 const errors = require('./errors');
-const { contextFor, protocolRange, alpnList } = require('./context');
+const { contextFor, alpnList, tlsParams } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
 
 const kNative = Symbol('kNative');
@@ -42,8 +42,8 @@ function Server(options, listener) {
   this.requestCert = options.requestCert === true;
   this.rejectUnauthorized = options.rejectUnauthorized !== false;
   this.ALPNProtocols = alpnList(options.ALPNProtocols);
-  const tls = require('..');
-  this[kOptions].range = protocolRange(options, tls);
+  // Checked now, so that bad versions throw from createServer as in Node.
+  tlsParams(options, require('..'));
   const timeout = options.handshakeTimeout === undefined ? 120000 : options.handshakeTimeout;
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
     throw errors.invalidArgType('options.handshakeTimeout', 'of type number', timeout);
@@ -159,14 +159,7 @@ Server.prototype._bind = function _bind(options) {
   try {
     holder.native = this[kNative] = binding.TlsServer.listen(
       this[kContext].context,
-      {
-        alpn: this.ALPNProtocols,
-        minVersion: opts.range.minVersion,
-        maxVersion: opts.range.maxVersion,
-        requestCert: this.requestCert,
-        rejectUnauthorized: this.rejectUnauthorized,
-        honorCipherOrder: Boolean(opts.honorCipherOrder),
-      },
+      tlsParams({ ...opts, ...this[kServerOptions]() }, require('..')),
       {
         host: options.host,
         port: options.port,
@@ -201,6 +194,9 @@ Server.prototype[kServerOptions] = function serverOptions() {
     rejectUnauthorized: this.rejectUnauthorized,
     minVersion: opts.minVersion,
     maxVersion: opts.maxVersion,
+    ciphers: opts.ciphers,
+    sigalgs: opts.sigalgs,
+    honorCipherOrder: opts.honorCipherOrder,
   };
 };
 

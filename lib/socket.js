@@ -21,7 +21,7 @@ const dns = require('dns');
 const util = require('util');
 const { binding, EV } = require('./native');
 const errors = require('./errors');
-const { contextFor, protocolRange, alpnList, kCerts, trustedCerts } = require('./context');
+const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 
 const debug = util.debuglog('tls');
@@ -105,6 +105,7 @@ class TLSSocket extends net.Socket {
       this[kContext] = contextFor(options);
       if (options.isServer) {
         this.server = this._server = options.server || null;
+        if (this.server) this.on('error', onServerSocketError);
         this[kWrapStart]();
       } else if (!options[kConnectOptions]) {
         // A client TLSSocket made directly starts its handshake by itself.
@@ -138,16 +139,9 @@ class TLSSocket extends net.Socket {
     const source = isServer ? { ...options, ...serverTlsOptions(server) } : { ...options, ...connectOptions };
     let native;
     try {
-      const range = protocolRange(source, tls);
       native = binding.CryptoStream.wrap(
         this[kContext].context,
-        {
-          alpn: alpnList(source.ALPNProtocols),
-          minVersion: range.minVersion,
-          maxVersion: range.maxVersion,
-          requestCert: Boolean(source.requestCert),
-          rejectUnauthorized: source.rejectUnauthorized !== false,
-        },
+        tlsParams(source, tls),
         {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
@@ -160,12 +154,10 @@ class TLSSocket extends net.Socket {
     }
     this[kNative] = native;
     this.connecting = false;
-    // A wrapped socket keeps the process alive by itself, and may be
-    // unref'd by its owner; then the native side must not hold the process
-    // either. Over a stream with no handle of its own (in-memory pairs), the
-    // native side keeps the process alive until the connection closes, since
-    // the TLS work happens on another thread.
-    if (socket instanceof net.Socket) native.unref();
+    // The TLS work happens on another thread, so the native side keeps the
+    // process alive while the connection is open (as a reading socket does),
+    // even when the wrapped stream is paused or has no handle at all.
+    // socket.unref() lets go of both.
     socket.on('data', (chunk) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
       if (!this[kClosed] && !native.feed(chunk)) socket.pause();
@@ -429,20 +421,14 @@ class TLSSocket extends net.Socket {
 
   ref() {
     this[kRefed] = true;
-    if (this[kWrapped] instanceof net.Socket) {
-      this[kWrapped].ref();
-      return this;
-    }
+    if (this[kWrapped] instanceof net.Socket) this[kWrapped].ref();
     if (this[kNative] && !this[kClosed]) this[kNative].ref();
     return this;
   }
 
   unref() {
     this[kRefed] = false;
-    if (this[kWrapped] instanceof net.Socket) {
-      this[kWrapped].unref();
-      return this;
-    }
+    if (this[kWrapped] instanceof net.Socket) this[kWrapped].unref();
     if (this[kNative] && !this[kClosed]) this[kNative].unref();
     return this;
   }
@@ -667,8 +653,7 @@ function connect(...args) {
       'RFC 6066. This will be ignored in a future version.',
       'DeprecationWarning', 'DEP0123');
   }
-  const range = protocolRange(options, tls);
-  const alpn = alpnList(options.ALPNProtocols);
+  const params = tlsParams(options, tls);
   const context = contextFor(options);
   if (options.path === undefined && !options.socket) options.port = validatePort(options.port);
 
@@ -695,7 +680,7 @@ function connect(...args) {
     try {
       socket[kNative] = binding.CryptoStream.connect(
         context.context,
-        { alpn, minVersion: range.minVersion, maxVersion: range.maxVersion },
+        params,
         target,
         (kind, data, info) => socket[kOnEvent](kind, data, info));
     } catch (err) {
@@ -736,6 +721,12 @@ function connect(...args) {
   return socket;
 }
 
+// Server-side sockets carry a listener of their own, as in Node, so that a
+// client resetting an established connection cannot take down a server that
+// added none (the doc's echo server adds none). The socket is destroyed all
+// the same and user listeners still see the error.
+function onServerSocketError() {}
+
 // Server side: wraps a session whose handshake finished on the runtime.
 function acceptedSocket(server, native, info, context) {
   const socket = new TLSSocket(null, {
@@ -755,6 +746,7 @@ function acceptedSocket(server, native, info, context) {
     socket.authorized = !info.verifyCode;
     socket.authorizationError = info.verifyCode || null;
   }
+  socket.on('error', onServerSocketError);
   native.start((kind, data, ev) => socket[kOnEvent](kind, data, ev));
   return socket;
 }

@@ -270,6 +270,15 @@ impl Session {
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
         if let Err(err) = self.tls.process_new_packets() {
+            if matches!(
+                (&self.tls, &err),
+                (Connection::Server(_), rustls::Error::InvalidCertificate(_))
+            ) {
+                // A client certificate refused under rejectUnauthorized: Node
+                // drops such a client without an alert, so it sees the
+                // connection close.
+                return Err(NodeError::hang_up());
+            }
             while self.tls.wants_write() {
                 if self.tls.write_tls(&mut Io(&self.io)).is_err() {
                     break;

@@ -12,13 +12,14 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
-use rustls::sign::CertifiedKey;
+use rustls::sign::{CertifiedKey, SigningKey};
 use rustls::{
     ClientConfig, RootCertStore, ServerConfig, SignatureScheme, SupportedProtocolVersion,
 };
 
 use crate::der;
 use crate::error::NodeError;
+use crate::names;
 use crate::verify::{ClientAuth, RecordingServerVerifier, Trust};
 
 /// The one crypto provider: aws-lc-rs, post-quantum key exchange first.
@@ -61,13 +62,17 @@ pub struct ContextInput {
     pub keys: Vec<Vec<u8>>,
     /// `ca`: PEM bundles; `None` means the default roots.
     pub ca: Option<Vec<Vec<u8>>>,
+    /// `pfx`: PKCS#12 archives (DER) with their passphrases.
+    pub pfx: Vec<(Vec<u8>, String)>,
 }
 
 /// A parsed secure context.
 #[derive(Debug)]
 pub struct Context {
-    /// Key + chain pairs, in the order given.
+    /// Key + chain pairs a server offers, elliptic-curve keys first.
     pub identities: Vec<Arc<CertifiedKey>>,
+    /// The same keys with the chains a client sends.
+    pub client_identities: Vec<Arc<CertifiedKey>>,
     /// Trust store for the peer's chain.
     pub trust: Trust,
 }
@@ -81,10 +86,22 @@ fn pem_error() -> NodeError {
     e
 }
 
+fn asn1_error() -> NodeError {
+    let mut e = NodeError::new(
+        "ERR_OSSL_ASN1_WRONG_TAG",
+        "error:068000A8:asn1 encoding routines::wrong tag",
+    );
+    e.reason = Some("wrong tag".into());
+    e
+}
+
 fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
     let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|_| pem_error())?;
+    if certs.iter().any(|c| der::parse_cert(c).is_none()) {
+        return Err(asn1_error());
+    }
     if certs.is_empty() {
         if der::parse_cert(pem).is_some() {
             return Ok(vec![CertificateDer::from(pem.to_vec())]);
@@ -113,6 +130,85 @@ fn too_small(bits: usize) -> NodeError {
     )
 }
 
+/// A PKCS#12 archive's key and chain (leaf first). Errors carry OpenSSL's
+/// reasons; Node gives these errors no code, so the codes are ours, named
+/// after OpenSSL's reason as Node names its others.
+fn read_pfx(
+    der: &[u8],
+    passphrase: &str,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), NodeError> {
+    use p12_keystore::{KeyStore, Pkcs12ImportPolicy};
+    let pfx_error = |code: &str, reason: &str| {
+        let mut e = NodeError::new(code, reason);
+        e.reason = Some(reason.into());
+        e
+    };
+    let store = KeyStore::from_pkcs12(der, passphrase, Pkcs12ImportPolicy::Relaxed).map_err(
+        |e| match e {
+            p12_keystore::error::Error::DerError(_) => {
+                pfx_error("ERR_OSSL_ASN1_NOT_ENOUGH_DATA", "not enough data")
+            }
+            _ => pfx_error("ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE", "mac verify failure"),
+        },
+    )?;
+    let (_, entry) = store.private_key_chain().ok_or_else(|| {
+        pfx_error(
+            "ERR_OSSL_PKCS12_NO_KEY",
+            "no private key in the PKCS#12 archive",
+        )
+    })?;
+    let chain: Vec<_> = entry
+        .certs()
+        .iter()
+        .map(|c| CertificateDer::from(c.as_der().to_vec()))
+        .collect();
+    if chain.is_empty() {
+        return Err(pfx_error(
+            "ERR_OSSL_PKCS12_NO_CERT",
+            "no certificate in the PKCS#12 archive",
+        ));
+    }
+    let key = PrivateKeyDer::Pkcs8(entry.key().as_der().to_vec().into());
+    Ok((chain, key))
+}
+
+/// One key type's certificate chain and key, as OpenSSL keeps them.
+type Slot<'a> = (
+    der::KeyKind,
+    Option<&'a Vec<CertificateDer<'static>>>,
+    Option<Arc<dyn SigningKey>>,
+);
+
+/// Our chain as sent: what `cert` gave, completed from `ca` with issuers
+/// found by name, as OpenSSL completes it when the certificate alone was
+/// given. Node's clients send the self-issued root too; its servers stop
+/// below it (`with_root`).
+fn complete_chain(
+    chain: &[CertificateDer<'static>],
+    ca: &[CertificateDer<'static>],
+    with_root: bool,
+) -> Vec<CertificateDer<'static>> {
+    let mut out = chain.to_vec();
+    while out.len() < 10 {
+        let Some(last) = out.last().and_then(|c| der::parse_cert(c)) else {
+            break;
+        };
+        if last.self_issued() {
+            break;
+        }
+        let issuer = ca.iter().find(|c| {
+            !out.contains(c) && der::parse_cert(c).is_some_and(|p| p.subject == last.issuer)
+        });
+        match issuer {
+            Some(c) if with_root || der::parse_cert(c).is_some_and(|p| !p.self_issued()) => {
+                out.push(c.clone())
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
 fn mismatch() -> NodeError {
     let mut e = NodeError::new(
         "ERR_OSSL_X509_KEY_VALUES_MISMATCH",
@@ -125,53 +221,39 @@ fn mismatch() -> NodeError {
 impl Context {
     /// Parses and cross-checks everything, as `createSecureContext` must.
     pub fn new(input: ContextInput) -> Result<Self, NodeError> {
-        let chains = input
+        let mut chains = input
             .certs
             .iter()
             .map(|pem| parse_chain(pem))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut pfx_keys = Vec::new();
+        for (der, passphrase) in &input.pfx {
+            let (chain, key) = read_pfx(der, passphrase)?;
+            chains.push(chain);
+            pfx_keys.push(key);
+        }
         for chain in &chains {
             let bits = der::parse_cert(&chain[0]).and_then(|p| der::rsa_bits(p.spki));
             if let Some(bits) = bits.filter(|&b| b < 2048) {
                 return Err(too_small(bits));
             }
         }
-        let mut identities = Vec::new();
-        for pem in &input.keys {
-            let key = PrivateKeyDer::from_pem_slice(pem)
-                .or_else(|_| PrivateKeyDer::try_from(pem.clone()))
-                .map_err(|_| key_error())?;
-            let key = provider()
-                .key_provider
-                .load_private_key(key)
-                .map_err(|_| key_error())?;
-            // A key pairs with the chain whose leaf carries its public key.
-            // OpenSSL keeps one key and one certificate per key type, so a
-            // key whose type has a certificate that does not match it is an
-            // error; a key with no certificate of its type is left out (the
-            // context loads, and a handshake that needs it fails), as in Node.
-            let Some(spki) = key.public_key() else {
-                if let Some(chain) = chains.get(identities.len()) {
-                    identities.push(Arc::new(CertifiedKey::new(chain.clone(), key)));
-                }
-                continue;
-            };
-            let leaves: Vec<_> = chains
-                .iter()
-                .filter_map(|c| der::parse_cert(&c[0]).map(|p| (c, p.spki)))
-                .collect();
-            match leaves.iter().find(|(_, leaf)| *leaf == spki.as_ref()) {
-                Some((chain, _)) => {
-                    identities.push(Arc::new(CertifiedKey::new((*chain).clone(), key)));
-                }
-                None => {
-                    let kind = der::key_kind(spki.as_ref());
-                    if leaves.iter().any(|(_, leaf)| der::key_kind(leaf) == kind) {
-                        return Err(mismatch());
-                    }
-                }
-            }
-        }
+        let keys = input
+            .keys
+            .iter()
+            .map(|pem| {
+                PrivateKeyDer::from_pem_slice(pem)
+                    .or_else(|_| PrivateKeyDer::try_from(pem.clone()))
+                    .map_err(|_| key_error())
+            })
+            .chain(pfx_keys.into_iter().map(Ok))
+            .map(|key| {
+                provider()
+                    .key_provider
+                    .load_private_key(key?)
+                    .map_err(|_| key_error())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let trust = match input.ca {
             None => default_trust().clone(),
             Some(bundles) => {
@@ -189,20 +271,75 @@ impl Context {
                 }
             }
         };
-        Ok(Self { identities, trust })
+        // OpenSSL keeps one certificate and one key per key type, the last
+        // given of each winning; a pair whose halves do not match is an
+        // error, and a half without its other half is left out (the context
+        // loads, and a handshake that would need it fails), as in Node.
+        let mut slots: Vec<Slot<'_>> = Vec::new();
+        fn slot<'a, 'b>(slots: &'a mut Vec<Slot<'b>>, kind: der::KeyKind) -> &'a mut Slot<'b> {
+            let i = match slots.iter().position(|s| s.0 == kind) {
+                Some(i) => i,
+                None => {
+                    slots.push((kind, None, None));
+                    slots.len() - 1
+                }
+            };
+            &mut slots[i]
+        }
+        for chain in &chains {
+            let kind =
+                der::parse_cert(&chain[0]).map_or(der::KeyKind::Other, |p| der::key_kind(p.spki));
+            slot(&mut slots, kind).1 = Some(chain);
+        }
+        for key in keys {
+            let kind = match key.algorithm() {
+                rustls::SignatureAlgorithm::RSA => der::KeyKind::Rsa,
+                rustls::SignatureAlgorithm::ECDSA => der::KeyKind::Ec,
+                rustls::SignatureAlgorithm::ED25519 => der::KeyKind::Ed25519,
+                _ => der::KeyKind::Other,
+            };
+            slot(&mut slots, kind).2 = Some(key);
+        }
+        // Elliptic-curve identities first: offered to a client that can take
+        // them before RSA, as OpenSSL prefers them.
+        slots.sort_by_key(|s| s.0 == der::KeyKind::Rsa);
+        let (mut identities, mut client_identities) = (Vec::new(), Vec::new());
+        for (_, chain, key) in slots {
+            let (Some(chain), Some(key)) = (chain, key) else {
+                continue;
+            };
+            let leaf_spki = der::parse_cert(&chain[0]).map(|p| p.spki);
+            if let (Some(spki), Some(leaf)) = (key.public_key(), leaf_spki) {
+                if spki.as_ref() != leaf {
+                    return Err(mismatch());
+                }
+            }
+            let server_chain = complete_chain(chain, &trust.ca, false);
+            let client_chain = complete_chain(chain, &trust.ca, true);
+            identities.push(Arc::new(CertifiedKey::new(server_chain, key.clone())));
+            client_identities.push(Arc::new(CertifiedKey::new(client_chain, key)));
+        }
+        Ok(Self {
+            identities,
+            client_identities,
+            trust,
+        })
     }
 
     /// A client configuration with these parameters.
     pub fn client_config(&self, params: &Params) -> Result<Arc<ClientConfig>, NodeError> {
-        let builder = ClientConfig::builder_with_provider(provider().clone())
+        let builder = ClientConfig::builder_with_provider(params.provider()?)
             .with_protocol_versions(&params.versions())
             .map_err(|e| NodeError::from(&e))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(RecordingServerVerifier::new(
                 provider().signature_verification_algorithms,
+                params.sigalgs.clone(),
             )));
-        let mut config =
-            builder.with_client_cert_resolver(Arc::new(Identities(self.identities.clone())));
+        let mut config = builder.with_client_cert_resolver(Arc::new(Identities {
+            keys: self.client_identities.clone(),
+            tls13: params.tls13(),
+        }));
         config.alpn_protocols = params.alpn.clone();
         config.enable_sni = params.sni;
         Ok(Arc::new(config))
@@ -210,7 +347,7 @@ impl Context {
 
     /// A server configuration with these parameters.
     pub fn server_config(&self, params: &Params) -> Result<Arc<ServerConfig>, NodeError> {
-        let builder = ServerConfig::builder_with_provider(provider().clone())
+        let builder = ServerConfig::builder_with_provider(params.provider()?)
             .with_protocol_versions(&params.versions())
             .map_err(|e| NodeError::from(&e))?;
         let builder = if params.request_cert {
@@ -222,7 +359,10 @@ impl Context {
         } else {
             builder.with_client_cert_verifier(WebPkiClientVerifier::no_client_auth())
         };
-        let mut config = builder.with_cert_resolver(Arc::new(Identities(self.identities.clone())));
+        let mut config = builder.with_cert_resolver(Arc::new(Identities {
+            keys: self.identities.clone(),
+            tls13: params.tls13(),
+        }));
         config.alpn_protocols = params.alpn.clone();
         config.ignore_client_order = params.honor_cipher_order;
         Ok(Arc::new(config))
@@ -246,6 +386,10 @@ pub struct Params {
     pub reject_unauthorized: bool,
     /// Server: prefer our cipher suite order.
     pub honor_cipher_order: bool,
+    /// `ciphers`: the suites allowed, in order; `None` for rustls' defaults.
+    pub ciphers: Option<Vec<rustls::CipherSuite>>,
+    /// `sigalgs`: the signature schemes a client offers; `None` for all.
+    pub sigalgs: Option<Vec<SignatureScheme>>,
 }
 
 impl Default for Params {
@@ -258,11 +402,51 @@ impl Default for Params {
             request_cert: false,
             reject_unauthorized: true,
             honor_cipher_order: false,
+            ciphers: None,
+            sigalgs: None,
         }
     }
 }
 
 impl Params {
+    /// The provider with `ciphers` applied, and only the suites of the
+    /// enabled versions (so that a TLS 1.2-only client does not offer TLS 1.3
+    /// suites, which servers read as TLS 1.3 support).
+    fn provider(&self) -> Result<Arc<CryptoProvider>, NodeError> {
+        let base = provider();
+        let versions = self.versions();
+        let usable = |s: &rustls::SupportedCipherSuite| {
+            versions.iter().any(|v| v.version == s.version().version)
+        };
+        let suites: Vec<_> = match &self.ciphers {
+            Some(order) => order
+                .iter()
+                .filter_map(|want| {
+                    base.cipher_suites
+                        .iter()
+                        .find(|s| s.suite() == *want)
+                        .copied()
+                })
+                .filter(usable)
+                .collect(),
+            None if self.tls13() && self.min_version <= 0x0303 => return Ok(base.clone()),
+            None => base.cipher_suites.iter().copied().filter(usable).collect(),
+        };
+        if suites.is_empty() {
+            let mut e = NodeError::new("ERR_SSL_NO_CIPHER_MATCH", "No cipher match");
+            e.reason = Some("no cipher match".into());
+            return Err(e);
+        }
+        Ok(Arc::new(CryptoProvider {
+            cipher_suites: suites,
+            ..(**base).clone()
+        }))
+    }
+
+    fn tls13(&self) -> bool {
+        self.max_version >= 0x0304
+    }
+
     fn versions(&self) -> Vec<&'static SupportedProtocolVersion> {
         [&rustls::version::TLS12, &rustls::version::TLS13]
             .into_iter()
@@ -276,21 +460,56 @@ impl Params {
 
 /// Our key + chain pairs, offered to a peer that can check their signatures.
 #[derive(Debug)]
-struct Identities(Vec<Arc<CertifiedKey>>);
+struct Identities {
+    keys: Vec<Arc<CertifiedKey>>,
+    /// TLS 1.3 may be negotiated.
+    tls13: bool,
+}
 
 impl Identities {
+    fn can_sign(ck: &CertifiedKey, schemes: &[SignatureScheme]) -> bool {
+        ck.key.choose_scheme(schemes).is_some()
+    }
+
+    /// Any key the peer can check, else the first.
     fn pick(&self, schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
-        self.0
+        self.keys
             .iter()
-            .find(|ck| ck.key.choose_scheme(schemes).is_some())
-            .or_else(|| self.0.first())
+            .find(|ck| Self::can_sign(ck, schemes))
+            .or_else(|| self.keys.first())
             .cloned()
     }
 }
 
 impl ResolvesServerCert for Identities {
+    /// As OpenSSL chooses: for TLS 1.3 by the client's signature scheme
+    /// order, for TLS 1.2 by its cipher suite order (the suite names the
+    /// key type).
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.pick(hello.signature_schemes())
+        let schemes = hello.signature_schemes();
+        if self.keys.len() > 1 {
+            if self.tls13 && names::offers_tls13(hello.cipher_suites()) {
+                for scheme in schemes {
+                    if let Some(ck) = self.keys.iter().find(|ck| Self::can_sign(ck, &[*scheme])) {
+                        return Some(ck.clone());
+                    }
+                }
+            } else {
+                for suite in hello.cipher_suites() {
+                    let Some(auth) = names::suite_auth(*suite) else {
+                        continue;
+                    };
+                    let found = self
+                        .keys
+                        .iter()
+                        .find(|ck| ck.key.algorithm() == auth && Self::can_sign(ck, schemes));
+                    if let Some(ck) = found {
+                        return Some(ck.clone());
+                    }
+                }
+            }
+        }
+        self.pick(schemes)
     }
 }
 
@@ -300,6 +519,6 @@ impl ResolvesClientCert for Identities {
     }
 
     fn has_certs(&self) -> bool {
-        !self.0.is_empty()
+        !self.keys.is_empty()
     }
 }

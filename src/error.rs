@@ -69,6 +69,12 @@ impl NodeError {
         )
     }
 
+    /// A connection closed before the server let JS have it (Node's
+    /// `connResetException('socket hang up')` in `lib/_tls_wrap.js`).
+    pub fn hang_up() -> Self {
+        Self::new("ECONNRESET", "socket hang up")
+    }
+
     /// The server's `handshakeTimeout` elapsed (Node: `ERR_TLS_HANDSHAKE_TIMEOUT`).
     pub fn handshake_timeout() -> Self {
         Self::new("ERR_TLS_HANDSHAKE_TIMEOUT", "TLS handshake timeout")

@@ -15,6 +15,8 @@ mod der;
 #[forbid(unsafe_code)]
 mod error;
 #[forbid(unsafe_code)]
+mod names;
+#[forbid(unsafe_code)]
 mod pipe;
 #[forbid(unsafe_code)]
 mod runtime;
@@ -73,6 +75,17 @@ pub struct ContextOptions {
     pub key: Option<Vec<Buffer>>,
     /// PEM bundles; absent means the default roots.
     pub ca: Option<Vec<Buffer>>,
+    /// PKCS#12 archives.
+    pub pfx: Option<Vec<PfxInput>>,
+}
+
+/// One `pfx` entry with its passphrase.
+#[napi(object)]
+pub struct PfxInput {
+    /// DER of the archive.
+    pub buf: Buffer,
+    /// Its passphrase ('' when none).
+    pub passphrase: String,
 }
 
 /// A parsed secure context (`tls.SecureContext`'s native half).
@@ -90,6 +103,12 @@ impl NativeContext {
             certs: buffers(options.cert),
             keys: buffers(options.key),
             ca: options.ca.map(|ca| buffers(Some(ca))),
+            pfx: options
+                .pfx
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| (p.buf.to_vec(), p.passphrase))
+                .collect(),
         };
         let inner = Context::new(input).map_err(throw)?;
         Ok(Self {
@@ -113,6 +132,10 @@ pub struct TlsParams {
     pub reject_unauthorized: Option<bool>,
     /// Server: `honorCipherOrder`.
     pub honor_cipher_order: Option<bool>,
+    /// `ciphers` (OpenSSL cipher string).
+    pub ciphers: Option<String>,
+    /// `sigalgs` (OpenSSL signature algorithm list).
+    pub sigalgs: Option<String>,
 }
 
 impl TlsParams {
@@ -132,6 +155,8 @@ impl TlsParams {
             request_cert: self.request_cert.unwrap_or(d.request_cert),
             reject_unauthorized: self.reject_unauthorized.unwrap_or(d.reject_unauthorized),
             honor_cipher_order: self.honor_cipher_order.unwrap_or(d.honor_cipher_order),
+            ciphers: self.ciphers.as_deref().and_then(names::cipher_list),
+            sigalgs: self.sigalgs.as_deref().and_then(names::sigalg_list),
         }
     }
 }

@@ -133,6 +133,7 @@ async fn handshake(
     match result {
         Ok(()) => {
             let info = Box::new(session.secure_info());
+
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut ready) = state.ready.lock() {
                 ready.insert(id, session);

@@ -205,12 +205,15 @@ pub fn verify_chain(
 #[derive(Debug)]
 pub struct RecordingServerVerifier {
     algs: WebPkiSupportedAlgorithms,
+    /// `sigalgs`: the schemes offered to the server, in order.
+    schemes: Option<Vec<SignatureScheme>>,
 }
 
 impl RecordingServerVerifier {
-    /// A verifier using `algs` for handshake signatures.
-    pub fn new(algs: WebPkiSupportedAlgorithms) -> Self {
-        Self { algs }
+    /// A verifier using `algs` for handshake signatures, offering `schemes`
+    /// (all of `algs` when `None`).
+    pub fn new(algs: WebPkiSupportedAlgorithms, schemes: Option<Vec<SignatureScheme>>) -> Self {
+        Self { algs, schemes }
     }
 }
 
@@ -245,13 +248,18 @@ impl ServerCertVerifier for RecordingServerVerifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algs.supported_schemes()
+        let all = self.algs.supported_schemes();
+        match &self.schemes {
+            Some(wanted) => wanted.iter().copied().filter(|s| all.contains(s)).collect(),
+            None => all,
+        }
     }
 }
 
 /// Server side, for `requestCert`: asks for a client certificate; with
-/// `rejectUnauthorized` a missing or untrusted one fails the handshake (as
-/// Node does), otherwise the outcome is only recorded.
+/// `rejectUnauthorized` a missing or untrusted one fails the handshake, as in
+/// Node (where an untrusted client is dropped without an alert: see
+/// `Session::process`). Otherwise the outcome is only recorded.
 #[derive(Debug)]
 pub struct ClientAuth {
     trust: Trust,
