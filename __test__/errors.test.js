@@ -276,6 +276,35 @@ for (const [sName, cName] of implPairs()) {
       assert.deepEqual(events, ['close:false']);
       assert.equal(cbArgs[0], undefined);
     });
+
+    test("server.close() at the client's secureConnect: 'close' still waits for that connection", async (t) => {
+      // With TLS 1.3 the client finishes its handshake first, so close() can
+      // come before the server has seen its side complete. The connection is
+      // the server's all the same (node:tls counts it from the TCP accept).
+      const sc = scope(t);
+      for (let i = 0; i < 30; i++) {
+        const log = [];
+        const { server, port } = await sc.server(impls[sName], certs.ec, (s) => {
+          log.push('secureConnection');
+          s.resume();
+        });
+        const serverClosed = new Promise((resolve) =>
+          server.on('close', () => {
+            log.push('server close');
+            resolve();
+          }),
+        );
+        const client = sc.connect(impls[cName], { port, host: '127.0.0.1', ca: certs.ca }, () => {
+          server.close();
+        });
+        await withTimeout(once(client, 'secureConnect'), 5000, 'secureConnect');
+        await delay(30);
+        log.push('client end');
+        client.end();
+        await withTimeout(serverClosed, 5000, 'server close');
+        assert.deepEqual(log, ['secureConnection', 'client end', 'server close'], `iteration ${i}`);
+      }
+    });
   });
 }
 

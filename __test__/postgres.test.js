@@ -231,14 +231,22 @@ before(
       throw err;
     }
     cluster = new Cluster(ensurePostgres());
-    // A stop that runs even if the runner exits without calling after().
-    process.once('exit', () => {
+    // Stop the server even if the runner exits without calling after(), or
+    // is interrupted (then the signal is raised again once it is stopped).
+    const stopQuietly = () => {
       try {
         cluster.stop();
       } catch {
         // exiting anyway
       }
-    });
+    };
+    process.once('exit', stopQuietly);
+    for (const signal of ['SIGINT', 'SIGTERM']) {
+      process.once(signal, () => {
+        stopQuietly();
+        process.kill(process.pid, signal);
+      });
+    }
     await cluster.start();
   },
   { timeout: 900000 },

@@ -7,7 +7,9 @@
 const net = require('net');
 const dns = require('dns');
 const util = require('util');
-const { binding, EV } = require('./native');
+const native_ = require('./native');
+
+const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
@@ -20,6 +22,8 @@ const kRefed = Symbol('kRefed');
 const kClosing = Symbol('kClosing');
 const kPath = Symbol('kPath');
 const kClosed = Symbol('kClosed');
+const kHolding = Symbol('kHolding');
+const kId = Symbol('kId');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 function Server(options, listener) {
@@ -53,6 +57,8 @@ function Server(options, listener) {
   this[kClosed] = [];
   this[kMaxConnections] = undefined;
   this[kRefed] = true;
+  this[kHolding] = false;
+  this[kId] = 0;
   this[kClosing] = false;
   this[kPath] = null;
   if (listener) this.on('secureConnection', listener);
@@ -156,8 +162,10 @@ Server.prototype.listen = function listen(...args) {
 Server.prototype._bind = function _bind(options) {
   const opts = this[kOptions];
   const holder = {};
+  const id = native_.register((kind, data, info) => this._onNativeEvent(holder.native, kind, info));
   try {
     holder.native = this[kNative] = binding.TlsServer.listen(
+      native_.hub, id,
       this[kContext].context,
       tlsParams({ ...opts, ...this[kServerOptions]() }, require('..')),
       {
@@ -167,9 +175,9 @@ Server.prototype._bind = function _bind(options) {
         backlog: options.backlog,
         ipv6Only: Boolean(options.ipv6Only),
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
-      },
-      (kind, data, info) => this._onNativeEvent(holder.native, kind, info));
+      });
   } catch (err) {
+    native_.unregister(id);
     const info = errors.fromNative(err);
     const address = options.path !== undefined ? { path: options.path } :
       { address: options.host || '::', port: options.port };
@@ -181,7 +189,8 @@ Server.prototype._bind = function _bind(options) {
   if (this[kMaxConnections] !== undefined) {
     this[kNative].setMaxConnections(limitOf(this[kMaxConnections]));
   }
-  if (!this[kRefed]) this[kNative].unref();
+  this[kId] = id;
+  this._setHold();
   process.nextTick(() => this.emit('listening'));
 };
 
@@ -233,10 +242,26 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
   }
 };
 
+// Holds the process open while listening and ref'd, as a listening handle
+// does, and after close() until the handshakes under way have reported
+// (their connections are the server's, as accepted sockets are in Node).
+Server.prototype._setHold = function _setHold() {
+  const want = this[kRefed] && (this[kNative] !== null || this[kClosed].length > 0);
+  if (want && !this[kHolding]) native_.hold();
+  else if (!want && this[kHolding]) native_.release();
+  this[kHolding] = want;
+};
+
 Server.prototype._maybeEmitClose = function _maybeEmitClose() {
   this[kClosed] = this[kClosed].filter((n) => n.handshaking > 0);
+  this._setHold();
   if (this[kClosing] && this._connections === 0 && this[kClosed].length === 0) {
     this[kClosing] = false;
+    // No listener left and no handshake under way: no more events.
+    if (!this[kNative] && this[kId]) {
+      native_.unregister(this[kId]);
+      this[kId] = 0;
+    }
     process.nextTick(() => this.emit('close'));
   }
 };
@@ -260,6 +285,7 @@ Server.prototype.close = function close(cb) {
     this[kNative].close();
     this[kClosed].push(this[kNative]);
     this[kNative] = null;
+    this._setHold();
   }
   this[kClosing] = true;
   this._maybeEmitClose();
@@ -273,13 +299,13 @@ Server.prototype.getConnections = function getConnections(cb) {
 
 Server.prototype.ref = function ref() {
   this[kRefed] = true;
-  if (this[kNative]) this[kNative].ref();
+  this._setHold();
   return this;
 };
 
 Server.prototype.unref = function unref() {
   this[kRefed] = false;
-  if (this[kNative]) this[kNative].unref();
+  this._setHold();
   return this;
 };
 

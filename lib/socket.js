@@ -19,7 +19,9 @@
 const net = require('net');
 const dns = require('dns');
 const util = require('util');
-const { binding, EV } = require('./native');
+const native_ = require('./native');
+
+const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
@@ -40,7 +42,10 @@ const kBytesRead = Symbol('kBytesRead');
 const kBytesWritten = Symbol('kBytesWritten');
 const kOnEvent = Symbol('kOnEvent');
 const kContext = Symbol('kContext');
-const kRelease = Symbol('kRelease');
+const kAttach = Symbol('kAttach');
+const kSetHold = Symbol('kSetHold');
+const kHolding = Symbol('kHolding');
+const kId = Symbol('kId');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
@@ -89,6 +94,8 @@ class TLSSocket extends net.Socket {
     this[kDrainCb] = null;
     this[kFinalCb] = null;
     this[kRefed] = true;
+    this[kHolding] = false;
+    this[kId] = 0;
     this[kSockOpts] = [];
     this[kClosed] = false;
     this[kEndpoints] = null;
@@ -139,20 +146,19 @@ class TLSSocket extends net.Socket {
     const source = isServer ? { ...options, ...serverTlsOptions(server) } : { ...options, ...connectOptions };
     let native;
     try {
-      native = binding.CryptoStream.wrap(
+      native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
+        hub, id,
         this[kContext].context,
         tlsParams(source, tls),
         {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
-        },
-        (kind, data, info) => this[kOnEvent](kind, data, info));
+        }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));
       return;
     }
-    this[kNative] = native;
     this.connecting = false;
     // The TLS work happens on another thread, so the native side keeps the
     // process alive while the connection is open (as a reading socket does),
@@ -177,10 +183,30 @@ class TLSSocket extends net.Socket {
     if (typeof socket.resume === 'function') socket.resume();
   }
 
-  // Attaches a native connection and routes its events here.
-  [kRelease]() {
-    const native = this[kNative];
-    if (native) native.release();
+  // Creates the native connection with `make(hub, id)`, its events routed
+  // here, and holds the process open for it unless unref'd.
+  [kAttach](make) {
+    const id = native_.register((kind, data, info) => this[kOnEvent](kind, data, info));
+    let native;
+    try {
+      native = make(native_.hub, id);
+    } catch (err) {
+      native_.unregister(id);
+      throw err;
+    }
+    this[kId] = id;
+    this[kNative] = native;
+    this[kSetHold]();
+    return native;
+  }
+
+  // Holds the process open while the native connection is open and this
+  // socket is ref'd (as an active libuv handle does).
+  [kSetHold]() {
+    const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed;
+    if (want && !this[kHolding]) native_.hold();
+    else if (!want && this[kHolding]) native_.release();
+    this[kHolding] = want;
   }
 
   [kOnEvent](kind, data, info) {
@@ -264,7 +290,9 @@ class TLSSocket extends net.Socket {
       }
       case EV.CLOSE:
         this[kClosed] = true;
-        this[kRelease]();
+        this[kNative].release();
+        this[kSetHold]();
+        native_.unregister(this[kId]);
         this.connecting = false;
         if (!this.destroyed && this.readableEnded && this.writableFinished) this.destroy();
         break;
@@ -326,7 +354,7 @@ class TLSSocket extends net.Socket {
     this.connecting = false;
     const native = this[kNative];
     if (native && !this[kClosed]) native.destroy();
-    this[kRelease]();
+    this[kSetHold]();
     const wrapped = this[kWrapped];
     if (wrapped && !wrapped.destroyed) wrapped.destroy();
     this[kHeld] = [];
@@ -422,14 +450,14 @@ class TLSSocket extends net.Socket {
   ref() {
     this[kRefed] = true;
     if (this[kWrapped] instanceof net.Socket) this[kWrapped].ref();
-    if (this[kNative] && !this[kClosed]) this[kNative].ref();
+    this[kSetHold]();
     return this;
   }
 
   unref() {
     this[kRefed] = false;
     if (this[kWrapped] instanceof net.Socket) this[kWrapped].unref();
-    if (this[kNative] && !this[kClosed]) this[kNative].unref();
+    this[kSetHold]();
     return this;
   }
 
@@ -678,16 +706,10 @@ function connect(...args) {
   const start = (target) => {
     if (socket.destroyed) return;
     try {
-      socket[kNative] = binding.CryptoStream.connect(
-        context.context,
-        params,
-        target,
-        (kind, data, info) => socket[kOnEvent](kind, data, info));
+      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, params, target));
     } catch (err) {
       socket.destroy(errors.fromNative(err));
-      return;
     }
-    if (!socket[kRefed]) socket[kNative].unref();
   };
 
   if (options.socket) {
@@ -735,7 +757,6 @@ function acceptedSocket(server, native, info, context) {
   });
   socket.server = server;
   socket._server = server;
-  socket[kNative] = native;
   socket[kInfo] = info;
   socket[kEndpoints] = info;
   socket[kContext] = context;
@@ -747,7 +768,10 @@ function acceptedSocket(server, native, info, context) {
     socket.authorizationError = info.verifyCode || null;
   }
   socket.on('error', onServerSocketError);
-  native.start((kind, data, ev) => socket[kOnEvent](kind, data, ev));
+  socket[kAttach]((hub, id) => {
+    native.start(hub, id);
+    return native;
+  });
   return socket;
 }
 

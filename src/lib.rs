@@ -14,6 +14,7 @@ mod context;
 mod der;
 #[forbid(unsafe_code)]
 mod error;
+mod hub;
 #[forbid(unsafe_code)]
 mod names;
 #[forbid(unsafe_code)]
@@ -32,18 +33,18 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Buffer, FnArgs, Function};
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Status};
+use napi::bindgen_prelude::Buffer;
+use napi::Status;
 use napi_derive::napi;
 use rustls::pki_types::ServerName;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use crate::conn::{Command, Event, SecureInfo, Session, Shared, Target};
+use crate::conn::{Command, Session, Shared, Target};
 use crate::context::{Context, ContextInput, Params};
 use crate::error::NodeError;
+use crate::hub::EventHub;
 use crate::pipe::Pipe;
-use crate::server::{Listener, ServerEvent, ServerSettings, ServerState};
+use crate::server::{Listener, ServerSettings, ServerState};
 
 /// A [`NodeError`] thrown to JS; `lib/errors.js` rebuilds it as a Node error.
 fn throw(e: NodeError) -> napi::Error {
@@ -161,146 +162,6 @@ impl TlsParams {
     }
 }
 
-/// Everything an event can carry besides a data buffer.
-#[napi(object)]
-#[derive(Default)]
-pub struct EventInfo {
-    pub code: Option<String>,
-    pub message: Option<String>,
-    pub syscall: Option<String>,
-    pub reason: Option<String>,
-    pub protocol: Option<String>,
-    pub cipher: Option<String>,
-    pub alpn: Option<String>,
-    pub servername: Option<String>,
-    pub group: Option<String>,
-    pub verify_code: Option<String>,
-    pub verify_message: Option<String>,
-    pub peer_certs: Option<Vec<Buffer>>,
-    pub local_address: Option<String>,
-    pub local_port: Option<u32>,
-    pub remote_address: Option<String>,
-    pub remote_port: Option<u32>,
-    pub remote_family: Option<String>,
-    pub id: Option<u32>,
-}
-
-impl EventInfo {
-    fn endpoints(mut self, e: transport::Endpoints) -> Self {
-        self.local_address = e.local_address;
-        self.local_port = e.local_port.map(u32::from);
-        self.remote_address = e.remote_address;
-        self.remote_port = e.remote_port.map(u32::from);
-        self.remote_family = e.remote_family;
-        self
-    }
-
-    fn error(e: NodeError) -> Self {
-        Self {
-            code: Some(e.code),
-            message: Some(e.message),
-            syscall: e.syscall,
-            reason: e.reason,
-            ..Self::default()
-        }
-    }
-
-    fn secure(info: SecureInfo) -> Self {
-        Self {
-            protocol: info.protocol,
-            cipher: info.cipher,
-            alpn: info.alpn,
-            servername: info.servername,
-            group: info.group,
-            verify_code: info.verify.map(|v| v.code().to_owned()),
-            verify_message: info.verify.map(|v| v.message().to_owned()),
-            peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
-            ..Self::default()
-        }
-        .endpoints(info.endpoints)
-    }
-}
-
-/// The JS side of an event: `(kind, data, info)`.
-type EventArgs = FnArgs<(u32, Option<Buffer>, Option<EventInfo>)>;
-type EventFn<T> = ThreadsafeFunction<T, (), EventArgs, Status, false>;
-type JsCallback<'a> = Function<'a, EventArgs, ()>;
-/// An event function shared by the task (to call) and the JS object (to
-/// `ref()`/`unref()`); released when both let go.
-type SharedFn<T> = Arc<Mutex<EventFn<T>>>;
-
-/// Event kinds, mirrored in `lib/native.js`.
-mod kind {
-    pub const CONNECTED: u32 = 1;
-    pub const SECURE: u32 = 2;
-    pub const DATA: u32 = 3;
-    pub const END: u32 = 4;
-    pub const FINISHED: u32 = 5;
-    pub const DRAIN: u32 = 6;
-    pub const ERROR: u32 = 7;
-    pub const CLOSE: u32 = 8;
-    pub const CLIENT_ERROR: u32 = 9;
-    pub const CIPHERTEXT: u32 = 10;
-    pub const SHUTDOWN_OUT: u32 = 11;
-    pub const INPUT_DRAIN: u32 = 12;
-}
-
-fn event_fn(callback: JsCallback<'_>, shared: Arc<Shared>) -> napi::Result<EventFn<Event>> {
-    callback
-        .build_threadsafe_function::<Event>()
-        .callee_handled::<false>()
-        .build_callback(move |ctx| {
-            let args = match ctx.value {
-                Event::Connected(e) => (
-                    kind::CONNECTED,
-                    None,
-                    Some(EventInfo::default().endpoints(e)),
-                ),
-                Event::Secure(info) => (kind::SECURE, None, Some(EventInfo::secure(*info))),
-                Event::Data(bytes) => {
-                    shared.consumed(bytes.len());
-                    (kind::DATA, Some(Buffer::from(bytes)), None)
-                }
-                Event::End => (kind::END, None, None),
-                Event::Finished => (kind::FINISHED, None, None),
-                Event::Drain => (kind::DRAIN, None, None),
-                Event::Error(e) => (kind::ERROR, None, Some(EventInfo::error(e))),
-                Event::Close => (kind::CLOSE, None, None),
-                Event::Ciphertext(bytes) => (kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
-                Event::ShutdownOut => (kind::SHUTDOWN_OUT, None, None),
-                Event::InputDrain => (kind::INPUT_DRAIN, None, None),
-            };
-            Ok(args.into())
-        })
-}
-
-fn sink_of<T: 'static>(tsfn: &SharedFn<T>) -> Arc<dyn Fn(T) + Send + Sync> {
-    let tsfn = tsfn.clone();
-    Arc::new(move |ev| {
-        if let Ok(f) = tsfn.lock() {
-            f.call(ev, ThreadsafeFunctionCallMode::NonBlocking);
-        }
-    })
-}
-
-/// `ref()` / `unref()` of an event function.
-#[allow(
-    deprecated,
-    reason = "napi-rs keeps ref/unref of a shared tsfn behind a deprecated API"
-)]
-fn set_ref<T: 'static>(slot: &Mutex<Option<SharedFn<T>>>, env: &Env, on: bool) -> napi::Result<()> {
-    let slot = slot.lock().map_err(|_| invalid("lock"))?;
-    if let Some(f) = slot.as_ref() {
-        let mut f = f.lock().map_err(|_| invalid("lock"))?;
-        if on {
-            f.refer(env)?;
-        } else {
-            f.unref(env)?;
-        }
-    }
-    Ok(())
-}
-
 /// How a wrapped stream is used.
 #[napi(object)]
 pub struct WrapOptions {
@@ -352,8 +213,6 @@ pub struct CryptoStream {
     tx: UnboundedSender<Command>,
     /// A server session waiting for `start()`, with its command queue.
     parked: Mutex<Option<(Session, UnboundedReceiver<Command>)>>,
-    /// A handle on the event function, for `ref()` / `unref()`.
-    events: Mutex<Option<SharedFn<Event>>>,
     /// The JS-fed transport of a wrapped stream.
     pipe: Mutex<Option<Arc<Pipe>>>,
 }
@@ -367,7 +226,6 @@ impl CryptoStream {
             shared: Arc::new(Shared::default()),
             tx,
             parked: Mutex::new(parked),
-            events: Mutex::new(None),
             pipe: Mutex::new(None),
         }
     }
@@ -380,13 +238,14 @@ impl CryptoStream {
 
 #[napi]
 impl CryptoStream {
-    /// Starts a client connection; events go to `on_event`.
+    /// Starts a client connection; its events go through `hub` as `id`.
     #[napi(factory)]
     pub fn connect(
+        hub: &EventHub,
+        id: u32,
         context: &NativeContext,
         params: TlsParams,
         target: ConnectTarget,
-        on_event: JsCallback<'_>,
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let mut params = params.to_params();
@@ -410,9 +269,7 @@ impl CryptoStream {
         };
         let (tx, rx) = unbounded_channel();
         let this = Self::with_parked(None, tx);
-        let tsfn = Arc::new(Mutex::new(event_fn(on_event, this.shared.clone())?));
-        let sink = sink_of(&tsfn);
-        *this.events.lock().map_err(|_| invalid("lock"))? = Some(tsfn);
+        let sink = hub.conn_sink(id, &this.shared);
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
         rt.spawn(conn::connect(
@@ -431,17 +288,17 @@ impl CryptoStream {
     /// bytes come in through `feed()`; ours go out as ciphertext events.
     #[napi(factory)]
     pub fn wrap(
+        hub: &EventHub,
+        id: u32,
         context: &NativeContext,
         params: TlsParams,
         options: WrapOptions,
-        on_event: JsCallback<'_>,
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let mut params = params.to_params();
         let (tx, rx) = unbounded_channel();
         let this = Self::with_parked(None, tx);
-        let tsfn = Arc::new(Mutex::new(event_fn(on_event, this.shared.clone())?));
-        let sink = sink_of(&tsfn);
+        let sink = hub.conn_sink(id, &this.shared);
         let pipe = Arc::new(Pipe::new(sink.clone()));
         let io = transport::Transport::Js(pipe.clone());
         let trust = context.inner.trust.clone();
@@ -457,7 +314,6 @@ impl CryptoStream {
                 .map_err(|e| throw(NodeError::from(&e)))?;
             Session::client(tls, io, trust)
         };
-        *this.events.lock().map_err(|_| invalid("lock"))? = Some(tsfn);
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
         let timeout = options
             .handshake_timeout
@@ -499,15 +355,13 @@ impl CryptoStream {
 
     /// Starts a server session taken from a [`TlsServer`].
     #[napi]
-    pub fn start(&self, on_event: JsCallback<'_>) -> napi::Result<()> {
+    pub fn start(&self, hub: &EventHub, id: u32) -> napi::Result<()> {
         let rt = rt()?;
         let parked = self.parked.lock().map_err(|_| invalid("lock"))?.take();
         let Some((session, rx)) = parked else {
             return Err(invalid("already started"));
         };
-        let tsfn = Arc::new(Mutex::new(event_fn(on_event, self.shared.clone())?));
-        let sink = sink_of(&tsfn);
-        *self.events.lock().map_err(|_| invalid("lock"))? = Some(tsfn);
+        let sink = hub.conn_sink(id, &self.shared);
         rt.spawn(conn::serve(session, self.shared.clone(), rx, sink));
         Ok(())
     }
@@ -578,25 +432,10 @@ impl CryptoStream {
         u32::try_from(self.shared.queued.load(Ordering::SeqCst)).unwrap_or(u32::MAX)
     }
 
-    /// Keeps the event loop alive while the connection lives (the default).
-    #[napi(js_name = "ref")]
-    pub fn refer(&self, env: Env) -> napi::Result<()> {
-        set_ref(&self.events, &env, true)
-    }
-
-    /// Lets the event loop exit while the connection lives.
-    #[napi]
-    pub fn unref(&self, env: Env) -> napi::Result<()> {
-        set_ref(&self.events, &env, false)
-    }
-
     /// Drops this object's handle on the event function once closed, so
     /// that the event loop may exit.
     #[napi]
     pub fn release(&self) {
-        if let Ok(mut events) = self.events.lock() {
-            events.take();
-        }
         if let Ok(mut pipe) = self.pipe.lock() {
             pipe.take();
         }
@@ -628,13 +467,10 @@ pub struct AddressInfo {
     pub port: u32,
 }
 
-type ServerFn = ThreadsafeFunction<ServerEvent, (), EventArgs, Status, false>;
-
 /// A listening TLS server: the native half of `tls.Server`.
 #[napi]
 pub struct TlsServer {
     state: Arc<ServerState>,
-    events: Mutex<Option<SharedFn<ServerEvent>>>,
     local: Option<SocketAddr>,
     path: Option<String>,
     /// A second descriptor of the listening socket, to stop it from the JS
@@ -688,10 +524,11 @@ impl TlsServer {
     /// Binds (synchronously, so errors are immediate) and starts accepting.
     #[napi(factory)]
     pub fn listen(
+        hub: &EventHub,
+        id: u32,
         context: &NativeContext,
         params: TlsParams,
         options: ListenOptions,
-        on_event: JsCallback<'_>,
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let params = params.to_params();
@@ -728,26 +565,7 @@ impl TlsServer {
             }
         };
         let state = Arc::new(ServerState::default());
-        let tsfn: ServerFn = on_event
-            .build_threadsafe_function::<ServerEvent>()
-            .callee_handled::<false>()
-            .build_callback(|ctx| {
-                let args = match ctx.value {
-                    ServerEvent::Secure(id, info) => {
-                        let mut info = EventInfo::secure(*info);
-                        info.id = Some(id);
-                        (kind::SECURE, None, Some(info))
-                    }
-                    ServerEvent::ClientError(e, endpoints) => (
-                        kind::CLIENT_ERROR,
-                        None,
-                        Some(EventInfo::error(e).endpoints(endpoints)),
-                    ),
-                };
-                Ok(args.into())
-            })?;
-        let tsfn = Arc::new(Mutex::new(tsfn));
-        let sink = sink_of(&tsfn);
+        let sink = hub.server_sink(id);
         let settings = ServerSettings {
             config,
             trust: context.inner.trust.clone(),
@@ -759,7 +577,6 @@ impl TlsServer {
         rt.spawn(server::accept_loop(listener, settings, state.clone(), sink));
         Ok(Self {
             state,
-            events: Mutex::new(Some(tsfn)),
             local,
             path,
             closer: Mutex::new(closer),
@@ -806,24 +623,9 @@ impl TlsServer {
             let _ = socket2::SockRef::from(&fd).shutdown(std::net::Shutdown::Both);
         }
         self.state.stop.notify_one();
-        if let Ok(mut events) = self.events.lock() {
-            events.take();
-        }
         if let Some(path) = &self.path {
             // libuv removes a Unix socket's file when its server closes.
             let _ = std::fs::remove_file(path);
         }
-    }
-
-    /// `server.ref()`.
-    #[napi(js_name = "ref")]
-    pub fn refer(&self, env: Env) -> napi::Result<()> {
-        set_ref(&self.events, &env, true)
-    }
-
-    /// `server.unref()`.
-    #[napi]
-    pub fn unref(&self, env: Env) -> napi::Result<()> {
-        set_ref(&self.events, &env, false)
     }
 }

@@ -16,13 +16,33 @@ use crate::error::NodeError;
 use crate::transport::{Endpoints, Transport};
 use crate::verify::Trust;
 
-/// What a server tells JavaScript.
+/// What a server tells JavaScript. Each carries the [`Pending`] mark of its
+/// handshake, dropped once JavaScript has the event.
 #[derive(Debug)]
 pub enum ServerEvent {
     /// A handshake finished; take the session with this id.
-    Secure(u32, Box<SecureInfo>),
+    Secure(u32, Box<SecureInfo>, Pending),
     /// A client failed before or during its handshake.
-    ClientError(NodeError, Endpoints),
+    ClientError(NodeError, Endpoints, Pending),
+}
+
+/// Counts a handshake as under way until JavaScript has heard how it ended,
+/// so that a closed server does not report 'close' while a connection is on
+/// its way to JavaScript.
+#[derive(Debug)]
+pub struct Pending(Arc<ServerState>);
+
+impl Pending {
+    fn new(state: &Arc<ServerState>) -> Self {
+        state.handshaking.fetch_add(1, Ordering::SeqCst);
+        Self(state.clone())
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.0.handshaking.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Where events go.
@@ -98,11 +118,12 @@ pub async fn accept_loop(
             continue;
         }
         state.live.fetch_add(1, Ordering::SeqCst);
-        state.handshaking.fetch_add(1, Ordering::SeqCst);
         let live = LiveGuard(state.live.clone());
+        let pending = Pending::new(&state);
         tokio::spawn(handshake(
             io,
             live,
+            pending,
             settings.clone(),
             state.clone(),
             sink.clone(),
@@ -113,17 +134,20 @@ pub async fn accept_loop(
 async fn handshake(
     io: Transport,
     live: LiveGuard,
+    pending: Pending,
     settings: ServerSettings,
     state: Arc<ServerState>,
     sink: ServerSink,
 ) {
     let endpoints = io.endpoints();
-    let done = || state.handshaking.fetch_sub(1, Ordering::SeqCst);
     let tls = match rustls::ServerConnection::new(settings.config) {
         Ok(tls) => tls,
         Err(e) => {
-            done();
-            return sink(ServerEvent::ClientError(NodeError::from(&e), endpoints));
+            return sink(ServerEvent::ClientError(
+                NodeError::from(&e),
+                endpoints,
+                pending,
+            ))
         }
     };
     let mut session = Session::server(tls, io, settings.trust, settings.request_cert, Some(live));
@@ -133,17 +157,12 @@ async fn handshake(
     match result {
         Ok(()) => {
             let info = Box::new(session.secure_info());
-
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut ready) = state.ready.lock() {
                 ready.insert(id, session);
             }
-            done();
-            sink(ServerEvent::Secure(id, info));
+            sink(ServerEvent::Secure(id, info, pending));
         }
-        Err(e) => {
-            done();
-            sink(ServerEvent::ClientError(e, endpoints));
-        }
+        Err(e) => sink(ServerEvent::ClientError(e, endpoints, pending)),
     }
 }

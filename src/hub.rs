@@ -1,0 +1,221 @@
+//! The one thread-safe function per JavaScript environment through which
+//! every connection and server reports its events.
+//!
+//! One function instead of one per connection: idle connections cost no
+//! libuv handle, and events of many connections that arrive together wake
+//! the JavaScript thread once. Each event carries the id JavaScript gave the
+//! connection or server; `lib/native.js` routes it. Whether the hub keeps
+//! the process alive is decided in JavaScript, which counts the sockets and
+//! servers that should (`ref()` / `unref()` here follow that count).
+
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Buffer, FnArgs, Function};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status};
+use napi_derive::napi;
+
+use crate::conn::{Event, SecureInfo, Shared, Sink};
+use crate::error::NodeError;
+use crate::server::{ServerEvent, ServerSink};
+use crate::transport::Endpoints;
+
+/// Everything an event can carry besides a data buffer.
+#[napi(object)]
+#[derive(Default)]
+pub struct EventInfo {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub syscall: Option<String>,
+    pub reason: Option<String>,
+    pub protocol: Option<String>,
+    pub cipher: Option<String>,
+    pub alpn: Option<String>,
+    pub servername: Option<String>,
+    pub group: Option<String>,
+    pub verify_code: Option<String>,
+    pub verify_message: Option<String>,
+    pub peer_certs: Option<Vec<Buffer>>,
+    pub local_address: Option<String>,
+    pub local_port: Option<u32>,
+    pub remote_address: Option<String>,
+    pub remote_port: Option<u32>,
+    pub remote_family: Option<String>,
+    /// Server: the id of a finished handshake, for `TlsServer::take`.
+    pub id: Option<u32>,
+}
+
+impl EventInfo {
+    fn endpoints(mut self, e: Endpoints) -> Self {
+        self.local_address = e.local_address;
+        self.local_port = e.local_port.map(u32::from);
+        self.remote_address = e.remote_address;
+        self.remote_port = e.remote_port.map(u32::from);
+        self.remote_family = e.remote_family;
+        self
+    }
+
+    fn error(e: NodeError) -> Self {
+        Self {
+            code: Some(e.code),
+            message: Some(e.message),
+            syscall: e.syscall,
+            reason: e.reason,
+            ..Self::default()
+        }
+    }
+
+    fn secure(info: SecureInfo) -> Self {
+        Self {
+            protocol: info.protocol,
+            cipher: info.cipher,
+            alpn: info.alpn,
+            servername: info.servername,
+            group: info.group,
+            verify_code: info.verify.map(|v| v.code().to_owned()),
+            verify_message: info.verify.map(|v| v.message().to_owned()),
+            peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
+            ..Self::default()
+        }
+        .endpoints(info.endpoints)
+    }
+}
+
+/// Event kinds, mirrored in `lib/native.js`.
+mod kind {
+    pub const CONNECTED: u32 = 1;
+    pub const SECURE: u32 = 2;
+    pub const DATA: u32 = 3;
+    pub const END: u32 = 4;
+    pub const FINISHED: u32 = 5;
+    pub const DRAIN: u32 = 6;
+    pub const ERROR: u32 = 7;
+    pub const CLOSE: u32 = 8;
+    pub const CLIENT_ERROR: u32 = 9;
+    pub const CIPHERTEXT: u32 = 10;
+    pub const SHUTDOWN_OUT: u32 = 11;
+    pub const INPUT_DRAIN: u32 = 12;
+}
+
+/// What travels from a worker thread to the JS thread.
+pub enum Message {
+    /// A connection's event; `credit` is returned for delivered data.
+    Conn(u32, Event, Option<Arc<Shared>>),
+    /// A server's event.
+    Server(u32, ServerEvent),
+}
+
+/// The JS side of an event: `(id, kind, data, info)`.
+type Args = FnArgs<(u32, u32, Option<Buffer>, Option<EventInfo>)>;
+type HubFn = ThreadsafeFunction<Message, (), Args, Status, false>;
+
+fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
+    match message {
+        Message::Conn(id, event, credit) => match event {
+            Event::Connected(e) => (
+                id,
+                kind::CONNECTED,
+                None,
+                Some(EventInfo::default().endpoints(e)),
+            ),
+            Event::Secure(info) => (id, kind::SECURE, None, Some(EventInfo::secure(*info))),
+            Event::Data(bytes) => {
+                if let Some(shared) = credit {
+                    shared.consumed(bytes.len());
+                }
+                (id, kind::DATA, Some(Buffer::from(bytes)), None)
+            }
+            Event::End => (id, kind::END, None, None),
+            Event::Finished => (id, kind::FINISHED, None, None),
+            Event::Drain => (id, kind::DRAIN, None, None),
+            Event::Error(e) => (id, kind::ERROR, None, Some(EventInfo::error(e))),
+            Event::Close => (id, kind::CLOSE, None, None),
+            Event::Ciphertext(bytes) => (id, kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
+            Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
+            Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
+        },
+        Message::Server(id, event) => match event {
+            // The handshake's `Pending` mark drops here, on the JS thread,
+            // right before JavaScript handles the event.
+            ServerEvent::Secure(ready, info, _pending) => {
+                let mut info = EventInfo::secure(*info);
+                info.id = Some(ready);
+                (id, kind::SECURE, None, Some(info))
+            }
+            ServerEvent::ClientError(e, endpoints, _pending) => (
+                id,
+                kind::CLIENT_ERROR,
+                None,
+                Some(EventInfo::error(e).endpoints(endpoints)),
+            ),
+        },
+    }
+}
+
+/// The event route of one JavaScript environment.
+#[napi]
+pub struct EventHub {
+    tsfn: Arc<HubFn>,
+}
+
+impl EventHub {
+    /// Where connection `id`'s events go; `shared` gets its read credit back.
+    pub fn conn_sink(&self, id: u32, shared: &Arc<Shared>) -> Sink {
+        let tsfn = self.tsfn.clone();
+        let shared = shared.clone();
+        Arc::new(move |event| {
+            let credit = matches!(event, Event::Data(_)).then(|| shared.clone());
+            tsfn.call(
+                Message::Conn(id, event, credit),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        })
+    }
+
+    /// Where server `id`'s events go.
+    pub fn server_sink(&self, id: u32) -> ServerSink {
+        let tsfn = self.tsfn.clone();
+        Arc::new(move |event| {
+            tsfn.call(
+                Message::Server(id, event),
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        })
+    }
+}
+
+#[napi]
+impl EventHub {
+    /// A hub delivering `(id, kind, data, info)` to `callback`; it starts
+    /// unreferenced.
+    #[napi(constructor)]
+    pub fn new(env: Env, callback: Function<'_, Args, ()>) -> napi::Result<Self> {
+        let tsfn: HubFn = callback
+            .build_threadsafe_function::<Message>()
+            .callee_handled::<false>()
+            .build_callback(|ctx| Ok(to_args(ctx.value).into()))?;
+        let hub = Self {
+            tsfn: Arc::new(tsfn),
+        };
+        hub.unref(env)?;
+        Ok(hub)
+    }
+
+    /// Keep the process alive while events may come.
+    #[napi(js_name = "ref")]
+    pub fn refer(&self, env: Env) -> napi::Result<()> {
+        // SAFETY: `env` is this thread's environment (napi passes it to the
+        // call), and the function stays alive while `self.tsfn` does.
+        let status = unsafe { napi::sys::napi_ref_threadsafe_function(env.raw(), self.tsfn.raw()) };
+        napi::check_status!(status)
+    }
+
+    /// Let the process exit even if events may come.
+    #[napi]
+    pub fn unref(&self, env: Env) -> napi::Result<()> {
+        // SAFETY: as in `refer`.
+        let status =
+            unsafe { napi::sys::napi_unref_threadsafe_function(env.raw(), self.tsfn.raw()) };
+        napi::check_status!(status)
+    }
+}
