@@ -100,23 +100,42 @@ function systemError(code, syscall, where = {}, withDescription = false) {
 
 // An error reported by the connection task: TLS alerts and failures get
 // OpenSSL's shape (`library`, `reason`, `code`), socket errors Node's.
+// OpenSSL 3.2 renamed the alerts it once called "sslv3 alert ..." to
+// "ssl/tls alert ..."; Node's codes follow the OpenSSL it is built with.
+const [kOsslMajor, kOsslMinor] = process.versions.openssl.split('.').map(Number);
+const kSslTlsAlerts = kOsslMajor > 3 || (kOsslMajor === 3 && kOsslMinor >= 2);
+
 function tlsError(info, where) {
   if (info.syscall) return systemError(info.code, info.syscall, where);
-  const err = new Error(info.message);
-  if (info.reason) {
-    err.library = 'SSL routines';
-    err.reason = info.reason;
+  let { code, message, reason } = info;
+  if (kSslTlsAlerts && reason && reason.startsWith('sslv3 alert ')) {
+    const renamed = `ssl/tls alert ${reason.slice('sslv3 alert '.length)}`;
+    message = message.replace(reason, renamed);
+    code = `ERR_SSL_${renamed.toUpperCase().replace(/ /g, '_')}`;
+    reason = renamed;
   }
-  err.code = info.code;
+  const err = new Error(message);
+  if (reason) {
+    err.library = 'SSL routines';
+    err.reason = reason;
+  }
+  err.code = code;
   return err;
 }
 
+// Node versions that have --use-system-ca add a hint to the two verify
+// errors a locally installed root would cure; so do we, on those versions.
+const kSystemCaHint = process.allowedNodeEnvironmentFlags.has('--use-system-ca') ?
+  '; if the root CA is installed locally, try running Node.js with --use-system-ca' : '';
+const kHinted = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
+
 // A certificate verification failure, as Node's `verifyError()` gives it.
 function verifyError(code, message) {
-  return withCode(Error, code, message);
+  return withCode(Error, code, kHinted.has(code) ? message + kSystemCaHint : message);
 }
 
 module.exports = {
+  kSslTlsAlerts,
   nodeError,
   invalidArgType,
   invalidArgValue,

@@ -470,8 +470,10 @@ class TLSSocket extends net.Socket {
     if (!this[kInfo]) return undefined;
     // A server's view of its client reaches into the trusted ca (OpenSSL's
     // verified chain); a client's view of its server is the chain sent.
-    const trusted = this._tlsOptions.isServer || this.server ? trustedCerts(this[kContext]) : undefined;
-    return peerX509(this[kInfo].peerCerts, trusted);
+    // From OpenSSL 3.2 on, Node links no issuer on the server side at all.
+    const serverSide = this._tlsOptions.isServer || this.server;
+    if (serverSide && errors.kSslTlsAlerts) return peerX509(this[kInfo].peerCerts.slice(0, 1));
+    return peerX509(this[kInfo].peerCerts, serverSide ? trustedCerts(this[kContext]) : undefined);
   }
 
   // Our own certificate (the first chain's leaf).

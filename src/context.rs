@@ -5,7 +5,7 @@
 //! configurations are cut from it per connection parameters (ALPN, protocol
 //! versions, client-certificate policy).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
@@ -75,6 +75,9 @@ pub struct Context {
     pub client_identities: Vec<Arc<CertifiedKey>>,
     /// Trust store for the peer's chain.
     pub trust: Trust,
+    /// Client configurations made so far, by parameters: a context used
+    /// for many connections builds each configuration once.
+    client_configs: Mutex<Vec<(Params, Arc<ClientConfig>)>>,
 }
 
 fn pem_error() -> NodeError {
@@ -323,11 +326,30 @@ impl Context {
             identities,
             client_identities,
             trust,
+            client_configs: Mutex::new(Vec::new()),
         })
     }
 
     /// A client configuration with these parameters.
     pub fn client_config(&self, params: &Params) -> Result<Arc<ClientConfig>, NodeError> {
+        /// Distinct parameter sets kept per context.
+        const KEEP: usize = 8;
+        if let Ok(cache) = self.client_configs.lock() {
+            if let Some((_, config)) = cache.iter().find(|(p, _)| p == params) {
+                return Ok(config.clone());
+            }
+        }
+        let config = self.build_client_config(params)?;
+        if let Ok(mut cache) = self.client_configs.lock() {
+            if cache.len() >= KEEP {
+                cache.remove(0);
+            }
+            cache.push((params.clone(), config.clone()));
+        }
+        Ok(config)
+    }
+
+    fn build_client_config(&self, params: &Params) -> Result<Arc<ClientConfig>, NodeError> {
         let builder = ClientConfig::builder_with_provider(params.provider()?)
             .with_protocol_versions(&params.versions())
             .map_err(|e| NodeError::from(&e))?
@@ -342,6 +364,9 @@ impl Context {
         }));
         config.alpn_protocols = params.alpn.clone();
         config.enable_sni = params.sni;
+        // Node resumes a session only when given one (`session`); a shared
+        // configuration must not resume behind the user's back.
+        config.resumption = rustls::client::Resumption::disabled();
         Ok(Arc::new(config))
     }
 
@@ -370,7 +395,7 @@ impl Context {
 }
 
 /// Per-connection parameters that select a configuration.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Params {
     /// ALPN protocols, most preferred first.
     pub alpn: Vec<Vec<u8>>,
