@@ -74,6 +74,9 @@ class SecurePair extends EventEmitter {
       rejectUnauthorized: Boolean(rejectUnauthorized),
     });
     this.cleartext.once('secure', () => this.emit('secure'));
+    // As the module doc has it, a client pair starts its handshake by
+    // itself once wired (Node's waits for a first write).
+    if (!isServer) process.nextTick(() => this.cleartext._start());
   }
 
   destroy() {

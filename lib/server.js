@@ -229,6 +229,8 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
     // ran its handshake); 'connection' carries the TLS socket instead.
     this.emit('connection', socket);
     this.emit('secureConnection', socket);
+    // After close(), this may have been the last handshake holding on.
+    if (!this[kNative]) this._maybeEmitClose();
   } else if (kind === EV.CLIENT_ERROR) {
     const err = errors.tlsError(info);
     const socket = new TLSSocket(null, {});

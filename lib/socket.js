@@ -115,14 +115,14 @@ class TLSSocket extends net.Socket {
         if (this.server) this.on('error', onServerSocketError);
         this[kWrapStart]();
       } else if (!options[kConnectOptions]) {
-        // A client TLSSocket made directly starts its handshake by itself.
+        // A client TLSSocket made directly starts its handshake on _start()
+        // or on its first write, as Node's does.
         this[kConnectOptions] = {
           rejectUnauthorized: options.rejectUnauthorized === true,
           checkServerIdentity: () => undefined,
           servername: options.servername,
           standalone: true,
         };
-        process.nextTick(() => this[kWrapStart]());
       }
     }
   }
@@ -310,9 +310,16 @@ class TLSSocket extends net.Socket {
     this._writev([{ chunk, encoding }], cb);
   }
 
+  // Starts the handshake of a client TLSSocket made over an existing stream
+  // (tls.connect() does this itself).
+  _start() {
+    if (this[kWrapped] && !this[kNative]) this[kWrapStart]();
+  }
+
   _writev(chunks, cb) {
     if (!this._secureEstablished) {
       this[kHeld].push(() => this._writev(chunks, cb));
+      this._start();
       return;
     }
     const native = this[kNative];
@@ -341,6 +348,7 @@ class TLSSocket extends net.Socket {
   _final(cb) {
     if (!this._secureEstablished) {
       this[kHeld].push(() => this._final(cb));
+      this._start();
       return;
     }
     const native = this[kNative];
