@@ -32,7 +32,6 @@ use std::time::Duration;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, Connection};
 use tokio::net::{TcpStream, UnixStream};
-use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::sync::Notify;
 
 use crate::error::NodeError;
@@ -130,6 +129,9 @@ pub struct Shared {
     pub want_drain: AtomicBool,
     /// `destroy()` was called.
     pub destroyed: AtomicBool,
+    /// Commands from JS not yet taken by the task (a plain queue: a channel
+    /// would allocate a block per connection up front).
+    commands: std::sync::Mutex<VecDeque<Command>>,
     /// Wakes the task after any change above.
     pub wake: Notify,
 }
@@ -161,6 +163,21 @@ impl Shared {
         if self.paused.swap(paused, Ordering::SeqCst) && !paused {
             self.wake.notify_one();
         }
+    }
+
+    /// Queues a command for the task.
+    pub fn send(&self, command: Command) {
+        if let Ok(mut queue) = self.commands.lock() {
+            queue.push_back(command);
+        }
+        self.wake.notify_one();
+    }
+
+    fn take_commands(&self) -> VecDeque<Command> {
+        self.commands
+            .lock()
+            .map(|mut queue| std::mem::take(&mut *queue))
+            .unwrap_or_default()
     }
 
     /// Ask the task to close the socket now.
@@ -429,12 +446,7 @@ impl Session {
 
     /// The established connection's life: moves bytes both ways until both
     /// directions are closed, `destroy()` is called, or an error occurs.
-    pub async fn pump(
-        &mut self,
-        shared: &Shared,
-        rx: &mut UnboundedReceiver<Command>,
-        sink: &Sink,
-    ) -> Result<(), NodeError> {
+    pub async fn pump(&mut self, shared: &Shared, sink: &Sink) -> Result<(), NodeError> {
         let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
         let mut offset = 0;
         let (mut ending, mut close_sent, mut write_done) = (false, false, false);
@@ -449,6 +461,22 @@ impl Session {
         loop {
             if shared.destroyed.load(Ordering::SeqCst) {
                 return Ok(());
+            }
+            for command in shared.take_commands() {
+                match command {
+                    Command::Write(buf) => {
+                        if !buf.is_empty() {
+                            pending.push_back(buf);
+                        }
+                    }
+                    Command::End => ending = true,
+                    Command::NoDelay(on) => {
+                        let _ = self.io.set_nodelay(on);
+                    }
+                    Command::KeepAlive(on, delay) => {
+                        let _ = self.io.set_keepalive(on, delay);
+                    }
+                }
             }
             // Plaintext into rustls and records out, until the queue is empty
             // or the transport is full (rustls holds at most its buffer limit).
@@ -506,21 +534,6 @@ impl Session {
             let want_write = self.tls.wants_write();
             tokio::select! {
                 biased;
-                cmd = rx.recv() => match cmd {
-                    None => return Ok(()),
-                    Some(Command::Write(buf)) => {
-                        if !buf.is_empty() {
-                            pending.push_back(buf);
-                        }
-                    }
-                    Some(Command::End) => ending = true,
-                    Some(Command::NoDelay(on)) => {
-                        let _ = self.io.set_nodelay(on);
-                    }
-                    Some(Command::KeepAlive(on, delay)) => {
-                        let _ = self.io.set_keepalive(on, delay);
-                    }
-                },
                 r = self.io.readable(), if want_read => {
                     r.map_err(|e| NodeError::io(&e, "read"))?;
                     if self.read_ready(shared, sink)? {
@@ -546,13 +559,8 @@ fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
 }
 
 /// Runs an established session until it closes, then reports `Close`.
-pub async fn serve(
-    mut session: Session,
-    shared: Arc<Shared>,
-    mut rx: UnboundedReceiver<Command>,
-    sink: Sink,
-) {
-    if let Err(e) = session.pump(&shared, &mut rx, &sink).await {
+pub async fn serve(mut session: Session, shared: Arc<Shared>, sink: Sink) {
+    if let Err(e) = session.pump(&shared, &sink).await {
         sink(Event::Error(e));
     }
     session.io.discard_input();
@@ -602,7 +610,6 @@ pub async fn connect(
     server_name: ServerName<'static>,
     trust: Trust,
     shared: Arc<Shared>,
-    rx: UnboundedReceiver<Command>,
     sink: Sink,
 ) {
     let setup = async {
@@ -619,7 +626,7 @@ pub async fn connect(
         }
     };
     match session {
-        Ok(session) => establish(session, None, shared, rx, sink).await,
+        Ok(session) => establish(session, None, shared, sink).await,
         Err(e) => {
             sink(Event::Error(e));
             sink(Event::Close);
@@ -632,7 +639,6 @@ pub async fn establish(
     mut session: Session,
     timeout: Option<Duration>,
     shared: Arc<Shared>,
-    rx: UnboundedReceiver<Command>,
     sink: Sink,
 ) {
     let result = tokio::select! {
@@ -645,7 +651,7 @@ pub async fn establish(
     match result {
         Ok(()) => {
             sink(Event::Secure(Box::new(session.secure_info())));
-            serve(session, shared, rx, sink).await;
+            serve(session, shared, sink).await;
         }
         Err(e) => {
             sink(Event::Error(e));

@@ -37,7 +37,6 @@ use napi::bindgen_prelude::Buffer;
 use napi::Status;
 use napi_derive::napi;
 use rustls::pki_types::ServerName;
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::conn::{Command, Session, Shared, Target};
 use crate::context::{Context, ContextInput, Params};
@@ -210,29 +209,26 @@ fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
 #[napi]
 pub struct CryptoStream {
     shared: Arc<Shared>,
-    tx: UnboundedSender<Command>,
     /// A server session waiting for `start()`, with its command queue.
-    parked: Mutex<Option<(Session, UnboundedReceiver<Command>)>>,
+    parked: Mutex<Option<Session>>,
     /// The JS-fed transport of a wrapped stream.
     pipe: Mutex<Option<Arc<Pipe>>>,
 }
 
 impl CryptoStream {
-    fn with_parked(
-        parked: Option<(Session, UnboundedReceiver<Command>)>,
-        tx: UnboundedSender<Command>,
-    ) -> Self {
+    fn with_parked(parked: Option<Session>) -> Self {
         Self {
             shared: Arc::new(Shared::default()),
-            tx,
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
         }
     }
+}
 
-    fn send(&self, cmd: Command) {
-        // A closed channel means the task is gone; JS learns that from 'close'.
-        let _ = self.tx.send(cmd);
+/// The JS object is gone: nobody can read or write the connection any more.
+impl Drop for CryptoStream {
+    fn drop(&mut self) {
+        self.shared.destroy();
     }
 }
 
@@ -267,8 +263,7 @@ impl CryptoStream {
             }
             (None, None) => return Err(invalid("no address or path")),
         };
-        let (tx, rx) = unbounded_channel();
-        let this = Self::with_parked(None, tx);
+        let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
@@ -278,7 +273,6 @@ impl CryptoStream {
             server_name,
             trust,
             shared,
-            rx,
             sink,
         ));
         Ok(this)
@@ -296,8 +290,7 @@ impl CryptoStream {
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let mut params = params.to_params();
-        let (tx, rx) = unbounded_channel();
-        let this = Self::with_parked(None, tx);
+        let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
         let pipe = Arc::new(Pipe::new(sink.clone()));
         let io = transport::Transport::Js(pipe.clone());
@@ -318,13 +311,7 @@ impl CryptoStream {
         let timeout = options
             .handshake_timeout
             .map(|ms| Duration::from_millis(u64::from(ms)));
-        rt.spawn(conn::establish(
-            session,
-            timeout,
-            this.shared.clone(),
-            rx,
-            sink,
-        ));
+        rt.spawn(conn::establish(session, timeout, this.shared.clone(), sink));
         Ok(this)
     }
 
@@ -358,11 +345,11 @@ impl CryptoStream {
     pub fn start(&self, hub: &EventHub, id: u32) -> napi::Result<()> {
         let rt = rt()?;
         let parked = self.parked.lock().map_err(|_| invalid("lock"))?.take();
-        let Some((session, rx)) = parked else {
+        let Some(session) = parked else {
             return Err(invalid("already started"));
         };
         let sink = hub.conn_sink(id, &self.shared);
-        rt.spawn(conn::serve(session, self.shared.clone(), rx, sink));
+        rt.spawn(conn::serve(session, self.shared.clone(), sink));
         Ok(())
     }
 
@@ -371,7 +358,7 @@ impl CryptoStream {
     #[napi]
     pub fn write(&self, data: Buffer) -> bool {
         let ok = self.shared.add_queued(data.len());
-        self.send(Command::Write(data.to_vec()));
+        self.shared.send(Command::Write(data.to_vec()));
         ok
     }
 
@@ -383,14 +370,14 @@ impl CryptoStream {
             all.extend_from_slice(c);
         }
         let ok = self.shared.add_queued(all.len());
-        self.send(Command::Write(all));
+        self.shared.send(Command::Write(all));
         ok
     }
 
     /// No more writes: close_notify, then half-close.
     #[napi]
     pub fn end(&self) {
-        self.send(Command::End);
+        self.shared.send(Command::End);
     }
 
     /// Closes the socket now.
@@ -417,13 +404,13 @@ impl CryptoStream {
     /// `setNoDelay`.
     #[napi]
     pub fn set_no_delay(&self, on: bool) {
-        self.send(Command::NoDelay(on));
+        self.shared.send(Command::NoDelay(on));
     }
 
     /// `setKeepAlive`.
     #[napi]
     pub fn set_keep_alive(&self, on: bool, delay_ms: u32) {
-        self.send(Command::KeepAlive(on, delay_ms));
+        self.shared.send(Command::KeepAlive(on, delay_ms));
     }
 
     /// Bytes written and not yet handed to rustls.
@@ -597,8 +584,7 @@ impl TlsServer {
     #[napi]
     pub fn take(&self, id: u32) -> Option<CryptoStream> {
         let session = self.state.ready.lock().ok()?.remove(&id)?;
-        let (tx, rx) = unbounded_channel();
-        Some(CryptoStream::with_parked(Some((session, rx)), tx))
+        Some(CryptoStream::with_parked(Some(session)))
     }
 
     /// Handshakes under way, whose connections JS has not seen yet.
