@@ -536,6 +536,21 @@ class TLSSocket extends net.Socket {
     return undefined;
   }
 
+  // Records of at most `size` plaintext bytes from now on; true when `size`
+  // is within TLS's limits (512 to 16384), as in Node.
+  setMaxSendFragment(size) {
+    if (typeof size !== 'number') throw errors.invalidArgType('size', 'of type number', size);
+    if (!Number.isInteger(size)) {
+      throw errors.outOfRange('size', 'an integer', size);
+    }
+    if (size < -(2 ** 31) || size > 2 ** 31 - 1) {
+      throw errors.outOfRange('size', '>= -2147483648 && <= 2147483647', size);
+    }
+    if (size < 512 || size > 16384) return false;
+    if (this[kNative]) this[kNative].setMaxSendFragment(size);
+    return true;
+  }
+
   setServername(name) {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
   }

@@ -129,6 +129,8 @@ pub struct Shared {
     pub want_drain: AtomicBool,
     /// `destroy()` was called.
     pub destroyed: AtomicBool,
+    /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
+    pub max_fragment: AtomicUsize,
     /// Commands from JS not yet taken by the task (a plain queue: a channel
     /// would allocate a block per connection up front).
     commands: std::sync::Mutex<VecDeque<Command>>,
@@ -448,7 +450,7 @@ impl Session {
     /// directions are closed, `destroy()` is called, or an error occurs.
     pub async fn pump(&mut self, shared: &Shared, sink: &Sink) -> Result<(), NodeError> {
         let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
-        let mut offset = 0;
+        let mut offset: usize = 0;
         let (mut ending, mut close_sent, mut write_done) = (false, false, false);
 
         let mut first = Vec::new();
@@ -481,11 +483,18 @@ impl Session {
             // Plaintext into rustls and records out, until the queue is empty
             // or the transport is full (rustls holds at most its buffer limit).
             loop {
+                let fragment = match shared.max_fragment.load(Ordering::Relaxed) {
+                    0 => usize::MAX,
+                    n => n,
+                };
                 while let Some(front) = pending.front() {
+                    // Each write of at most `fragment` bytes becomes records
+                    // of at most that size.
+                    let end = front.len().min(offset.saturating_add(fragment));
                     let n = self
                         .tls
                         .writer()
-                        .write(&front[offset..])
+                        .write(&front[offset..end])
                         .map_err(|e| NodeError::io(&e, "write"))?;
                     if n == 0 {
                         break;

@@ -155,9 +155,10 @@ fn read_pfx(
         },
     )?;
     let (_, entry) = store.private_key_chain().ok_or_else(|| {
+        // Node's own wording (src/crypto/crypto_context.cc).
         pfx_error(
-            "ERR_OSSL_PKCS12_NO_KEY",
-            "no private key in the PKCS#12 archive",
+            "ERR_TLS_PFX_NO_KEY",
+            "Unable to load private key from PFX data",
         )
     })?;
     let chain: Vec<_> = entry
@@ -167,8 +168,8 @@ fn read_pfx(
         .collect();
     if chain.is_empty() {
         return Err(pfx_error(
-            "ERR_OSSL_PKCS12_NO_CERT",
-            "no certificate in the PKCS#12 archive",
+            "ERR_TLS_PFX_NO_CERT",
+            "Unable to load certificate from PFX data",
         ));
     }
     let key = PrivateKeyDer::Pkcs8(entry.key().as_der().to_vec().into());

@@ -401,6 +401,13 @@ impl CryptoStream {
         self.shared.set_paused(true);
     }
 
+    /// `setMaxSendFragment(size)`: records of at most `size` plaintext bytes.
+    #[napi]
+    pub fn set_max_send_fragment(&self, size: u32) {
+        let size = usize::try_from(size).unwrap_or(0);
+        self.shared.max_fragment.store(size, Ordering::Relaxed);
+    }
+
     /// `setNoDelay`.
     #[napi]
     pub fn set_no_delay(&self, on: bool) {
