@@ -50,26 +50,6 @@ const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
-// IANA (rustls) suite name -> OpenSSL name, for getCipher().name.
-const kOpenSSLNames = {
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: 'ECDHE-ECDSA-AES128-GCM-SHA256',
-  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: 'ECDHE-ECDSA-AES256-GCM-SHA384',
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-ECDSA-CHACHA20-POLY1305',
-  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: 'ECDHE-RSA-AES128-GCM-SHA256',
-  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: 'ECDHE-RSA-AES256-GCM-SHA384',
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: 'ECDHE-RSA-CHACHA20-POLY1305',
-};
-
-function cipherInfo(suite, protocol) {
-  if (!suite) return undefined;
-  const standardName = suite.replace(/^TLS13_/, 'TLS_');
-  return {
-    name: kOpenSSLNames[standardName] || standardName,
-    standardName,
-    version: protocol,
-  };
-}
-
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
 }
@@ -503,7 +483,9 @@ class TLSSocket extends net.Socket {
   }
 
   getCipher() {
-    return this[kInfo] ? cipherInfo(this[kInfo].cipher, this[kInfo].protocol) : undefined;
+    const info = this[kInfo];
+    if (!info || !info.cipher) return undefined;
+    return { name: info.cipher, standardName: info.cipherStandard, version: info.protocol };
   }
 
   getEphemeralKeyInfo() {
@@ -804,6 +786,5 @@ module.exports = {
   TLSSocket,
   connect,
   acceptedSocket,
-  cipherInfo,
   kNative,
 };

@@ -84,8 +84,10 @@ pub enum Event {
 pub struct SecureInfo {
     /// `TLSv1.2` / `TLSv1.3`.
     pub protocol: Option<String>,
-    /// rustls' (IANA) name of the cipher suite.
+    /// The cipher suite's OpenSSL name (`getCipher().name`).
     pub cipher: Option<String>,
+    /// The cipher suite's IANA name (`getCipher().standardName`).
+    pub cipher_standard: Option<String>,
     /// The negotiated ALPN protocol.
     pub alpn: Option<String>,
     /// SNI the client sent (server side).
@@ -364,7 +366,11 @@ impl Session {
             cipher: self
                 .tls
                 .negotiated_cipher_suite()
-                .map(|s| format!("{:?}", s.suite())),
+                .map(|s| crate::names::openssl_name(s.suite()).to_owned()),
+            cipher_standard: self
+                .tls
+                .negotiated_cipher_suite()
+                .map(|s| crate::names::standard_name(s.suite())),
             alpn: self
                 .tls
                 .alpn_protocol()

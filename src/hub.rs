@@ -30,6 +30,7 @@ pub struct EventInfo {
     pub reason: Option<String>,
     pub protocol: Option<String>,
     pub cipher: Option<String>,
+    pub cipher_standard: Option<String>,
     pub alpn: Option<String>,
     pub servername: Option<String>,
     pub group: Option<String>,
@@ -69,6 +70,7 @@ impl EventInfo {
         Self {
             protocol: info.protocol,
             cipher: info.cipher,
+            cipher_standard: info.cipher_standard,
             alpn: info.alpn,
             servername: info.servername,
             group: info.group,

@@ -43,6 +43,23 @@ const SUITES: &[(&str, CipherSuite)] = &[
     ),
 ];
 
+/// OpenSSL's name for a suite (TLS 1.3 suites have only their IANA name).
+pub fn openssl_name(suite: CipherSuite) -> &'static str {
+    SUITES
+        .iter()
+        .find(|(_, s)| *s == suite)
+        .map_or("unknown", |(name, _)| name)
+}
+
+/// The IANA name, as Node's `getCipher().standardName` gives it.
+pub fn standard_name(suite: CipherSuite) -> String {
+    let name = format!("{suite:?}");
+    match name.strip_prefix("TLS13_") {
+        Some(rest) => format!("TLS_{rest}"),
+        None => name,
+    }
+}
+
 fn is_tls13(suite: CipherSuite) -> bool {
     matches!(
         suite,
