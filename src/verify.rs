@@ -42,6 +42,9 @@ pub enum VerifyCode {
     InvalidPurpose,
     /// A signature in the chain does not verify.
     BadSignature,
+    /// An issuing CA's RSA key is under 2048 bits (refused, as Node 24
+    /// refuses it; `X509_V_ERR_CA_KEY_TOO_SMALL`).
+    CaKeyTooSmall,
     /// Anything else the chain builder refused.
     Rejected,
 }
@@ -59,6 +62,7 @@ impl VerifyCode {
             Self::NotYetValid => "CERT_NOT_YET_VALID",
             Self::InvalidPurpose => "INVALID_PURPOSE",
             Self::BadSignature => "CERT_SIGNATURE_FAILURE",
+            Self::CaKeyTooSmall => "CA_KEY_TOO_SMALL",
             Self::Rejected => "CERT_REJECTED",
         }
     }
@@ -75,6 +79,7 @@ impl VerifyCode {
             Self::NotYetValid => "certificate is not yet valid",
             Self::InvalidPurpose => "unsupported certificate purpose",
             Self::BadSignature => "certificate signature failure",
+            Self::CaKeyTooSmall => "CA certificate key too weak",
             Self::Rejected => "certificate rejected",
         }
     }
@@ -194,7 +199,22 @@ pub fn verify_chain(
         Err(W::CertNotValidYet { .. }) => Some(VerifyCode::NotYetValid),
         Err(W::UnknownIssuer) => Some(unknown_issuer()),
         Err(W::RequiredEkuNotFoundContext(_)) => Some(VerifyCode::InvalidPurpose),
-        Err(W::InvalidSignatureForPublicKey) => Some(VerifyCode::BadSignature),
+        Err(
+            W::InvalidSignatureForPublicKey
+            | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_),
+        ) => {
+            // webpki checks RSA signatures with 2048-bit keys and up only.
+            let weak_ca = chain[1..]
+                .iter()
+                .chain(trust.ca.iter())
+                .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
+                .any(|bits| bits < 2048);
+            Some(if weak_ca {
+                VerifyCode::CaKeyTooSmall
+            } else {
+                VerifyCode::BadSignature
+            })
+        }
         Err(W::CaUsedAsEndEntity) if self_signed(0) => Some(VerifyCode::DepthZeroSelfSigned),
         Err(_) => Some(VerifyCode::Rejected),
     }
