@@ -534,7 +534,10 @@ impl TlsServer {
                 let std = std::os::unix::net::UnixListener::bind(&path)
                     .and_then(|l| l.set_nonblocking(true).map(|()| l))
                     .map_err(|e| throw(NodeError::io(&e, "listen")))?;
-                let closer = std.try_clone().map(std::os::fd::OwnedFd::from).ok();
+                // No closer: a shut-down Unix listener reports readiness
+                // with EAGAIN forever, which tokio's accept spins on. Its
+                // path is removed at close(), so new connects fail at once.
+                let closer = None;
                 let l = tokio::net::UnixListener::from_std(std)
                     .map_err(|e| throw(NodeError::io(&e, "listen")))?;
                 (Listener::Unix(l), None, Some(path), closer)
