@@ -11,7 +11,7 @@ const native_ = require('./native');
 
 const { binding, EV } = native_;
 const errors = require('./errors');
-const { contextFor, alpnList, tlsParams } = require('./context');
+const { contextFor, alpnList, tlsParams, SecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
 
 const kNative = Symbol('kNative');
@@ -23,6 +23,7 @@ const kClosing = Symbol('kClosing');
 const kPath = Symbol('kPath');
 const kClosed = Symbol('kClosed');
 const kHolding = Symbol('kHolding');
+const kSni = Symbol('kSni');
 const kId = Symbol('kId');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
@@ -59,6 +60,7 @@ function Server(options, listener) {
   this[kRefed] = true;
   this[kHolding] = false;
   this[kId] = 0;
+  this[kSni] = [];
   this[kClosing] = false;
   this[kPath] = null;
   if (listener) this.on('secureConnection', listener);
@@ -190,6 +192,7 @@ Server.prototype._bind = function _bind(options) {
     this[kNative].setMaxConnections(limitOf(this[kMaxConnections]));
   }
   this[kId] = id;
+  for (const [hostname, context] of this[kSni]) this[kNative].addContext(hostname, context.context);
   this._setHold();
   process.nextTick(() => this.emit('listening'));
 };
@@ -308,6 +311,21 @@ Server.prototype.ref = function ref() {
 Server.prototype.unref = function unref() {
   this[kRefed] = false;
   this._setHold();
+  return this;
+};
+
+// Clients whose SNI name matches `hostname` (`*` within one label) get the
+// certificate of `context` (a SecureContext or its options); the last added
+// match wins, as in Node.
+Server.prototype.addContext = function addContext(hostname, context) {
+  if (!hostname) {
+    throw errors.nodeError(Error, 'ERR_TLS_REQUIRED_SERVER_NAME',
+                           '"servername" is required parameter for Server.addContext');
+  }
+  if (typeof hostname !== 'string') throw errors.invalidArgType('servername', 'of type string', hostname);
+  const secureContext = context instanceof SecureContext ? context : createSecureContext(context || {});
+  this[kSni].push([hostname, secureContext]);
+  if (this[kNative]) this[kNative].addContext(hostname, secureContext.context);
   return this;
 };
 

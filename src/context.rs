@@ -373,6 +373,16 @@ impl Context {
 
     /// A server configuration with these parameters.
     pub fn server_config(&self, params: &Params) -> Result<Arc<ServerConfig>, NodeError> {
+        self.server_config_with(params, Arc::default())
+    }
+
+    /// A server configuration whose certificate also depends on the SNI
+    /// name, through `sni` (`server.addContext()`), which may grow later.
+    pub fn server_config_with(
+        &self,
+        params: &Params,
+        sni: Arc<SniTable>,
+    ) -> Result<Arc<ServerConfig>, NodeError> {
         let builder = ServerConfig::builder_with_provider(params.provider()?)
             .with_protocol_versions(&params.versions())
             .map_err(|e| NodeError::from(&e))?;
@@ -385,9 +395,12 @@ impl Context {
         } else {
             builder.with_client_cert_verifier(WebPkiClientVerifier::no_client_auth())
         };
-        let mut config = builder.with_cert_resolver(Arc::new(Identities {
-            keys: self.identities.clone(),
-            tls13: params.tls13(),
+        let mut config = builder.with_cert_resolver(Arc::new(ServerIdentities {
+            default: Identities {
+                keys: self.identities.clone(),
+                tls13: params.tls13(),
+            },
+            sni,
         }));
         config.alpn_protocols = params.alpn.clone();
         config.ignore_client_order = params.honor_cipher_order;
@@ -507,6 +520,64 @@ impl Identities {
     }
 }
 
+/// `server.addContext(hostname, context)` entries: the last added whose
+/// pattern matches the SNI name wins, as in Node.
+#[derive(Debug, Default)]
+pub struct SniTable(std::sync::RwLock<Vec<(String, Vec<Arc<CertifiedKey>>)>>);
+
+impl SniTable {
+    /// Adds `context`'s keys for names matching `pattern` (`*` matches
+    /// within one label, as Node's wildcard does).
+    pub fn add(&self, pattern: &str, context: &Context) {
+        if let Ok(mut table) = self.0.write() {
+            table.push((pattern.to_ascii_lowercase(), context.identities.clone()));
+        }
+    }
+
+    fn lookup(&self, name: &str) -> Option<Vec<Arc<CertifiedKey>>> {
+        let name = name.to_ascii_lowercase();
+        let table = self.0.read().ok()?;
+        table
+            .iter()
+            .rev()
+            .find(|(pattern, _)| glob_match(pattern.as_bytes(), name.as_bytes()))
+            .map(|(_, keys)| keys.clone())
+    }
+}
+
+/// `*` matches any run of characters other than `.`.
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => name.is_empty(),
+        Some((b'*', rest)) => {
+            let label = name.iter().position(|&c| c == b'.').unwrap_or(name.len());
+            (0..=label).any(|i| glob_match(rest, &name[i..]))
+        }
+        Some((c, rest)) => name.first() == Some(c) && glob_match(rest, &name[1..]),
+    }
+}
+
+/// A server's keys: those for the SNI name when `addContext` has some,
+/// else the default context's.
+#[derive(Debug)]
+struct ServerIdentities {
+    default: Identities,
+    sni: Arc<SniTable>,
+}
+
+impl ResolvesServerCert for ServerIdentities {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        if let Some(keys) = hello.server_name().and_then(|name| self.sni.lookup(name)) {
+            let chosen = Identities {
+                keys,
+                tls13: self.default.tls13,
+            };
+            return ResolvesServerCert::resolve(&chosen, hello);
+        }
+        ResolvesServerCert::resolve(&self.default, hello)
+    }
+}
+
 impl ResolvesServerCert for Identities {
     /// As OpenSSL chooses: for TLS 1.3 by the client's signature scheme
     /// order, for TLS 1.2 by its cipher suite order (the suite names the
@@ -546,5 +617,19 @@ impl ResolvesClientCert for Identities {
 
     fn has_certs(&self) -> bool {
         !self.keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn wildcards_stay_within_one_label() {
+        assert!(glob_match(b"*.example.com", b"a.example.com"));
+        assert!(!glob_match(b"*.example.com", b"a.b.example.com"));
+        assert!(!glob_match(b"*.example.com", b"example.com"));
+        assert!(glob_match(b"example.com", b"example.com"));
+        assert!(glob_match(b"a*.test", b"abc.test"));
     }
 }

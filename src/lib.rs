@@ -467,6 +467,8 @@ pub struct TlsServer {
     state: Arc<ServerState>,
     local: Option<SocketAddr>,
     path: Option<String>,
+    /// `addContext()` entries, consulted on every handshake.
+    sni: Arc<context::SniTable>,
     /// A second descriptor of the listening socket, to stop it from the JS
     /// thread at once (new connections are refused as soon as `close()`
     /// returns, as with Node's own servers).
@@ -526,7 +528,11 @@ impl TlsServer {
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let params = params.to_params();
-        let config = context.inner.server_config(&params).map_err(throw)?;
+        let sni = Arc::new(context::SniTable::default());
+        let config = context
+            .inner
+            .server_config_with(&params, sni.clone())
+            .map_err(throw)?;
         let _enter = rt.enter();
         let backlog = options.backlog.filter(|&b| b > 0).unwrap_or(511);
         let (listener, local, path, closer) = match options.path {
@@ -576,6 +582,7 @@ impl TlsServer {
             state,
             local,
             path,
+            sni,
             closer: Mutex::new(closer),
         })
     }
@@ -588,6 +595,13 @@ impl TlsServer {
             family: if a.is_ipv4() { "IPv4" } else { "IPv6" }.to_owned(),
             port: u32::from(a.port()),
         })
+    }
+
+    /// `server.addContext(hostname, context)`: clients naming a matching
+    /// host get `context`'s certificate.
+    #[napi]
+    pub fn add_context(&self, hostname: String, context: &NativeContext) {
+        self.sni.add(&hostname, &context.inner);
     }
 
     /// Takes the session a `SECURE` event announced.

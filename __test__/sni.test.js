@@ -1,0 +1,56 @@
+'use strict';
+// server.addContext(hostname, context): the certificate a client gets follows
+// the SNI name it sends (`*` within one label, last match wins), and the
+// server socket reports that name in `servername`. Differential: the same
+// scenario on node:tls and rustls-tls, for both client implementations.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { once } = require('node:events');
+const { impls, implPairs, certs, FIXTURES, scope, withTimeout } = require('./helpers');
+
+const C = (n) => fs.readFileSync(path.join(FIXTURES, 'cases', n));
+
+async function seen(sName, cName, t) {
+  const sc = scope(t);
+  const names = [];
+  const { server, port } = await sc.server(impls[sName], certs.rsa, (s) => s.end());
+  server.addContext('*.example.test', { key: C('wildcard-key.pem'), cert: C('wildcard-cert.pem') });
+  server.addContext('other.example', impls[sName].createSecureContext({
+    key: C('wronghost-key.pem'), cert: C('wronghost-cert.pem'),
+  }));
+  const out = {};
+  for (const servername of ['localhost', 'a.example.test', 'a.b.example.test', 'other.example']) {
+    const accepted = once(server, 'secureConnection');
+    const c = sc.connect(impls[cName], { port, host: '127.0.0.1', servername, rejectUnauthorized: false });
+    await withTimeout(once(c, 'secureConnect'), 5000, servername);
+    names.push((await withTimeout(accepted, 5000, `${servername} accepted`))[0].servername);
+    out[servername] = c.getPeerCertificate().subject.CN;
+    c.destroy();
+  }
+  return { out, names };
+}
+
+for (const [sName, cName] of implPairs()) {
+  test(`addContext: ${sName} server, ${cName} client`, async (t) => {
+    const r = await seen(sName, cName, t);
+    assert.deepEqual(r.out, {
+      localhost: 'localhost',
+      'a.example.test': '*.example.test',
+      'a.b.example.test': 'localhost',
+      'other.example': 'other.example',
+    });
+    assert.deepEqual(r.names, ['localhost', 'a.example.test', 'a.b.example.test', 'other.example']);
+  });
+}
+
+test('addContext without a servername throws ERR_TLS_REQUIRED_SERVER_NAME', () => {
+  for (const tls of Object.values(impls)) {
+    const server = tls.createServer(certs.rsa);
+    for (const bad of ['', undefined]) {
+      assert.throws(() => server.addContext(bad, {}), { code: 'ERR_TLS_REQUIRED_SERVER_NAME' });
+    }
+  }
+});
