@@ -46,6 +46,7 @@ const kAttach = Symbol('kAttach');
 const kSetHold = Symbol('kSetHold');
 const kHolding = Symbol('kHolding');
 const kId = Symbol('kId');
+const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
@@ -231,6 +232,7 @@ class TLSSocket extends net.Socket {
         break;
       case EV.END:
         if (this.destroyed) return;
+        this[kPeerEnded] = true;
         this.push(null);
         // As net does: with nothing buffered, 'end' follows now, even if
         // nobody reads, so that a half-closed socket can finish and close.
@@ -274,7 +276,7 @@ class TLSSocket extends net.Socket {
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed && this.readableEnded && this.writableFinished) this.destroy();
+        if (!this.destroyed) onNativeClosed(this);
         break;
       default:
         break;
@@ -546,6 +548,25 @@ class TLSSocket extends net.Socket {
                                  'TLS session renegotiation disabled for this socket');
     if (typeof callback === 'function') process.nextTick(callback, err);
     return false;
+  }
+}
+
+// The native connection is gone while the stream is still open: nothing more
+// will arrive or leave. Writes still waiting can never be sent, so the
+// socket is destroyed; otherwise the readable side ends as on EOF (the peer
+// hung up), and the stream closes the usual way (at once when both sides
+// are already done).
+function onNativeClosed(socket) {
+  const writesWaiting = socket[kDrainCb] || socket[kFinalCb] || socket[kHeld].length > 0 ||
+    (socket.writableLength > 0 && !socket.writableFinished);
+  if (writesWaiting || (socket.readableEnded && socket.writableFinished)) {
+    socket.destroy();
+    return;
+  }
+  if (!socket[kPeerEnded]) {
+    socket[kPeerEnded] = true;
+    socket.push(null);
+    socket.read(0);
   }
 }
 

@@ -518,9 +518,11 @@ impl Session {
                 }
                 match self.flush_ready() {
                     Ok(()) => {}
-                    // Only close_notify was left to send and the peer is gone:
-                    // the close is done, as Node ignores errors of its shutdown.
-                    Err(_) if close_sent => {
+                    // Only close_notify was left to send, and the peer had
+                    // already finished its side and gone: the close is done, as
+                    // Node ignores errors of its shutdown. (With the peer's side
+                    // still open, the failure is a reset, reported below.)
+                    Err(_) if close_sent && read_done => {
                         sink(Event::Finished);
                         return Ok(());
                     }
