@@ -54,3 +54,57 @@ test('addContext without a servername throws ERR_TLS_REQUIRED_SERVER_NAME', () =
     }
   }
 });
+
+// SNICallback(servername, cb): the context it calls back with serves the
+// connection (null: the server's own); an error, or something that is not a
+// SecureContext, drops the connection: 'tlsClientError' on the server with
+// that error and the servername, ECONNRESET on the client.
+async function withCallback(sName, cName, t, decide) {
+  const sc = scope(t);
+  const tls = impls[sName];
+  const wildcard = tls.createSecureContext({ key: C('wildcard-key.pem'), cert: C('wildcard-cert.pem') });
+  const asked = [];
+  const clientErrors = [];
+  const { server, port } = await sc.server(tls, {
+    ...certs.rsa,
+    SNICallback: (servername, cb) => {
+      asked.push(servername);
+      decide(servername, cb, wildcard);
+    },
+  }, (s) => s.end());
+  server.on('tlsClientError', (err, socket) => clientErrors.push([err.message, socket.servername]));
+  const out = {};
+  for (const servername of ['localhost', 'a.example.test']) {
+    const c = sc.connect(impls[cName], { port, host: '127.0.0.1', servername, rejectUnauthorized: false });
+    const r = await withTimeout(new Promise((resolve) => {
+      c.once('secureConnect', () => resolve(c.getPeerCertificate().subject.CN));
+      c.once('error', (err) => resolve(`error ${err.code}`));
+    }), 5000, servername);
+    out[servername] = r;
+    // Let the server finish its side before the next connection.
+    c.end();
+    await withTimeout(once(c, 'close'), 5000, `${servername} close`);
+  }
+  await withTimeout(new Promise((r) => setTimeout(r, 50)), 1000, 'settle');
+  return { out, asked, clientErrors };
+}
+
+for (const [sName, cName] of implPairs()) {
+  test(`SNICallback chooses the context: ${sName} server, ${cName} client`, async (t) => {
+    const r = await withCallback(sName, cName, t, (name, cb, wildcard) =>
+      setImmediate(() => cb(null, name.endsWith('.example.test') ? wildcard : null)));
+    assert.deepEqual(r.out, { localhost: 'localhost', 'a.example.test': '*.example.test' });
+    assert.deepEqual(r.asked, ['localhost', 'a.example.test']);
+    assert.deepEqual(r.clientErrors, []);
+  });
+
+  test(`SNICallback failures drop the connection: ${sName} server, ${cName} client`, async (t) => {
+    const r = await withCallback(sName, cName, t, (name, cb) =>
+      (name === 'localhost' ? cb(new Error('no such host')) : cb(null, {})));
+    assert.deepEqual(r.out, { localhost: 'error ECONNRESET', 'a.example.test': 'error ECONNRESET' });
+    assert.deepEqual(r.clientErrors, [
+      ['no such host', 'localhost'],
+      ['Invalid SNI context', 'a.example.test'],
+    ]);
+  });
+}

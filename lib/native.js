@@ -25,6 +25,7 @@ const EV = Object.freeze({
   CIPHERTEXT: 10,
   SHUTDOWN_OUT: 11,
   INPUT_DRAIN: 12,
+  SNI: 13,
 });
 
 const handlers = new Map();

@@ -54,6 +54,9 @@ function Server(options, listener) {
     throw errors.invalidArgType('options.handshakeTimeout', 'of type number', timeout);
   }
   this.handshakeTimeout = timeout;
+  if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
+    throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
+  }
   this[kNative] = null;
   this[kClosed] = [];
   this[kMaxConnections] = undefined;
@@ -176,6 +179,7 @@ Server.prototype._bind = function _bind(options) {
         path: options.path === undefined ? undefined : String(options.path),
         backlog: options.backlog,
         ipv6Only: Boolean(options.ipv6Only),
+        sniCallback: typeof opts.SNICallback === 'function',
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
   } catch (err) {
@@ -235,15 +239,50 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
     // After close(), this may have been the last handshake holding on.
     if (!this[kNative]) this._maybeEmitClose();
   } else if (kind === EV.CLIENT_ERROR) {
-    const err = errors.tlsError(info);
-    const socket = new TLSSocket(null, {});
-    socket.server = socket._server = this;
-    socket._getpeername = () => ({
-      address: info.remoteAddress, family: info.remoteFamily, port: info.remotePort,
-    });
-    socket.destroy();
-    this.emit('tlsClientError', err, socket);
+    // An SNICallback failure was reported when the callback failed.
+    if (info.code !== 'ERR_TLS_SNI_CALLBACK') this._clientError(errors.tlsError(info), info);
     this._maybeEmitClose();
+  } else if (kind === EV.SNI) {
+    this._askSni(native, info);
+  }
+};
+
+// 'tlsClientError' with a stand-in socket for a connection JS never had.
+Server.prototype._clientError = function _clientError(err, info, servername) {
+  const socket = new TLSSocket(null, {});
+  socket.server = socket._server = this;
+  if (servername !== undefined) socket.servername = servername;
+  socket._getpeername = () => ({
+    address: info.remoteAddress, family: info.remoteFamily, port: info.remotePort,
+  });
+  socket.destroy();
+  this.emit('tlsClientError', err, socket);
+};
+
+// SNICallback(servername, cb): cb(err) drops the connection without an
+// alert ('tlsClientError' with err), cb(null, secureContext) serves it with
+// that context, cb(null, null) with the server's own; anything else is an
+// invalid context, as in Node.
+Server.prototype._askSni = function _askSni(native, info) {
+  const servername = info.servername;
+  let answered = false;
+  const answer = (err, context) => {
+    if (answered) return;
+    answered = true;
+    if (!err && context != null && !(context.context instanceof binding.NativeContext)) {
+      err = new Error('Invalid SNI context');
+    }
+    if (err) {
+      native.answerSni(info.id, null, true);
+      this._clientError(err, info, servername);
+      return;
+    }
+    native.answerSni(info.id, context ? context.context : null, false);
+  };
+  try {
+    this[kOptions].SNICallback(servername, answer);
+  } catch (err) {
+    answer(err);
   }
 };
 

@@ -97,6 +97,7 @@ mod kind {
     pub const CIPHERTEXT: u32 = 10;
     pub const SHUTDOWN_OUT: u32 = 11;
     pub const INPUT_DRAIN: u32 = 12;
+    pub const SNI: u32 = 13;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -150,6 +151,14 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                 None,
                 Some(EventInfo::error(e).endpoints(endpoints)),
             ),
+            ServerEvent::Sni(ask, servername) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    servername: Some(servername),
+                    ..EventInfo::default()
+                };
+                (id, kind::SNI, None, Some(info))
+            }
         },
     }
 }

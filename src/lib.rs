@@ -451,6 +451,8 @@ pub struct ListenOptions {
     pub ipv6_only: Option<bool>,
     /// `handshakeTimeout` in ms; 0 disables.
     pub handshake_timeout: Option<u32>,
+    /// `SNICallback` was given: ask JS which context serves each name.
+    pub sni_callback: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -576,6 +578,14 @@ impl TlsServer {
             handshake_timeout: Duration::from_millis(u64::from(
                 options.handshake_timeout.unwrap_or(120_000),
             )),
+            sni: options
+                .sni_callback
+                .unwrap_or(false)
+                .then(|| server::SniHook {
+                    context: context.inner.clone(),
+                    params: params.clone(),
+                    table: sni.clone(),
+                }),
         };
         rt.spawn(server::accept_loop(listener, settings, state.clone(), sink));
         Ok(Self {
@@ -602,6 +612,18 @@ impl TlsServer {
     #[napi]
     pub fn add_context(&self, hostname: String, context: &NativeContext) {
         self.sni.add(&hostname, &context.inner);
+    }
+
+    /// The answer to an `SNI` event: `context`, or the server's own when
+    /// `None`; `fail` drops the connection.
+    #[napi]
+    pub fn answer_sni(&self, id: u32, context: Option<&NativeContext>, fail: bool) {
+        let answer = match (fail, context) {
+            (true, _) => server::SniAnswer::Fail,
+            (false, Some(c)) => server::SniAnswer::Context(c.inner.clone()),
+            (false, None) => server::SniAnswer::Default,
+        };
+        self.state.answer_sni(id, answer);
     }
 
     /// Takes the session a `SECURE` event announced.

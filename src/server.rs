@@ -9,10 +9,12 @@ use std::time::Duration;
 
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, UnixListener};
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 
 use crate::conn::{LiveGuard, SecureInfo, Session};
+use crate::context::{Context, Params, SniTable};
 use crate::error::NodeError;
+use crate::transport::Io;
 use crate::transport::{Endpoints, Transport};
 use crate::verify::Trust;
 
@@ -24,6 +26,32 @@ pub enum ServerEvent {
     Secure(u32, Box<SecureInfo>, Pending),
     /// A client failed before or during its handshake.
     ClientError(NodeError, Endpoints, Pending),
+    /// `SNICallback`: which context serves this name? Answer with
+    /// [`ServerState::answer_sni`] and this id.
+    Sni(u32, String),
+}
+
+/// What `SNICallback` chose.
+#[derive(Debug)]
+pub enum SniAnswer {
+    /// Serve with this context's keys.
+    Context(Arc<Context>),
+    /// Serve with the server's own context.
+    Default,
+    /// Drop the connection without an alert (the callback failed; JS has
+    /// reported it).
+    Fail,
+}
+
+/// How `SNICallback` servers build a configuration for the context chosen.
+#[derive(Debug, Clone)]
+pub struct SniHook {
+    /// The server's own context.
+    pub context: Arc<Context>,
+    /// The server's TLS parameters.
+    pub params: Params,
+    /// `addContext()` entries.
+    pub table: Arc<SniTable>,
 }
 
 /// Counts a handshake as under way until JavaScript has heard how it ended,
@@ -80,6 +108,32 @@ pub struct ServerState {
     pub max_connections: AtomicUsize,
     /// Stops the accept loop.
     pub stop: Notify,
+    /// `SNICallback` questions waiting for JavaScript's answer.
+    sni_asks: Mutex<HashMap<u32, oneshot::Sender<SniAnswer>>>,
+}
+
+impl ServerState {
+    /// JavaScript's answer to [`ServerEvent::Sni`] `id`.
+    pub fn answer_sni(&self, id: u32, answer: SniAnswer) {
+        let waiting = self
+            .sni_asks
+            .lock()
+            .ok()
+            .and_then(|mut asks| asks.remove(&id));
+        if let Some(tx) = waiting {
+            let _ = tx.send(answer);
+        }
+    }
+
+    async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
+        let (tx, rx) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut asks) = self.sni_asks.lock() {
+            asks.insert(id, tx);
+        }
+        sink(ServerEvent::Sni(id, name));
+        rx.await.unwrap_or(SniAnswer::Fail)
+    }
 }
 
 /// Server-wide settings fixed at `listen()`.
@@ -93,6 +147,8 @@ pub struct ServerSettings {
     pub request_cert: bool,
     /// `handshakeTimeout`; zero means none.
     pub handshake_timeout: Duration,
+    /// Set when `SNICallback` chooses the certificate.
+    pub sni: Option<SniHook>,
 }
 
 /// Accepts until stopped.
@@ -140,20 +196,27 @@ async fn handshake(
     sink: ServerSink,
 ) {
     let endpoints = io.endpoints();
-    let tls = match rustls::ServerConnection::new(settings.config) {
-        Ok(tls) => tls,
-        Err(e) => {
-            return sink(ServerEvent::ClientError(
-                NodeError::from(&e),
-                endpoints,
-                pending,
-            ))
+    let tls = match &settings.sni {
+        None => rustls::ServerConnection::new(settings.config)
+            .map(|tls| (tls, settings.trust))
+            .map_err(|e| NodeError::from(&e)),
+        Some(hook) => {
+            let asked = sni_accept(&io, hook, &state, &sink);
+            match tokio::time::timeout(settings.handshake_timeout, asked).await {
+                Ok(r) => r,
+                Err(_) => Err(NodeError::handshake_timeout()),
+            }
         }
     };
-    let mut session = Session::server(tls, io, settings.trust, settings.request_cert, Some(live));
+    let (tls, trust) = match tls {
+        Ok(ok) => ok,
+        Err(e) => return sink(ServerEvent::ClientError(server_side(e), endpoints, pending)),
+    };
+    let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
     let result = session
         .handshake_within(Some(settings.handshake_timeout))
-        .await;
+        .await
+        .map_err(server_side);
     match result {
         Ok(()) => {
             let info = Box::new(session.secure_info());
@@ -165,4 +228,62 @@ async fn handshake(
         }
         Err(e) => sink(ServerEvent::ClientError(e, endpoints, pending)),
     }
+}
+
+/// A client that went away mid-handshake is, to the server, a hang-up (Node's
+/// wording there); the rest is the same on both sides.
+fn server_side(e: NodeError) -> NodeError {
+    if e == NodeError::disconnected_before_secure() {
+        NodeError::hang_up()
+    } else {
+        e
+    }
+}
+
+/// Reads the ClientHello, lets `SNICallback` choose the context for its
+/// name, and continues with that context's configuration.
+async fn sni_accept(
+    io: &Transport,
+    hook: &SniHook,
+    state: &ServerState,
+    sink: &ServerSink,
+) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+    let mut acceptor = rustls::server::Acceptor::default();
+    let accepted = loop {
+        io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
+        match acceptor.read_tls(&mut Io(io)) {
+            Ok(0) => return Err(NodeError::disconnected_before_secure()),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(_) => return Err(NodeError::disconnected_before_secure()),
+        }
+        match acceptor.accept() {
+            Ok(Some(accepted)) => break accepted,
+            Ok(None) => {}
+            Err((e, mut alert)) => {
+                let _ = alert.write_all(&mut Io(io));
+                return Err(NodeError::from(&e));
+            }
+        }
+    };
+    let name = accepted.client_hello().server_name().map(str::to_owned);
+    let answer = match name {
+        Some(name) => state.ask_sni(name, sink).await,
+        None => SniAnswer::Default,
+    };
+    let context = match answer {
+        SniAnswer::Context(context) => context,
+        SniAnswer::Default => hook.context.clone(),
+        // As Node: the connection is dropped without an alert.
+        SniAnswer::Fail => {
+            return Err(NodeError::new("ERR_TLS_SNI_CALLBACK", "SNICallback failed"))
+        }
+    };
+    let config = context.server_config_with(&hook.params, hook.table.clone())?;
+    let tls = accepted.into_connection(config).map_err(|(e, mut alert)| {
+        let _ = alert.write_all(&mut Io(io));
+        NodeError::from(&e)
+    })?;
+    // Client certificates are judged against the chosen context's ca.
+    Ok((tls, context.trust.clone()))
 }
