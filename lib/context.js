@@ -260,12 +260,17 @@ function createSecureContext(options) {
   return new SecureContext(options);
 }
 
+// A SecureContext of this package (what `secureContext` and SNICallback take).
+function isSecureContext(value) {
+  return value instanceof SecureContext ||
+    (value != null && value.context instanceof binding.NativeContext);
+}
+
 // The context a connection uses: the one given, or one made from options.
 function contextFor(options) {
   const given = options.secureContext;
   if (given) {
-    if (given instanceof SecureContext) return given;
-    if (given.context instanceof binding.NativeContext) return given;
+    if (isSecureContext(given)) return given;
     throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_CONTEXT', 'context must be a SecureContext');
   }
   return new SecureContext(options);
@@ -273,6 +278,7 @@ function contextFor(options) {
 
 module.exports = {
   SecureContext,
+  isSecureContext,
   tlsParams,
   convertALPNProtocols,
   validateTicketKeys,

@@ -11,7 +11,7 @@ const native_ = require('./native');
 
 const { binding, EV } = native_;
 const errors = require('./errors');
-const { contextFor, alpnList, tlsParams, SecureContext, createSecureContext } = require('./context');
+const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
 
 const kNative = Symbol('kNative');
@@ -269,7 +269,7 @@ Server.prototype._askSni = function _askSni(native, info) {
   const answer = (err, context) => {
     if (answered) return;
     answered = true;
-    if (!err && context != null && !(context.context instanceof binding.NativeContext)) {
+    if (!err && context != null && !isSecureContext(context)) {
       err = new Error('Invalid SNI context');
     }
     if (err) {
@@ -362,7 +362,7 @@ Server.prototype.addContext = function addContext(hostname, context) {
                            '"servername" is required parameter for Server.addContext');
   }
   if (typeof hostname !== 'string') throw errors.invalidArgType('servername', 'of type string', hostname);
-  const secureContext = context instanceof SecureContext ? context : createSecureContext(context || {});
+  const secureContext = isSecureContext(context) ? context : createSecureContext(context || {});
   this[kSni].push([hostname, secureContext]);
   if (this[kNative]) this[kNative].addContext(hostname, secureContext.context);
   return this;

@@ -340,19 +340,12 @@ impl Session {
 
     /// Facts about the finished handshake, the peer's chain judged.
     pub fn secure_info(&self) -> SecureInfo {
-        let peer_certs: Vec<_> = self
-            .tls
-            .peer_certificates()
-            .map(|c| c.to_vec())
-            .unwrap_or_default();
-        let verify = match (self.peer_role, self.judge_peer) {
-            (_, false) => None,
-            (role, true) => {
-                let chain = self.tls.peer_certificates().unwrap_or_default();
-                let algs = crate::context::provider().signature_verification_algorithms;
-                verify::verify_chain(&self.trust, chain, role, &algs)
-            }
-        };
+        let chain = self.tls.peer_certificates().unwrap_or_default();
+        let algs = crate::context::provider().signature_verification_algorithms;
+        let verify = self
+            .judge_peer
+            .then(|| verify::verify_chain(&self.trust, chain, self.peer_role, &algs))
+            .flatten();
         let servername = match &self.tls {
             Connection::Server(s) => s.server_name().map(str::to_owned),
             Connection::Client(_) => None,
@@ -380,10 +373,7 @@ impl Session {
                 .tls
                 .negotiated_key_exchange_group()
                 .map(|g| format!("{:?}", g.name())),
-            peer_certs: peer_certs
-                .into_iter()
-                .map(|c| c.as_ref().to_vec())
-                .collect(),
+            peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
             verify,
             endpoints: self.io.endpoints(),
         }

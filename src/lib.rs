@@ -420,12 +420,6 @@ impl CryptoStream {
         self.shared.send(Command::KeepAlive(on, delay_ms));
     }
 
-    /// Bytes written and not yet handed to rustls.
-    #[napi(getter)]
-    pub fn queued(&self) -> u32 {
-        u32::try_from(self.shared.queued.load(Ordering::SeqCst)).unwrap_or(u32::MAX)
-    }
-
     /// Drops this object's handle on the event function once closed, so
     /// that the event loop may exit.
     #[napi]
