@@ -25,6 +25,7 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
 
@@ -585,6 +586,20 @@ function wireError(socket, info) {
   return errors.tlsError(info, where);
 }
 
+// `checkServerIdentity(hostname, cert)`. Node's own check reads only
+// `cert.subject.CN` and `cert.subjectaltname`; when the addon could read
+// those from the certificate (plain names, rendered as Node renders them),
+// a match needs no parsed certificate. A mismatch, a custom check, or an
+// unusual certificate gets the full object, as in Node.
+function checkIdentity(socket, check, hostname, info) {
+  if (check === nodeCheckServerIdentity && info.peerNames) {
+    const names = { subject: info.peerCn === undefined ? {} : { CN: info.peerCn } };
+    if (info.peerSan !== undefined) names.subjectaltname = info.peerSan;
+    if (check(hostname, names) === undefined) return undefined;
+  }
+  return check(hostname, socket.getPeerCertificate(true));
+}
+
 // Client side: the handshake is done; decide as Node does whether the
 // connection stands, then let held writes through.
 function onClientSecure(socket, info) {
@@ -596,7 +611,7 @@ function onClientSecure(socket, info) {
     verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
   } else {
     const hostname = options.servername || options.host || 'localhost';
-    verifyError = options.checkServerIdentity(hostname, socket.getPeerCertificate(true));
+    verifyError = checkIdentity(socket, options.checkServerIdentity, hostname, info);
   }
   if (verifyError) {
     socket.authorized = false;

@@ -98,6 +98,9 @@ pub struct SecureInfo {
     pub peer_certs: Vec<Vec<u8>>,
     /// The chain's verification outcome; `None` means trusted.
     pub verify: Option<VerifyCode>,
+    /// Client side: the names the server's certificate is for, when they
+    /// could be read without Node's parser.
+    pub host_names: Option<crate::der::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
 }
@@ -374,6 +377,10 @@ impl Session {
                 .negotiated_key_exchange_group()
                 .map(|g| format!("{:?}", g.name())),
             peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
+            host_names: match (self.peer_role, chain.first()) {
+                (Role::Server, Some(leaf)) => crate::der::host_names(leaf),
+                _ => None,
+            },
             verify,
             endpoints: self.io.endpoints(),
         }

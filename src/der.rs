@@ -143,6 +143,138 @@ pub fn rsa_bits(spki: &[u8]) -> Option<usize> {
     Some(digits.len() * 8 - digits[0].leading_zeros() as usize)
 }
 
+/// The names a host name is checked against (Node's `checkServerIdentity`
+/// reads only these two fields), rendered exactly as Node renders them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostNames {
+    /// `subject.CN`, when the subject has one common name.
+    pub cn: Option<String>,
+    /// `subjectaltname`, e.g. `DNS:a.example, IP Address:127.0.0.1`.
+    pub san: Option<String>,
+}
+
+/// DER of the OID 2.5.4.3 (commonName), contents only.
+const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
+/// DER of the OID 2.5.29.17 (subjectAltName), contents only.
+const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+
+/// A name Node prints as it is (no quoting, no escapes): letters, digits and
+/// `.-_*`, at least one character.
+fn plain_name(bytes: &[u8]) -> Option<String> {
+    let plain = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'*'));
+    plain.then(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The common name in `subject`: `Ok(None)` without one, `Err` when there
+/// are several or one Node would print differently.
+fn common_name(subject: &[u8]) -> Result<Option<String>, ()> {
+    let (name, _) = expect(subject, SEQUENCE).ok_or(())?;
+    let mut found = None;
+    let mut rdns = name.contents;
+    while !rdns.is_empty() {
+        let (rdn, rest) = expect(rdns, 0x31).ok_or(())?;
+        rdns = rest;
+        let mut atvs = rdn.contents;
+        while !atvs.is_empty() {
+            let (atv, rest) = expect(atvs, SEQUENCE).ok_or(())?;
+            atvs = rest;
+            let (oid, value) = expect(atv.contents, 0x06).ok_or(())?;
+            if oid.contents != COMMON_NAME {
+                continue;
+            }
+            let (value, _) = read_tlv(value).ok_or(())?;
+            // UTF8String, PrintableString, IA5String: ASCII printed as is.
+            if found.is_some() || !matches!(value.tag, 0x0c | 0x13 | 0x16) {
+                return Err(());
+            }
+            // Node shows the value as it is; printable ASCII is kept here.
+            let printable = value.contents.iter().all(|&b| (0x20..0x7f).contains(&b));
+            if !printable || value.contents.is_empty() {
+                return Err(());
+            }
+            found = Some(String::from_utf8_lossy(value.contents).into_owned());
+        }
+    }
+    Ok(found)
+}
+
+/// `subjectaltname` from the extension's value: DNS names and IPv4
+/// addresses only; anything else is left to Node's own parser.
+fn alt_names(value: &[u8]) -> Option<String> {
+    let (names, _) = expect(value, SEQUENCE)?;
+    let mut out = Vec::new();
+    let mut rest = names.contents;
+    while !rest.is_empty() {
+        let (name, next) = read_tlv(rest)?;
+        rest = next;
+        match (name.tag, name.contents) {
+            (0x82, dns) => out.push(format!("DNS:{}", plain_name(dns)?)),
+            (0x87, &[a, b, c, d]) => out.push(format!("IP Address:{a}.{b}.{c}.{d}")),
+            (0x87, v6) if v6.len() == 16 => {
+                // OpenSSL's form: eight groups in hex, none left out.
+                let groups: Vec<String> = v6
+                    .chunks(2)
+                    .map(|g| format!("{:X}", u16::from_be_bytes([g[0], g[1]])))
+                    .collect();
+                out.push(format!("IP Address:{}", groups.join(":")));
+            }
+            _ => return None,
+        }
+    }
+    (!out.is_empty()).then(|| out.join(", "))
+}
+
+/// The host-name facts of a certificate, or `None` when it holds anything
+/// that Node would render in a way not reproduced here (then JavaScript
+/// parses the certificate itself).
+pub fn host_names(der: &[u8]) -> Option<HostNames> {
+    let (cert, _) = expect(der, SEQUENCE)?;
+    let (tbs, _) = expect(cert.contents, SEQUENCE)?;
+    let mut rest = tbs.contents;
+    if rest.first() == Some(&VERSION_TAG) {
+        rest = read_tlv(rest)?.1;
+    }
+    let (_serial, rest) = expect(rest, INTEGER)?;
+    let (_sig_alg, rest) = expect(rest, SEQUENCE)?;
+    let (_issuer, rest) = expect(rest, SEQUENCE)?;
+    let (_validity, rest) = expect(rest, SEQUENCE)?;
+    let (subject, mut rest) = expect(rest, SEQUENCE)?;
+    let mut names = HostNames {
+        cn: common_name(subject.whole).ok()?,
+        san: None,
+    };
+    let (_spki, after) = expect(rest, SEQUENCE)?;
+    rest = after;
+    while let Some((field, after)) = read_tlv(rest) {
+        rest = after;
+        if field.tag != 0xa3 {
+            continue;
+        }
+        let (extensions, _) = expect(field.contents, SEQUENCE)?;
+        let mut exts = extensions.contents;
+        while !exts.is_empty() {
+            let (ext, after) = expect(exts, SEQUENCE)?;
+            exts = after;
+            let (oid, mut body) = expect(ext.contents, 0x06)?;
+            if oid.contents != SUBJECT_ALT_NAME {
+                continue;
+            }
+            if body.first() == Some(&0x01) {
+                body = read_tlv(body)?.1;
+            }
+            let (value, _) = expect(body, 0x04)?;
+            if names.san.is_some() {
+                return None;
+            }
+            names.san = Some(alt_names(value.contents)?);
+        }
+    }
+    Some(names)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +285,55 @@ mod tests {
         assert!(parse_cert(&[0x30]).is_none());
         assert!(parse_cert(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_none());
         assert!(parse_cert(&[0x30, 0x03, 0x30, 0x01]).is_none());
+    }
+
+    fn cert(pem: &str) -> Vec<u8> {
+        use rustls::pki_types::{pem::PemObject, CertificateDer};
+        CertificateDer::from_pem_slice(pem.as_bytes())
+            .unwrap()
+            .to_vec()
+    }
+
+    fn names(cn: Option<&str>, san: Option<&str>) -> Option<HostNames> {
+        Some(HostNames {
+            cn: cn.map(str::to_owned),
+            san: san.map(str::to_owned),
+        })
+    }
+
+    // The expected strings are what Node's `toLegacyObject()` shows for
+    // these certificates (`subject.CN`, `subjectaltname`).
+    #[test]
+    fn host_names_as_node_renders_them() {
+        let case = |name: &str| {
+            let path = format!(
+                "{}/__test__/fixtures/cases/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            host_names(&cert(&std::fs::read_to_string(path).unwrap()))
+        };
+        assert_eq!(
+            case("valid-cert.pem"),
+            names(
+                Some("localhost"),
+                Some("DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1")
+            )
+        );
+        assert_eq!(
+            case("wildcard-cert.pem"),
+            names(Some("*.example.test"), Some("DNS:*.example.test"))
+        );
+        assert_eq!(case("v1-cert.pem"), names(Some("localhost"), None));
+        assert_eq!(
+            case("ip-cert.pem"),
+            names(Some("ip leaf"), Some("IP Address:127.0.0.1"))
+        );
+    }
+
+    #[test]
+    fn host_names_of_garbage_is_none() {
+        assert_eq!(host_names(&[]), None);
+        assert_eq!(host_names(&[0x30, 0x02, 0x30, 0x00]), None);
     }
 
     #[test]
