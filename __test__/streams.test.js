@@ -123,6 +123,53 @@ for (const [sName, cName] of implPairs()) {
       assert.equal(hash.digest('hex'), ref.digest('hex'));
     });
 
+    // Small writes are encrypted and sent from the JS thread when nothing is
+    // queued ahead of them; large ones, and any behind a queue, go through
+    // the connection's task. Written one per tick (so that each reaches the
+    // socket alone) while the reader stalls, so that the socket and the
+    // queue fill and drain, the bytes must keep their order, and end() must
+    // come after all of them.
+    test('mixed small and large writes under backpressure arrive whole and in order', { timeout: 30000 }, async (t) => {
+      const sc = scope(t);
+      const { client, serverSock } = await pair(sc, sName, cName);
+      const sizes = [];
+      let seed = 7;
+      const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      for (let total = 0; total < 6 * 1024 * 1024;) {
+        const r = rand();
+        const size = r < 0.7 ? 1 + Math.floor(rand() * 2048) : r < 0.9 ? 16384 + Math.floor(rand() * 50000) : 200000;
+        sizes.push(size);
+        total += size;
+      }
+      const chunks = sizes.map((n) => crypto.randomBytes(n));
+      const expected = Buffer.concat(chunks);
+      const got = [];
+      serverSock.pause();
+      setTimeout(() => serverSock.resume(), 200);
+      serverSock.on('data', (d) => {
+        got.push(d);
+        if (got.length % 5 === 0) {
+          serverSock.pause();
+          setTimeout(() => serverSock.resume(), 10);
+        }
+      });
+      const ended = once(serverSock, 'end');
+      let i = 0;
+      let held = 0;
+      const next = () => {
+        if (i === chunks.length) return client.end();
+        if (client.write(chunks[i++])) return setImmediate(next);
+        held++;
+        client.once('drain', next);
+      };
+      next();
+      await withTimeout(ended, 25000, 'server end');
+      const received = Buffer.concat(got);
+      assert.ok(held > 0, 'the writer was held back at least once');
+      assert.equal(received.length, expected.length);
+      assert.equal(sha256(received), sha256(expected));
+    });
+
     test('server writing to a paused client is stopped too', { timeout: 30000 }, async (t) => {
       const sc = scope(t);
       const { client, serverSock } = await pair(sc, sName, cName);

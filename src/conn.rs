@@ -26,7 +26,7 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
@@ -47,6 +47,9 @@ thread_local! {
     /// Each runtime thread's read buffer, shared by all its connections.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
+/// Largest write the JS thread encrypts and sends itself; larger ones go to
+/// the connection's task, so bulk encryption stays off the JS thread.
+const FAST_WRITE_MAX: usize = 16 * 1024;
 /// Most plaintext bytes queued towards JS before the task stops reading.
 pub const IN_FLIGHT_MAX: usize = 1024 * 1024;
 /// Queued write bytes above which JS waits for [`Event::Drain`].
@@ -138,9 +141,11 @@ pub struct Shared {
     pub max_fragment: AtomicUsize,
     /// Commands from JS not yet taken by the task (a plain queue: a channel
     /// would allocate a block per connection up front).
-    commands: std::sync::Mutex<VecDeque<Command>>,
+    commands: Mutex<VecDeque<Command>>,
     /// Wakes the task after any change above.
     pub wake: Notify,
+    /// The established connection, once there is one (write fast path).
+    live: OnceLock<Arc<LiveCell>>,
 }
 
 impl Shared {
@@ -180,6 +185,24 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    fn commands_empty(&self) -> bool {
+        self.commands.lock().is_ok_and(|queue| queue.is_empty())
+    }
+
+    /// Writes `data` from the JS thread at once, when the connection is
+    /// established, nothing written earlier is still queued and the task is
+    /// not busy with it: small writes then cost no thread crossing. `None`
+    /// when not taken (then queue it with [`Command::Write`]); otherwise
+    /// what [`Shared::add_queued`] would say.
+    pub fn write_now(&self, data: &[u8]) -> Option<bool> {
+        if data.is_empty() || data.len() > FAST_WRITE_MAX {
+            return None;
+        }
+        let cell = self.live.get()?;
+        let mut guard = cell.try_lock().ok()?;
+        guard.as_mut()?.write_now(data, self)
+    }
+
     fn take_commands(&self) -> VecDeque<Command> {
         self.commands
             .lock()
@@ -212,7 +235,8 @@ impl Drop for LiveGuard {
 #[derive(Debug)]
 pub struct Session {
     tls: Connection,
-    io: Transport,
+    /// Shared with the task's readiness waits while the session is live.
+    io: Arc<Transport>,
     /// What the peer's chain is judged against.
     trust: Trust,
     /// Whose chain the peer sends.
@@ -238,7 +262,7 @@ impl Session {
     ) -> Self {
         Self {
             tls: tls.into(),
-            io,
+            io: Arc::new(io),
             trust,
             peer_role: Role::Client,
             judge_peer: request_cert,
@@ -250,7 +274,7 @@ impl Session {
     pub fn client(tls: ClientConnection, io: Transport, trust: Trust) -> Self {
         Self {
             tls: tls.into(),
-            io,
+            io: Arc::new(io),
             trust,
             peer_role: Role::Server,
             judge_peer: true,
@@ -397,22 +421,21 @@ impl Session {
         }
     }
 
-    /// Reads what the socket has (up to a batch); true once the peer ended.
+    /// Reads what the socket has (up to a batch): the plaintext, and true once
+    /// the peer ended.
     ///
     /// One system call reads up to [`READ_CHUNK`] bytes into a per-thread
     /// scratch buffer (rustls alone would read 4 KiB at a time), which rustls
     /// then takes from memory; idle connections hold no read buffer.
-    fn read_ready(&mut self, shared: &Shared, sink: &Sink) -> Result<bool, NodeError> {
+    fn read_ready(&mut self) -> (Vec<u8>, Result<bool, NodeError>) {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             if scratch.is_empty() {
                 scratch.resize(READ_CHUNK, 0);
             }
-            // Sized for one full read, so that filling it rarely reallocates.
-            let mut batch = Vec::with_capacity(READ_CHUNK);
+            let mut batch = Vec::new();
             let result = self.read_into(&mut scratch, &mut batch);
-            deliver(batch, shared, sink);
-            result
+            (batch, result)
         })
     }
 
@@ -423,6 +446,8 @@ impl Session {
                 Err(e) if is_would_block(&e) => return Ok(false),
                 Err(e) => return Err(NodeError::io(&e, "read")),
             };
+            // Plaintext is never longer than the records it came in.
+            batch.reserve(n);
             let mut input = &scratch[..n];
             if n == 0 {
                 // Let rustls see the end of stream: it then tells a clean
@@ -448,119 +473,176 @@ impl Session {
             }
         }
     }
+}
 
-    /// The established connection's life: moves bytes both ways until both
-    /// directions are closed, `destroy()` is called, or an error occurs.
-    pub async fn pump(&mut self, shared: &Shared, sink: &Sink) -> Result<(), NodeError> {
-        let mut pending: VecDeque<Vec<u8>> = VecDeque::new();
-        let mut offset: usize = 0;
-        let (mut ending, mut close_sent, mut write_done) = (false, false, false);
+/// An established connection, shared by its task and (for the write fast
+/// path) the JS thread, which take turns through [`LiveCell`].
+#[derive(Debug)]
+pub struct Live {
+    session: Session,
+    /// Plaintext written by JS and not yet taken by rustls, in order.
+    pending: VecDeque<Vec<u8>>,
+    /// How much of `pending`'s front rustls has taken.
+    offset: usize,
+    /// `end()` was called.
+    ending: bool,
+    close_sent: bool,
+    write_done: bool,
+    read_done: bool,
+}
 
-        let mut first = Vec::new();
-        let mut read_done = self.take_plaintext(&mut first)?;
-        deliver(first, shared, sink);
-        if read_done {
-            sink(Event::End);
+/// Where an established connection lives; `None` once it is closed.
+pub type LiveCell = Mutex<Option<Live>>;
+
+/// What the task waits for next.
+enum Next {
+    /// Both directions are closed.
+    Done,
+    /// Readiness to wait for (besides commands).
+    Wait { read: bool, write: bool },
+}
+
+fn lock(cell: &LiveCell) -> MutexGuard<'_, Option<Live>> {
+    cell.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Live {
+    fn new(session: Session) -> Self {
+        Self {
+            session,
+            pending: VecDeque::new(),
+            offset: 0,
+            ending: false,
+            close_sent: false,
+            write_done: false,
+            read_done: false,
         }
+    }
 
+    /// Takes JS's commands, moves plaintext into rustls and records to the
+    /// socket as far as it takes them, and says what to wait for.
+    fn step(&mut self, shared: &Shared, sink: &Sink) -> Result<Next, NodeError> {
+        for command in shared.take_commands() {
+            match command {
+                Command::Write(buf) => {
+                    if !buf.is_empty() {
+                        self.pending.push_back(buf);
+                    }
+                }
+                Command::End => self.ending = true,
+                Command::NoDelay(on) => {
+                    let _ = self.session.io.set_nodelay(on);
+                }
+                Command::KeepAlive(on, delay) => {
+                    let _ = self.session.io.set_keepalive(on, delay);
+                }
+            }
+        }
+        // Plaintext into rustls and records out, until the queue is empty or
+        // the transport is full (rustls holds at most its buffer limit).
         loop {
-            if shared.destroyed.load(Ordering::SeqCst) {
-                return Ok(());
-            }
-            for command in shared.take_commands() {
-                match command {
-                    Command::Write(buf) => {
-                        if !buf.is_empty() {
-                            pending.push_back(buf);
-                        }
-                    }
-                    Command::End => ending = true,
-                    Command::NoDelay(on) => {
-                        let _ = self.io.set_nodelay(on);
-                    }
-                    Command::KeepAlive(on, delay) => {
-                        let _ = self.io.set_keepalive(on, delay);
-                    }
-                }
-            }
-            // Plaintext into rustls and records out, until the queue is empty
-            // or the transport is full (rustls holds at most its buffer limit).
-            loop {
-                let fragment = match shared.max_fragment.load(Ordering::Relaxed) {
-                    0 => usize::MAX,
-                    n => n,
-                };
-                while let Some(front) = pending.front() {
-                    // Each write of at most `fragment` bytes becomes records
-                    // of at most that size.
-                    let end = front.len().min(offset.saturating_add(fragment));
-                    let n = self
-                        .tls
-                        .writer()
-                        .write(&front[offset..end])
-                        .map_err(|e| NodeError::io(&e, "write"))?;
-                    if n == 0 {
-                        break;
-                    }
-                    offset += n;
-                    shared.queued.fetch_sub(n, Ordering::SeqCst);
-                    if offset == front.len() {
-                        pending.pop_front();
-                        offset = 0;
-                    }
-                }
-                if ending && pending.is_empty() && !close_sent {
-                    self.tls.send_close_notify();
-                    close_sent = true;
-                }
-                match self.flush_ready() {
-                    Ok(()) => {}
-                    // Only close_notify was left to send, and the peer had
-                    // already finished its side and gone: the close is done, as
-                    // Node ignores errors of its shutdown. (With the peer's side
-                    // still open, the failure is a reset, reported below.)
-                    Err(_) if close_sent && read_done => {
-                        sink(Event::Finished);
-                        return Ok(());
-                    }
-                    Err(e) => return Err(e),
-                }
-                if pending.is_empty() || self.tls.wants_write() {
+            let fragment = match shared.max_fragment.load(Ordering::Relaxed) {
+                0 => usize::MAX,
+                n => n,
+            };
+            while let Some(front) = self.pending.front() {
+                // Each write of at most `fragment` bytes becomes records of at
+                // most that size.
+                let end = front.len().min(self.offset.saturating_add(fragment));
+                let n = self
+                    .session
+                    .tls
+                    .writer()
+                    .write(&front[self.offset..end])
+                    .map_err(|e| NodeError::io(&e, "write"))?;
+                if n == 0 {
                     break;
                 }
-            }
-            if shared.queued.load(Ordering::SeqCst) < WRITE_HIGH
-                && shared.want_drain.swap(false, Ordering::SeqCst)
-            {
-                sink(Event::Drain);
-            }
-            if close_sent && !write_done && !self.tls.wants_write() {
-                // The peer may already have closed: a failed FIN is no news.
-                let _ = self.io.shutdown_write();
-                write_done = true;
-                sink(Event::Finished);
-            }
-            if write_done && read_done {
-                return Ok(());
-            }
-
-            let want_read = !read_done && shared.can_read();
-            let want_write = self.tls.wants_write();
-            tokio::select! {
-                biased;
-                r = self.io.readable(), if want_read => {
-                    r.map_err(|e| NodeError::io(&e, "read"))?;
-                    if self.read_ready(shared, sink)? {
-                        read_done = true;
-                        sink(Event::End);
-                    }
+                self.offset += n;
+                shared.queued.fetch_sub(n, Ordering::SeqCst);
+                if self.offset == front.len() {
+                    self.pending.pop_front();
+                    self.offset = 0;
                 }
-                r = self.io.writable(), if want_write => {
-                    r.map_err(|e| NodeError::io(&e, "write"))?;
+            }
+            if self.ending && self.pending.is_empty() && !self.close_sent {
+                self.session.tls.send_close_notify();
+                self.close_sent = true;
+            }
+            match self.session.flush_ready() {
+                Ok(()) => {}
+                // Only close_notify was left to send, and the peer had already
+                // finished its side and gone: the close is done, as Node
+                // ignores errors of its shutdown. (With the peer's side still
+                // open, the failure is a reset, reported below.)
+                Err(_) if self.close_sent && self.read_done => {
+                    sink(Event::Finished);
+                    return Ok(Next::Done);
                 }
-                () = shared.wake.notified() => {}
+                Err(e) => return Err(e),
+            }
+            if self.pending.is_empty() || self.session.tls.wants_write() {
+                break;
             }
         }
+        if shared.queued.load(Ordering::SeqCst) < WRITE_HIGH
+            && shared.want_drain.swap(false, Ordering::SeqCst)
+        {
+            sink(Event::Drain);
+        }
+        if self.close_sent && !self.write_done && !self.session.tls.wants_write() {
+            // The peer may already have closed: a failed FIN is no news.
+            let _ = self.session.io.shutdown_write();
+            self.write_done = true;
+            sink(Event::Finished);
+        }
+        if self.write_done && self.read_done {
+            return Ok(Next::Done);
+        }
+        Ok(Next::Wait {
+            read: !self.read_done && shared.can_read(),
+            write: self.session.tls.wants_write(),
+        })
+    }
+
+    /// The socket is readable: read and decrypt. The plaintext, and whether
+    /// the peer's stream ended, are for the caller to deliver once it has
+    /// let go of the cell (JS may answer at once, and write directly).
+    fn on_readable(&mut self) -> (Vec<u8>, Result<bool, NodeError>) {
+        let (batch, result) = self.session.read_ready();
+        if matches!(result, Ok(true)) {
+            self.read_done = true;
+        }
+        (batch, result)
+    }
+
+    /// The JS thread's write: encrypts `data` and writes the records to the
+    /// socket at once. Only when nothing JS wrote before is still queued, so
+    /// the order of bytes is kept; the caller holds the cell, so the task is
+    /// not using the connection meanwhile.
+    fn write_now(&mut self, data: &[u8], shared: &Shared) -> Option<bool> {
+        let queued_ahead = self.ending
+            || !self.pending.is_empty()
+            || matches!(*self.session.io, Transport::Js(_))
+            || shared.max_fragment.load(Ordering::Relaxed) != 0
+            || shared.destroyed.load(Ordering::SeqCst)
+            || !shared.commands_empty();
+        if queued_ahead {
+            return None;
+        }
+        let n = self.session.tls.writer().write(data).ok()?;
+        let mut ok = true;
+        if n < data.len() {
+            // rustls holds its buffer limit; the rest waits for the task.
+            ok = shared.add_queued(data.len() - n);
+            self.pending.push_back(data[n..].to_vec());
+        }
+        // A failure is found again, and reported, by the task's next write.
+        let _ = self.session.flush_ready();
+        if self.session.tls.wants_write() || !self.pending.is_empty() {
+            shared.wake.notify_one();
+        }
+        Some(ok)
     }
 }
 
@@ -572,13 +654,78 @@ fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
     }
 }
 
-/// Runs an established session until it closes, then reports `Close`.
-pub async fn serve(mut session: Session, shared: Arc<Shared>, sink: Sink) {
-    if let Err(e) = session.pump(&shared, &sink).await {
+/// The established connection's life: moves bytes both ways until both
+/// directions are closed, `destroy()` is called, or an error occurs.
+async fn pump(
+    cell: &LiveCell,
+    io: &Transport,
+    shared: &Shared,
+    sink: &Sink,
+) -> Result<(), NodeError> {
+    {
+        let mut guard = lock(cell);
+        let Some(live) = guard.as_mut() else {
+            return Ok(());
+        };
+        let mut first = Vec::new();
+        live.read_done = live.session.take_plaintext(&mut first)?;
+        deliver(first, shared, sink);
+        if live.read_done {
+            sink(Event::End);
+        }
+    }
+    loop {
+        if shared.destroyed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let next = match lock(cell).as_mut() {
+            Some(live) => live.step(shared, sink)?,
+            None => Next::Done,
+        };
+        let Next::Wait { read, write } = next else {
+            return Ok(());
+        };
+        tokio::select! {
+            biased;
+            r = io.readable(), if read => {
+                r.map_err(|e| NodeError::io(&e, "read"))?;
+                let read = lock(cell).as_mut().map(Live::on_readable);
+                if let Some((batch, result)) = read {
+                    deliver(batch, shared, sink);
+                    if result? {
+                        sink(Event::End);
+                    }
+                }
+            }
+            r = io.writable(), if write => {
+                r.map_err(|e| NodeError::io(&e, "write"))?;
+            }
+            () = shared.wake.notified() => {}
+        }
+    }
+}
+
+/// Runs an established session until it closes, then reports `Close`;
+/// `secure`, when given, is reported first, once JS may write directly.
+pub async fn serve(
+    session: Session,
+    shared: Arc<Shared>,
+    sink: Sink,
+    secure: Option<Box<SecureInfo>>,
+) {
+    let io = session.io.clone();
+    let cell = Arc::new(Mutex::new(Some(Live::new(session))));
+    let _ = shared.live.set(cell.clone());
+    if let Some(info) = secure {
+        sink(Event::Secure(info));
+    }
+    if let Err(e) = pump(&cell, &io, &shared, &sink).await {
         sink(Event::Error(e));
     }
-    session.io.discard_input();
-    drop(session);
+    io.discard_input();
+    // The socket closes with the last reference: the session's and `io`.
+    drop(lock(&cell).take());
+    drop(io);
     sink(Event::Close);
 }
 
@@ -664,8 +811,8 @@ pub async fn establish(
     };
     match result {
         Ok(()) => {
-            sink(Event::Secure(Box::new(session.secure_info())));
-            serve(session, shared, sink).await;
+            let info = Box::new(session.secure_info());
+            serve(session, shared, sink, Some(info)).await;
         }
         Err(e) => {
             sink(Event::Error(e));

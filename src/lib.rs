@@ -349,7 +349,7 @@ impl CryptoStream {
             return Err(invalid("already started"));
         };
         let sink = hub.conn_sink(id, &self.shared);
-        rt.spawn(conn::serve(session, self.shared.clone(), sink));
+        rt.spawn(conn::serve(session, self.shared.clone(), sink, None));
         Ok(())
     }
 
@@ -357,6 +357,9 @@ impl CryptoStream {
     /// false when it should wait for the drain event.
     #[napi]
     pub fn write(&self, data: Buffer) -> bool {
+        if let Some(ok) = self.shared.write_now(&data) {
+            return ok;
+        }
         let ok = self.shared.add_queued(data.len());
         self.shared.send(Command::Write(data.to_vec()));
         ok
@@ -368,6 +371,9 @@ impl CryptoStream {
         let mut all = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
         for c in &chunks {
             all.extend_from_slice(c);
+        }
+        if let Some(ok) = self.shared.write_now(&all) {
+            return ok;
         }
         let ok = self.shared.add_queued(all.len());
         self.shared.send(Command::Write(all));
