@@ -29,6 +29,14 @@ const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
 
+// The package's exports (defaults such as DEFAULT_CIPHERS, which users may
+// change), looked up once: index.js requires this file first.
+let exportsOfPackage = null;
+function pkg() {
+  if (exportsOfPackage === null) exportsOfPackage = require('..');
+  return exportsOfPackage;
+}
+
 const kNative = Symbol('kNative');
 const kInfo = Symbol('kInfo');
 const kHeld = Symbol('kHeld');
@@ -121,7 +129,7 @@ class TLSSocket extends net.Socket {
       return;
     }
     const options = this._tlsOptions;
-    const tls = require('..');
+    const tls = pkg();
     const isServer = Boolean(options.isServer);
     const server = isServer ? (options.server || {}) : {};
     const connectOptions = this[kConnectOptions] || {};
@@ -703,7 +711,7 @@ function validatePort(port) {
 let warnedIpServername = false;
 
 function connect(...args) {
-  const tls = require('..');
+  const tls = pkg();
   const [userOptions, cb] = normalizeConnectArgs(args);
   const options = {
     rejectUnauthorized: rejectUnauthorizedDefault(),
