@@ -705,17 +705,27 @@ async fn pump(
     }
 }
 
-/// Runs an established session until it closes, then reports `Close`;
-/// `secure`, when given, is reported first, once JS may write directly.
+/// Makes `session` the connection's live state, which JS may now write to
+/// directly; returns it and the transport, for [`serve`].
+pub fn go_live(session: Session, shared: &Shared) -> (Arc<LiveCell>, Arc<Transport>) {
+    let io = session.io.clone();
+    let cell = Arc::new(Mutex::new(Some(Live::new(session))));
+    let _ = shared.live.set(cell.clone());
+    (cell, io)
+}
+
+/// Runs an established connection until it closes, then reports `Close`;
+/// `secure`, when given, is reported first.
+///
+/// The session lives in `cell`, not in this future, so that it is held
+/// once per connection.
 pub async fn serve(
-    session: Session,
+    cell: Arc<LiveCell>,
+    io: Arc<Transport>,
     shared: Arc<Shared>,
     sink: Sink,
     secure: Option<Box<SecureInfo>>,
 ) {
-    let io = session.io.clone();
-    let cell = Arc::new(Mutex::new(Some(Live::new(session))));
-    let _ = shared.live.set(cell.clone());
     if let Some(info) = secure {
         sink(Event::Secure(info));
     }
@@ -812,7 +822,8 @@ pub async fn establish(
     match result {
         Ok(()) => {
             let info = Box::new(session.secure_info());
-            serve(session, shared, sink, Some(info)).await;
+            let (cell, io) = go_live(session, &shared);
+            serve(cell, io, shared, sink, Some(info)).await;
         }
         Err(e) => {
             sink(Event::Error(e));

@@ -349,7 +349,8 @@ impl CryptoStream {
             return Err(invalid("already started"));
         };
         let sink = hub.conn_sink(id, &self.shared);
-        rt.spawn(conn::serve(session, self.shared.clone(), sink, None));
+        let (cell, io) = conn::go_live(session, &self.shared);
+        rt.spawn(conn::serve(cell, io, self.shared.clone(), sink, None));
         Ok(())
     }
 
