@@ -245,6 +245,9 @@ pub struct Session {
     judge_peer: bool,
     /// Keeps the owning server's connection count.
     _live: Option<LiveGuard>,
+    /// The runtime whose reactor the socket is registered with, which must
+    /// also serve it.
+    home: Option<tokio::runtime::Handle>,
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -267,6 +270,7 @@ impl Session {
             peer_role: Role::Client,
             judge_peer: request_cert,
             _live: live,
+            home: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -279,7 +283,13 @@ impl Session {
             peer_role: Role::Server,
             judge_peer: true,
             _live: None,
+            home: tokio::runtime::Handle::try_current().ok(),
         }
+    }
+
+    /// The runtime that must serve this session, when it is bound to one.
+    pub fn home(&self) -> Option<&tokio::runtime::Handle> {
+        self.home.as_ref()
     }
 
     /// Runs the handshake, bounded by `timeout` when one is given.

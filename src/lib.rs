@@ -55,7 +55,7 @@ fn throw(e: NodeError) -> napi::Error {
     )
 }
 
-fn rt() -> napi::Result<&'static tokio::runtime::Runtime> {
+fn rt() -> napi::Result<&'static runtime::Runtimes> {
     runtime::get().map_err(|e| throw(NodeError::new("ERR_TLS_RUNTIME", e)))
 }
 
@@ -349,8 +349,13 @@ impl CryptoStream {
             return Err(invalid("already started"));
         };
         let sink = hub.conn_sink(id, &self.shared);
+        let home = session.home().cloned();
         let (cell, io) = conn::go_live(session, &self.shared);
-        rt.spawn(conn::serve(cell, io, self.shared.clone(), sink, None));
+        let task = conn::serve(cell, io, self.shared.clone(), sink, None);
+        match home {
+            Some(home) => drop(home.spawn(task)),
+            None => drop(rt.spawn(task)),
+        }
         Ok(())
     }
 
@@ -536,7 +541,8 @@ impl TlsServer {
             .inner
             .server_config_with(&params, sni.clone())
             .map_err(throw)?;
-        let _enter = rt.enter();
+        let home = rt.pick().1;
+        let _enter = home.enter();
         let backlog = options.backlog.filter(|&b| b > 0).unwrap_or(511);
         let (listener, local, path, closer) = match options.path {
             Some(path) => {
@@ -588,7 +594,7 @@ impl TlsServer {
                     table: sni.clone(),
                 }),
         };
-        rt.spawn(server::accept_loop(listener, settings, state.clone(), sink));
+        home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
         Ok(Self {
             state,
             local,

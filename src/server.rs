@@ -15,7 +15,7 @@ use crate::conn::{LiveGuard, SecureInfo, Session};
 use crate::context::{Context, Params, SniTable};
 use crate::error::NodeError;
 use crate::transport::Io;
-use crate::transport::{Endpoints, Transport};
+use crate::transport::{Detached, Endpoints, Transport};
 use crate::verify::Trust;
 
 /// What a server tells JavaScript. Each carries the [`Pending`] mark of its
@@ -173,21 +173,65 @@ pub async fn accept_loop(
             drop(io);
             continue;
         }
+        // Each connection is served by the TLS threads in turn; one for
+        // another thread leaves this one's reactor for that thread's.
+        let target = crate::runtime::get().ok().map(|r| r.pick());
+        let io = match target {
+            Some((index, handle)) if crate::runtime::current() != Some(index) => {
+                match io.detach() {
+                    Ok(detached) => (Incoming::Detached(detached), Some(handle)),
+                    Err(_) => continue,
+                }
+            }
+            _ => (Incoming::Here(io), None),
+        };
         state.live.fetch_add(1, Ordering::SeqCst);
         let live = LiveGuard(state.live.clone());
         let pending = Pending::new(&state);
-        tokio::spawn(handshake(
-            io,
+        let task = handshake(
+            io.0,
             live,
             pending,
             settings.clone(),
             state.clone(),
             sink.clone(),
-        ));
+        );
+        match io.1 {
+            Some(handle) => drop(handle.spawn(task)),
+            None => drop(tokio::spawn(task)),
+        }
     }
 }
 
+/// An accepted socket: registered here, or to be registered by the thread
+/// that serves it.
+enum Incoming {
+    Here(Transport),
+    Detached(Detached),
+}
+
 async fn handshake(
+    io: Incoming,
+    live: LiveGuard,
+    pending: Pending,
+    settings: ServerSettings,
+    state: Arc<ServerState>,
+    sink: ServerSink,
+) {
+    let io = match io {
+        Incoming::Here(io) => io,
+        Incoming::Detached(d) => match d.attach() {
+            Ok(io) => io,
+            Err(e) => {
+                let e = NodeError::io(&e, "accept");
+                return sink(ServerEvent::ClientError(e, Endpoints::default(), pending));
+            }
+        },
+    };
+    handshake_on(io, live, pending, settings, state, sink).await;
+}
+
+async fn handshake_on(
     io: Transport,
     live: LiveGuard,
     pending: Pending,

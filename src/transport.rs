@@ -22,6 +22,26 @@ pub enum Transport {
     Js(Arc<Pipe>),
 }
 
+/// A socket registered with no runtime, on its way from the thread that
+/// accepted it to the one that will serve it.
+#[derive(Debug)]
+pub enum Detached {
+    /// TCP.
+    Tcp(std::net::TcpStream),
+    /// Unix-domain stream socket.
+    Unix(std::os::unix::net::UnixStream),
+}
+
+impl Detached {
+    /// Registers the socket with the calling thread's runtime.
+    pub fn attach(self) -> io::Result<Transport> {
+        match self {
+            Self::Tcp(s) => TcpStream::from_std(s).map(Transport::Tcp),
+            Self::Unix(s) => UnixStream::from_std(s).map(Transport::Unix),
+        }
+    }
+}
+
 /// Addresses of a connected socket, in Node's terms.
 #[derive(Debug, Clone, Default)]
 pub struct Endpoints {
@@ -52,6 +72,16 @@ fn ip_string(addr: &SocketAddr) -> String {
 }
 
 impl Transport {
+    /// Unregisters the socket from its runtime, to move it to another
+    /// (it stays non-blocking). A JS-fed transport cannot be moved.
+    pub fn detach(self) -> io::Result<Detached> {
+        match self {
+            Self::Tcp(s) => s.into_std().map(Detached::Tcp),
+            Self::Unix(s) => s.into_std().map(Detached::Unix),
+            Self::Js(_) => Err(io::Error::new(io::ErrorKind::Unsupported, "JS transport")),
+        }
+    }
+
     /// Waits until a read may make progress.
     pub async fn readable(&self) -> io::Result<()> {
         match self {
