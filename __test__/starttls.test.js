@@ -472,6 +472,41 @@ for (const [sName, cName] of implPairs()) {
       await closed;
     });
 
+    // The server wraps an accepted net socket only after the client's whole
+    // exchange (request, close_notify, FIN) has reached it. The plain socket
+    // must not end its own side on the client's FIN (net's default): TLS
+    // still has to send (tickets, close_notify) and deliver what arrived.
+    // Repeated: how the two ends' threads interleave decides the order.
+    test('wrapped after the client already ended: the request and end still arrive, then all close', { timeout: 30000 }, async (t) => {
+      const sc = scope(t);
+      for (let i = 0; i < 8; i++) {
+        let gotServerTls;
+        const serverTls = new Promise((resolve) => (gotServerTls = resolve));
+        const server = net.createServer((raw) => {
+          setTimeout(() => {
+            const s = new impls[sName].TLSSocket(raw, {
+              isServer: true,
+              secureContext: impls[sName].createSecureContext(certs.ec),
+            });
+            sc.track(s);
+            gotServerTls({ s, received: readAll(s) });
+          }, 100);
+        });
+        sc.servers.add(server);
+        server.listen(0, '127.0.0.1');
+        await once(server, 'listening');
+        const client = sc.connect(impls[cName], { host: '127.0.0.1', port: server.address().port, ca: certs.ca, servername: 'localhost' }, () => {
+          client.end(`request ${i}`);
+        });
+        const clientEnded = once(client, 'end');
+        const { s, received } = await withTimeout(serverTls, 5000, 'server wraps');
+        assert.equal((await withTimeout(received, 5000, 'server reads to end')).toString(), `request ${i}`);
+        await withTimeout(clientEnded, 5000, 'client end');
+        await allClosed([client, s], 'both close');
+        server.close();
+      }
+    });
+
     test('in a process with nothing else to do (no timers): 4 MiB each way completes, then it exits', { timeout: 30000 }, async () => {
       // The plain sockets are the only handles: while one is paused for
       // backpressure, the TLS work in flight must keep the process alive.

@@ -150,6 +150,12 @@ class TLSSocket extends net.Socket {
       return;
     }
     this.connecting = false;
+    // From now on TLS decides when the wrapped stream's writable side ends
+    // (after close_notify), as in Node, where the TLS socket takes over the
+    // stream: left to itself, a socket that does not allow half-open ends
+    // as soon as its peer does, and what TLS still has to send (session
+    // tickets, the answer to a request, close_notify) would find it ended.
+    if (socket.allowHalfOpen === false) socket.allowHalfOpen = true;
     // The TLS work happens on another thread, so the native side keeps the
     // process alive while the connection is open (as a reading socket does),
     // even when the wrapped stream is paused or has no handle at all.
