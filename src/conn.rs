@@ -349,18 +349,16 @@ impl Session {
 
     /// Writes all pending TLS output, waiting for the socket as needed.
     async fn flush(&mut self) -> Result<(), NodeError> {
-        while self.tls.wants_write() {
-            match self.tls.write_tls(&mut Io(&self.io)) {
-                Ok(_) => {}
-                Err(e) if is_would_block(&e) => self
-                    .io
-                    .writable()
-                    .await
-                    .map_err(|e| NodeError::io(&e, "write"))?,
-                Err(e) => return Err(NodeError::io(&e, "write")),
+        loop {
+            self.flush_ready()?;
+            if !self.tls.wants_write() {
+                return Ok(());
             }
+            self.io
+                .writable()
+                .await
+                .map_err(|e| NodeError::io(&e, "write"))?;
         }
-        Ok(())
     }
 
     /// Writes TLS output until done or the socket is full.
