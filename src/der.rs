@@ -14,6 +14,9 @@ pub struct CertParts<'a> {
     pub subject: &'a [u8],
     /// The `SubjectPublicKeyInfo`, tag and length included.
     pub spki: &'a [u8],
+    /// What follows it in `TBSCertificate`: the optional unique IDs and
+    /// extensions (`[3]`).
+    pub rest: &'a [u8],
 }
 
 impl CertParts<'_> {
@@ -85,11 +88,12 @@ pub fn parse_cert(der: &[u8]) -> Option<CertParts<'_>> {
     let (issuer, rest) = expect(rest, SEQUENCE)?;
     let (_validity, rest) = expect(rest, SEQUENCE)?;
     let (subject, rest) = expect(rest, SEQUENCE)?;
-    let (spki, _) = expect(rest, SEQUENCE)?;
+    let (spki, rest) = expect(rest, SEQUENCE)?;
     Some(CertParts {
         issuer: issuer.whole,
         subject: subject.whole,
         spki: spki.whole,
+        rest,
     })
 }
 
@@ -231,23 +235,12 @@ fn alt_names(value: &[u8]) -> Option<String> {
 /// that Node would render in a way not reproduced here (then JavaScript
 /// parses the certificate itself).
 pub fn host_names(der: &[u8]) -> Option<HostNames> {
-    let (cert, _) = expect(der, SEQUENCE)?;
-    let (tbs, _) = expect(cert.contents, SEQUENCE)?;
-    let mut rest = tbs.contents;
-    if rest.first() == Some(&VERSION_TAG) {
-        rest = read_tlv(rest)?.1;
-    }
-    let (_serial, rest) = expect(rest, INTEGER)?;
-    let (_sig_alg, rest) = expect(rest, SEQUENCE)?;
-    let (_issuer, rest) = expect(rest, SEQUENCE)?;
-    let (_validity, rest) = expect(rest, SEQUENCE)?;
-    let (subject, mut rest) = expect(rest, SEQUENCE)?;
+    let parts = parse_cert(der)?;
     let mut names = HostNames {
-        cn: common_name(subject.whole).ok()?,
+        cn: common_name(parts.subject).ok()?,
         san: None,
     };
-    let (_spki, after) = expect(rest, SEQUENCE)?;
-    rest = after;
+    let mut rest = parts.rest;
     while let Some((field, after)) = read_tlv(rest) {
         rest = after;
         if field.tag != 0xa3 {
