@@ -602,11 +602,13 @@ function wireError(socket, info) {
 
 // `checkServerIdentity(hostname, cert)`. Node's own check reads only
 // `cert.subject.CN` and `cert.subjectaltname`; when the addon could read
-// those from the certificate (plain names, rendered as Node renders them),
-// a match needs no parsed certificate. A mismatch, a custom check, or an
-// unusual certificate gets the full object, as in Node.
+// those from the certificate (plain names, rendered as Node renders them;
+// neither is given otherwise), a match needs no parsed certificate. A
+// mismatch, a custom check, or an unusual certificate gets the full object,
+// as in Node (a certificate with neither name fails Node's check anyway).
 function checkIdentity(socket, check, hostname, info) {
-  if (check === nodeCheckServerIdentity && info.peerNames) {
+  const named = info.peerCn !== undefined || info.peerSan !== undefined;
+  if (check === nodeCheckServerIdentity && named) {
     const names = { subject: info.peerCn === undefined ? {} : { CN: info.peerCn } };
     if (info.peerSan !== undefined) names.subjectaltname = info.peerSan;
     if (check(hostname, names) === undefined) return undefined;

@@ -37,9 +37,9 @@ pub struct EventInfo {
     pub verify_code: Option<String>,
     pub verify_message: Option<String>,
     pub peer_certs: Option<Vec<Buffer>>,
-    /// The server certificate's names were read natively (`peer_cn`,
-    /// `peer_san`): JS may check the host name without parsing it.
-    pub peer_names: Option<bool>,
+    /// The server certificate's `subject.CN` and `subjectaltname`, when
+    /// read natively (either present): JS may check the host name with
+    /// them alone.
     pub peer_cn: Option<String>,
     pub peer_san: Option<String>,
     pub local_address: Option<String>,
@@ -82,7 +82,6 @@ impl EventInfo {
             verify_code: info.verify.map(|v| v.code().to_owned()),
             verify_message: info.verify.map(|v| v.message().to_owned()),
             peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
-            peer_names: info.host_names.as_ref().map(|_| true),
             peer_cn: info.host_names.as_ref().and_then(|n| n.cn.clone()),
             peer_san: info.host_names.and_then(|n| n.san),
             ..Self::default()
