@@ -176,7 +176,7 @@ pub async fn accept_loop(
         // Each connection is served by the TLS threads in turn; one for
         // another thread leaves this one's reactor for that thread's.
         let target = crate::runtime::get().ok().map(|r| r.pick());
-        let io = match target {
+        let (incoming, elsewhere) = match target {
             Some((index, handle)) if crate::runtime::current() != Some(index) => {
                 match io.detach() {
                     Ok(detached) => (Incoming::Detached(detached), Some(handle)),
@@ -189,14 +189,14 @@ pub async fn accept_loop(
         let live = LiveGuard(state.live.clone());
         let pending = Pending::new(&state);
         let task = handshake(
-            io.0,
+            incoming,
             live,
             pending,
             settings.clone(),
             state.clone(),
             sink.clone(),
         );
-        match io.1 {
+        match elsewhere {
             Some(handle) => drop(handle.spawn(task)),
             None => drop(tokio::spawn(task)),
         }
@@ -210,35 +210,31 @@ enum Incoming {
     Detached(Detached),
 }
 
-async fn handshake(
-    io: Incoming,
-    live: LiveGuard,
-    pending: Pending,
-    settings: ServerSettings,
-    state: Arc<ServerState>,
-    sink: ServerSink,
-) {
-    let io = match io {
-        Incoming::Here(io) => io,
-        Incoming::Detached(d) => match d.attach() {
-            Ok(io) => io,
-            Err(e) => {
-                let e = NodeError::io(&e, "accept");
-                return sink(ServerEvent::ClientError(e, Endpoints::default(), pending));
-            }
-        },
-    };
-    handshake_on(io, live, pending, settings, state, sink).await;
+impl Incoming {
+    /// The socket, registered with the calling thread's runtime.
+    fn into_transport(self) -> std::io::Result<Transport> {
+        match self {
+            Self::Here(io) => Ok(io),
+            Self::Detached(d) => d.attach(),
+        }
+    }
 }
 
-async fn handshake_on(
-    io: Transport,
+async fn handshake(
+    incoming: Incoming,
     live: LiveGuard,
     pending: Pending,
     settings: ServerSettings,
     state: Arc<ServerState>,
     sink: ServerSink,
 ) {
+    let io = match incoming.into_transport() {
+        Ok(io) => io,
+        Err(e) => {
+            let e = NodeError::io(&e, "accept");
+            return sink(ServerEvent::ClientError(e, Endpoints::default(), pending));
+        }
+    };
     let endpoints = io.endpoints();
     let tls = match &settings.sni {
         None => rustls::ServerConnection::new(settings.config)
