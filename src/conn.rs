@@ -670,17 +670,19 @@ async fn pump(
     shared: &Shared,
     sink: &Sink,
 ) -> Result<(), NodeError> {
-    {
-        let mut guard = lock(cell);
-        let Some(live) = guard.as_mut() else {
-            return Ok(());
-        };
-        let mut first = Vec::new();
-        live.read_done = live.session.take_plaintext(&mut first)?;
-        deliver(first, shared, sink);
-        if live.read_done {
-            sink(Event::End);
+    // What came in with the handshake's last records, delivered (as all
+    // reads are) once the cell is free again.
+    let mut first = Vec::new();
+    let ended = match lock(cell).as_mut() {
+        Some(live) => {
+            live.read_done = live.session.take_plaintext(&mut first)?;
+            live.read_done
         }
+        None => return Ok(()),
+    };
+    deliver(first, shared, sink);
+    if ended {
+        sink(Event::End);
     }
     loop {
         if shared.destroyed.load(Ordering::SeqCst) {
