@@ -8,6 +8,7 @@ const assert = require('node:assert/strict');
 const net = require('node:net');
 const { spawn } = require('node:child_process');
 const { once } = require('node:events');
+const path = require('node:path');
 const {
   impls,
   implNames,
@@ -407,7 +408,7 @@ describe('a peer reset does not crash a server that has no error listeners', () 
   // resets an established connection cannot take the process down.
   const childScript = String.raw`
     const tls = require(process.env.IMPL);
-    const net = require('net');
+    const { resetRelay } = require(process.env.RELAY);
     const fs = require('fs');
     const path = require('path');
     const fx = (n) => fs.readFileSync(path.join(process.env.FIXTURES, n));
@@ -419,15 +420,8 @@ describe('a peer reset does not crash a server that has no error listeners', () 
     });
     server.listen(0, '127.0.0.1', () => {
       // client -> relay -> server; the relay resets its server-facing socket.
-      const relay = net.createServer((cs) => {
-        const up = net.connect(server.address().port, '127.0.0.1');
-        cs.on('error', () => {});
-        up.on('error', () => {});
-        cs.pipe(up);
-        up.pipe(cs);
-        cs.once('data', () => setTimeout(() => { up.resetAndDestroy(); cs.destroy(); }, 50));
-      });
-      relay.listen(0, '127.0.0.1', () => {
+      const arm = (reset, cs) => cs.once('data', () => setTimeout(reset, 50));
+      resetRelay(server.address().port, arm, (relay) => {
         const c = tls.connect({ port: relay.address().port, host: '127.0.0.1', ca: fx('ca-cert.pem') });
         c.on('error', () => {});
         c.on('secureConnect', () => {
@@ -448,7 +442,7 @@ describe('a peer reset does not crash a server that has no error listeners', () 
   for (const name of implNames) {
     test(name, { timeout: 15000 }, async () => {
       const child = spawn(process.execPath, ['-e', childScript], {
-        env: { ...process.env, IMPL: implPath(name), FIXTURES },
+        env: { ...process.env, IMPL: implPath(name), FIXTURES, RELAY: path.join(__dirname, 'relay.js') },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let out = '';

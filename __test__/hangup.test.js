@@ -7,9 +7,9 @@
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const net = require('node:net');
 const { once } = require('node:events');
 const { impls, implNames, certs, withTimeout, delay } = require('./helpers');
+const { resetRelay } = require('./relay');
 
 async function resetWhileEnding(tls) {
   const events = [];
@@ -24,18 +24,7 @@ async function resetWhileEnding(tls) {
   await once(server, 'listening');
   // client -> relay -> server; the relay resets its server-facing socket
   // once the handshake is through.
-  const relay = net.createServer((cs) => {
-    const up = net.connect(server.address().port, '127.0.0.1');
-    cs.on('error', () => {});
-    up.on('error', () => {});
-    cs.pipe(up);
-    up.pipe(cs);
-    setTimeout(() => {
-      up.resetAndDestroy();
-      cs.destroy();
-    }, 60);
-  });
-  relay.listen(0, '127.0.0.1');
+  const relay = resetRelay(server.address().port, (reset) => setTimeout(reset, 60));
   await once(relay, 'listening');
   const client = impls.node.connect({ port: relay.address().port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' },
                                     () => client.write(Buffer.alloc(1 << 20)));
