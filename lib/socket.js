@@ -25,6 +25,7 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const { isOnread, OnreadSink } = require('./onread');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -58,6 +59,7 @@ const kId = Symbol('kId');
 const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
+const kOnread = Symbol('kOnread');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 function emitClose(socket, hadError) {
@@ -71,6 +73,8 @@ class TLSSocket extends net.Socket {
       allowHalfOpen: Boolean(socket ? socket.allowHalfOpen : options.allowHalfOpen),
       highWaterMark: options.highWaterMark,
     });
+    // `onread` applies to a socket that owns its connection (as in Node).
+    this[kOnread] = !socket && isOnread(options.onread) ? new OnreadSink(this, options.onread) : null;
     this.encrypted = true;
     this.authorized = false;
     this.authorizationError = null;
@@ -94,6 +98,15 @@ class TLSSocket extends net.Socket {
     this[kContext] = null;
     this[kWrapped] = null;
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
+    if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
+      throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
+    }
+    // `signal`: aborting it destroys the socket with an AbortError ('error',
+    // then 'close' with hadError), at once when it is already aborted.
+    // Attached once the socket is whole, not in the stream constructor.
+    if (options.signal !== undefined && options.signal !== null) {
+      require('stream').addAbortSignal(options.signal, this);
+    }
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
@@ -243,11 +256,15 @@ class TLSSocket extends net.Socket {
         if (this.destroyed) return;
         this[kBytesRead] += data.length;
         this._unrefTimer();
-        if (!this.push(data)) this[kNative].readStop();
+        if (this[kOnread] ? !this[kOnread].deliver(data) : !this.push(data)) this[kNative].readStop();
         break;
       case EV.END:
         if (this.destroyed) return;
         this[kPeerEnded] = true;
+        if (this[kOnread]) {
+          this[kOnread].end();
+          break;
+        }
         this.push(null);
         // As net does: with nothing buffered, 'end' follows now, even if
         // nobody reads, so that a half-closed socket can finish and close.
@@ -296,6 +313,16 @@ class TLSSocket extends net.Socket {
       default:
         break;
     }
+  }
+
+  resume() {
+    super.resume();
+    const sink = this[kOnread];
+    if (sink) {
+      sink.flush();
+      if (sink.queue.length === 0 && this[kNative] && !this[kClosed]) this[kNative].readStart();
+    }
+    return this;
   }
 
   _read() {
@@ -550,8 +577,14 @@ class TLSSocket extends net.Socket {
     return true;
   }
 
+  // Sets the SNI name a client sends (before its handshake starts).
   setServername(name) {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
+    if (this._tlsOptions.isServer) {
+      throw errors.nodeError(Error, 'ERR_TLS_SNI_FROM_SERVER',
+                             'Cannot issue SNI from a TLS server-side socket');
+    }
+    if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
   setSession() {}
@@ -827,6 +860,8 @@ function acceptedSocket(server, native, info, context) {
     socket.authorizationError = info.verifyCode || null;
   }
   socket.on('error', onServerSocketError);
+  // pauseOnConnect: the socket starts paused (Node's pauseOnCreate).
+  if (server.pauseOnConnect) socket.pause();
   socket[kAttach]((hub, id) => {
     native.start(hub, id);
     return native;
