@@ -500,12 +500,10 @@ class TLSSocket extends net.Socket {
 
   getPeerX509Certificate() {
     if (!this[kInfo]) return undefined;
-    // A server's view of its client reaches into the trusted ca (OpenSSL's
-    // verified chain); a client's view of its server is the chain sent.
-    // From OpenSSL 3.2 on, Node links no issuer on the server side at all.
-    const serverSide = this._tlsOptions.isServer || this.server;
-    if (serverSide && errors.kSslTlsAlerts) return peerX509(this[kInfo].peerCerts.slice(0, 1));
-    return peerX509(this[kInfo].peerCerts, serverSide ? trustedCerts(this[kContext]) : undefined);
+    // The chain as the peer sent it, on both ends (Node links issuers from
+    // SSL_get_peer_cert_chain; getPeerCertificate(true) is what reaches
+    // into the trusted ca).
+    return peerX509(this[kInfo].peerCerts);
   }
 
   // Our own certificate (the first chain's leaf).
