@@ -48,6 +48,7 @@ const SCENARIOS = [
   { id: 'bulk-s2c', title: 'bulk server→client, 64 KiB writes', scenario: 'bulk', opts: { dir: 's2c', size: 65536 }, pairs: STREAM_PAIRS },
   { id: 'reqres', title: 'request/response, 1 KiB echo', scenario: 'reqres', opts: { size: 1024 }, pairs: STREAM_PAIRS },
   { id: 'handshake-ec', title: 'full handshakes, ECDSA P-256, 16 clients', scenario: 'handshake', opts: { cert: 'ec', concurrency: 16 }, pairs: HANDSHAKE_PAIRS },
+  { id: 'handshake-resume', title: 'resumed handshakes (session tickets), ECDSA P-256, 16 clients', scenario: 'handshake', opts: { cert: 'ec', concurrency: 16, resume: true }, pairs: HANDSHAKE_PAIRS },
   { id: 'handshake-rsa', title: 'full handshakes, RSA 2048, 16 clients', scenario: 'handshake', opts: { cert: 'rsa', concurrency: 16 }, pairs: HANDSHAKE_PAIRS },
   { id: 'memory', title: 'idle connections, memory per connection', scenario: 'memory', opts: { concurrency: 32 }, pairs: ['node/node', 'rustls/rustls'] },
 ];

@@ -7,6 +7,9 @@ const crypto = require('crypto');
 const { binding } = require('./native');
 const errors = require('./errors');
 const { parseBundles } = require('./cert');
+const { sessionParam } = require('./session');
+// Loaded first: it tells the addon which stores the default trust holds.
+require('./ca');
 
 const kNative = Symbol('kNative');
 // The certificate chains given, for getCertificate().
@@ -112,7 +115,35 @@ function versionNumber(value, which) {
 // minVersion/maxVersion as wire numbers. rustls speaks TLS 1.2 and 1.3
 // only, so a minimum below 1.2 is raised to 1.2 and a maximum below 1.2 is
 // refused outright (Node would negotiate a protocol rustls will never speak).
+// secureProtocol names (OpenSSL's methods) as version ranges.
+const kMethods = {
+  TLS_method: null,
+  SSLv23_method: null,
+  TLSv1_method: 'TLSv1',
+  TLSv1_1_method: 'TLSv1.1',
+  TLSv1_2_method: 'TLSv1.2',
+  TLSv1_3_method: 'TLSv1.3',
+};
+
+function methodRange(options) {
+  const method = options.secureProtocol;
+  if (typeof method !== 'string') return null;
+  for (const name of ['minVersion', 'maxVersion']) {
+    if (options[name]) {
+      throw errors.nodeError(TypeError, 'ERR_TLS_PROTOCOL_VERSION_CONFLICT',
+                             `TLS protocol version ${JSON.stringify(options[name])} conflicts with secureProtocol ${JSON.stringify(method)}`);
+    }
+  }
+  const version = kMethods[method.replace(/_(server|client)_method$/, '_method')];
+  if (version === undefined) {
+    throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_METHOD', `Unknown method: ${method}`);
+  }
+  return version === null ? null : { minVersion: version, maxVersion: version };
+}
+
 function protocolRange(options, defaults) {
+  const method = methodRange(options);
+  if (method) options = { ...options, ...method };
   const min = versionNumber(options.minVersion || defaults.DEFAULT_MIN_VERSION, 'minimum');
   const max = versionNumber(options.maxVersion || defaults.DEFAULT_MAX_VERSION, 'maximum');
   if (max < 0x0303) {
@@ -171,6 +202,10 @@ function validateContextOptions(options) {
     validateString(options, name);
   }
   validateNumber(options, 'sessionTimeout');
+  const timeout = options.sessionTimeout;
+  if (timeout !== undefined && !(timeout >= 0 && timeout <= 2 ** 31 - 1)) {
+    throw errors.outOfRange('options.sessionTimeout', '>= 0 && <= 2147483647', timeout);
+  }
   if (options.ticketKeys !== undefined) validateTicketKeys(options.ticketKeys);
   for (const name of ['minVersion', 'maxVersion']) {
     const v = options[name];
@@ -186,7 +221,8 @@ function validateTicketKeys(keys) {
                                 'an instance of Buffer, TypedArray, or DataView', keys);
   }
   if (keys.byteLength !== 48) {
-    throw errors.invalidArgValue('options.ticketKeys', keys, 'must be exactly 48 bytes');
+    throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
+                           `The property 'options.ticketKeys' must be exactly 48 bytes. Received ${keys.byteLength}`);
   }
 }
 
@@ -222,7 +258,27 @@ function tlsParams(options, defaults) {
     honorCipherOrder: Boolean(options.honorCipherOrder),
     ciphers: typeof options.ciphers === 'string' ? options.ciphers : defaults.DEFAULT_CIPHERS,
     sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
+    session: sessionParam(options.session),
   };
+}
+
+// Node's default sessionIdContext: from the command line, so that the
+// servers of one program (and its cluster workers) share it.
+let defaultIdContext = null;
+function sessionIdContext(options) {
+  if (typeof options.sessionIdContext === 'string') {
+    const given = Buffer.from(options.sessionIdContext);
+    if (given.length > 32) {
+      throw errors.nodeError(Error, 'ERR_SSL_SSL_SESSION_ID_CONTEXT_TOO_LONG',
+                             'ssl session id context too long');
+    }
+    return given;
+  }
+  if (defaultIdContext === null) {
+    defaultIdContext = Buffer.from(
+      crypto.createHash('sha1').update(process.argv.join(' ')).digest('hex').slice(0, 32));
+  }
+  return defaultIdContext;
 }
 
 class SecureContext {
@@ -237,7 +293,15 @@ class SecureContext {
     const key = validateKeys(options.key, options.passphrase);
     const pfx = validatePfx(options.pfx, options.passphrase);
     try {
-      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx });
+      this[kNative] = new binding.NativeContext({
+        cert, key, ca, pfx,
+        ticketKeys: options.ticketKeys === undefined ? undefined :
+          Buffer.from(options.ticketKeys.buffer, options.ticketKeys.byteOffset, options.ticketKeys.byteLength),
+        sessionTimeout: options.sessionTimeout === undefined ? undefined : Math.floor(options.sessionTimeout),
+        sessionIdContext: sessionIdContext(options),
+        noTicket: ((options.secureOptions || 0) & crypto.constants.SSL_OP_NO_TICKET) !== 0,
+        allowPartialTrustChain: Boolean(options.allowPartialTrustChain),
+      });
     } catch (err) {
       throw errors.fromNative(err);
     }

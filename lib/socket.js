@@ -25,6 +25,7 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const sessions = require('./session');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -238,6 +239,9 @@ class TLSSocket extends net.Socket {
         break;
       case EV.INPUT_DRAIN:
         if (this[kWrapped]) this[kWrapped].resume();
+        break;
+      case EV.SESSION:
+        sessions.onSession(this, data);
         break;
       case EV.DATA:
         if (this.destroyed) return;
@@ -512,15 +516,15 @@ class TLSSocket extends net.Socket {
   }
 
   getSession() {
-    return undefined;
+    return sessions.getSession(this, this[kInfo]);
   }
 
   isSessionReused() {
-    return false;
+    return sessions.isSessionReused(this[kInfo]);
   }
 
   getTLSTicket() {
-    return undefined;
+    return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
   getSharedSigalgs() {
@@ -641,6 +645,7 @@ function onClientSecure(socket, info) {
   }
   socket.emit('secure');
   socket.emit('secureConnect');
+  sessions.sessionVerified(socket);
   socket._releaseHeld();
 }
 
@@ -755,6 +760,7 @@ function connect(...args) {
   });
   socket[kConnectOptions] = options;
   socket[kContext] = context;
+  if (params.session) sessions.setGivenSession(socket, params.session);
   socket.connecting = true;
   if (cb) socket.once('secureConnect', cb);
   if (options.timeout) socket.setTimeout(options.timeout);

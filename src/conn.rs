@@ -35,6 +35,7 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::Notify;
 
 use crate::error::NodeError;
+use crate::session::ConnStore;
 use crate::transport::{Endpoints, Io, Transport};
 use crate::verify::{self, Role, Trust, VerifyCode};
 
@@ -80,6 +81,8 @@ pub enum Event {
     ShutdownOut,
     /// JS-fed transport: the input queue drained; resume the wrapped stream.
     InputDrain,
+    /// Client: a new session (a session Buffer, see [`crate::session`]).
+    Session(Vec<u8>),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -106,6 +109,10 @@ pub struct SecureInfo {
     pub host_names: Option<crate::der::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
+    /// The handshake resumed a session.
+    pub resumed: bool,
+    /// Client: the ticket offered, when the session was resumed.
+    pub ticket: Option<Vec<u8>>,
 }
 
 /// Where JavaScript's events go.
@@ -248,6 +255,8 @@ pub struct Session {
     /// The runtime whose reactor the socket is registered with, which must
     /// also serve it.
     home: Option<tokio::runtime::Handle>,
+    /// Client: the session store, which knows the ticket offered.
+    store: Option<Arc<ConnStore>>,
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -271,11 +280,17 @@ impl Session {
             judge_peer: request_cert,
             _live: live,
             home: tokio::runtime::Handle::try_current().ok(),
+            store: None,
         }
     }
 
-    /// A client-side session.
-    pub fn client(tls: ClientConnection, io: Transport, trust: Trust) -> Self {
+    /// A client-side session; `store` is the one its configuration uses.
+    pub fn client(
+        tls: ClientConnection,
+        io: Transport,
+        trust: Trust,
+        store: Option<Arc<ConnStore>>,
+    ) -> Self {
         Self {
             tls: tls.into(),
             io: Arc::new(io),
@@ -284,7 +299,20 @@ impl Session {
             judge_peer: true,
             _live: None,
             home: tokio::runtime::Handle::try_current().ok(),
+            store,
         }
+    }
+
+    /// Feeds bytes already read from the transport (a ClientHello looked
+    /// at before the handshake) to rustls.
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), NodeError> {
+        while !bytes.is_empty() {
+            self.tls
+                .read_tls(&mut bytes)
+                .map_err(|e| NodeError::io(&e, "read"))?;
+            self.process()?;
+        }
+        Ok(())
     }
 
     /// The runtime that must serve this session, when it is bound to one.
@@ -385,6 +413,10 @@ impl Session {
             Connection::Server(s) => s.server_name().map(str::to_owned),
             Connection::Client(_) => None,
         };
+        let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        if let Some(store) = &self.store {
+            store.handshake_done(resumed);
+        }
         SecureInfo {
             protocol: self.tls.protocol_version().map(|v| match v {
                 rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
@@ -415,6 +447,12 @@ impl Session {
             },
             verify,
             endpoints: self.io.endpoints(),
+            resumed,
+            ticket: self
+                .store
+                .as_ref()
+                .filter(|_| resumed)
+                .and_then(|s| s.offered_ticket()),
         }
     }
 
@@ -787,7 +825,7 @@ async fn destroyed(shared: &Shared) {
 /// A client connection's whole life: connect, handshake, then [`serve`].
 pub async fn connect(
     target: Target,
-    config: Arc<ClientConfig>,
+    (config, store): (Arc<ClientConfig>, Arc<ConnStore>),
     server_name: ServerName<'static>,
     trust: Trust,
     shared: Arc<Shared>,
@@ -797,7 +835,7 @@ pub async fn connect(
         let io = open(&target).await?;
         sink(Event::Connected(io.endpoints()));
         let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
-        Ok::<_, NodeError>(Session::client(tls, io, trust))
+        Ok::<_, NodeError>(Session::client(tls, io, trust, Some(store)))
     };
     let session = tokio::select! {
         r = setup => r,
@@ -822,8 +860,10 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    // A server handshake's session state (see `crate::session`).
+    let scope = Arc::new(crate::session::ServerScope::default());
     let result = tokio::select! {
-        r = session.handshake_within(timeout) => r,
+        r = crate::session::SCOPE.scope(scope, session.handshake_within(timeout)) => r,
         () = destroyed(&shared) => {
             sink(Event::Close);
             return;

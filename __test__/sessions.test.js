@@ -1,0 +1,203 @@
+'use strict';
+// Sessions and tickets: 'session' events, getSession() / `session`,
+// isSessionReused() on both ends, getTLSTicket(), ticketKeys shared by two
+// servers, setTicketKeys() in force at once, and TLS 1.2 session ids through
+// 'newSession' / 'resumeSession'. Every scenario runs in every pairing of
+// node:tls and rustls-tls; a session Buffer always goes back to the client
+// implementation that made it (node:tls's are OpenSSL's format, ours name a
+// session kept in this process: neither can be handed to the other).
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const { impls, implPairs, certs, scope, withTimeout, errorShape, differential } = require('./helpers');
+
+const VERSIONS = ['TLSv1.2', 'TLSv1.3'];
+
+// One connection: resolves with what both ends said once the client closed.
+function session(sc, tls, port, options = {}) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const out = { sessions: [], events: [] };
+    const c = sc.connect(tls, { port, host: '127.0.0.1', rejectUnauthorized: false, ...options });
+    c.on('secureConnect', () => {
+      out.events.push('secureConnect');
+      out.reused = c.isSessionReused();
+      out.protocol = c.getProtocol();
+      out.atConnect = c.getSession();
+    });
+    c.on('session', (s) => {
+      out.events.push('session');
+      out.sessions.push(s);
+      out.ticket = out.ticket || c.getTLSTicket();
+      out.latest = c.getSession();
+      assert.ok(out.latest.equals(s));
+    });
+    c.on('error', reject);
+    c.on('close', () => resolve(out));
+    c.resume();
+  }), 10000, 'session connection');
+}
+
+// A server whose connections say 'x' and end, recording isSessionReused().
+async function server(sc, tls, options = {}) {
+  const seen = [];
+  const { server: srv, port } = await sc.server(tls, { ...certs.ec, ...options }, (s) => {
+    seen.push({ reused: s.isSessionReused(), ticket: s.getTLSTicket() });
+    s.end('x');
+  });
+  return { srv, port, seen };
+}
+
+for (const version of VERSIONS) {
+  for (const [sName, cName] of implPairs()) {
+    test(`${version}: ${cName} client resumes with a ${sName} server's session`, async (t) => {
+      const sc = scope(t);
+      const { port, seen } = await server(sc, impls[sName], { maxVersion: version });
+      const first = await session(sc, impls[cName], port);
+      assert.equal(first.protocol, version);
+      assert.equal(first.reused, false);
+      assert.equal(first.sessions.length, version === 'TLSv1.3' ? 2 : 1);
+      assert.ok(first.sessions.every(Buffer.isBuffer));
+      assert.deepEqual(first.events.slice(0, 2), ['secureConnect', 'session']);
+      assert.ok(Buffer.isBuffer(first.atConnect));
+      // TLS 1.3 tickets come after the handshake: the session at
+      // 'secureConnect' is a placeholder; TLS 1.2's is the session itself.
+      assert.equal(first.atConnect.equals(first.sessions[0]), version === 'TLSv1.2');
+      // getSession() is the newest session.
+      assert.ok(first.latest.equals(first.sessions[first.sessions.length - 1]));
+      assert.ok(Buffer.isBuffer(first.ticket) && first.ticket.length > 0);
+
+      const second = await session(sc, impls[cName], port, { session: first.sessions[0] });
+      assert.equal(second.reused, true);
+      // The same session resumes again (a server's tickets are reusable).
+      const third = await session(sc, impls[cName], port, { session: first.sessions[0] });
+      assert.equal(third.reused, true);
+      // The placeholder of a TLS 1.3 handshake resumes nothing.
+      const fourth = await session(sc, impls[cName], port, { session: first.atConnect });
+      assert.equal(fourth.reused, version === 'TLSv1.2');
+      assert.deepEqual(seen.map((s) => s.reused), [false, true, true, version === 'TLSv1.2']);
+      assert.deepEqual(seen.map((s) => s.ticket), [undefined, undefined, undefined, undefined]);
+    });
+  }
+}
+
+for (const [sName, cName] of implPairs()) {
+  test(`ticketKeys: two ${sName} servers with the same keys resume each other's sessions (${cName} client)`, async (t) => {
+    const sc = scope(t);
+    const keys = crypto.randomBytes(48);
+    const a = await server(sc, impls[sName], { ticketKeys: keys });
+    const b = await server(sc, impls[sName], { ticketKeys: keys });
+    const other = await server(sc, impls[sName], { ticketKeys: crypto.randomBytes(48) });
+    assert.ok(a.srv.getTicketKeys().equals(keys));
+    const first = await session(sc, impls[cName], a.port);
+    assert.equal(first.reused, false);
+    const onB = await session(sc, impls[cName], b.port, { session: first.sessions[0] });
+    assert.equal(onB.reused, true);
+    assert.deepEqual(b.seen.map((s) => s.reused), [true]);
+    const onOther = await session(sc, impls[cName], other.port, { session: first.sessions[0] });
+    assert.equal(onOther.reused, false);
+    assert.deepEqual(other.seen.map((s) => s.reused), [false]);
+  });
+
+  test(`setTicketKeys: a ${sName} server stops resuming old tickets at once (${cName} client)`, async (t) => {
+    const sc = scope(t);
+    const { srv, port, seen } = await server(sc, impls[sName]);
+    const old = srv.getTicketKeys();
+    assert.equal(old.length, 48);
+    const first = await session(sc, impls[cName], port);
+    const fresh = crypto.randomBytes(48);
+    srv.setTicketKeys(fresh);
+    assert.ok(srv.getTicketKeys().equals(fresh));
+    const after = await session(sc, impls[cName], port, { session: first.sessions[0] });
+    assert.equal(after.reused, false);
+    srv.setTicketKeys(old);
+    const back = await session(sc, impls[cName], port, { session: first.sessions[0] });
+    assert.equal(back.reused, true);
+    assert.deepEqual(seen.map((s) => s.reused), [false, false, true]);
+  });
+
+  test(`TLS 1.2 session ids through newSession / resumeSession: ${sName} server, ${cName} client`, async (t) => {
+    const sc = scope(t);
+    const store = new Map();
+    const log = [];
+    const { srv, port, seen } = await server(sc, impls[sName], {
+      maxVersion: 'TLSv1.2',
+      secureOptions: crypto.constants.SSL_OP_NO_TICKET,
+    });
+    srv.on('newSession', (id, data, done) => {
+      log.push('newSession');
+      assert.ok(Buffer.isBuffer(id) && Buffer.isBuffer(data));
+      // An asynchronous store: the handshake waits for it.
+      setTimeout(() => {
+        store.set(id.toString('hex'), data);
+        done();
+      }, 20);
+    });
+    srv.on('resumeSession', (id, cb) => {
+      log.push('resumeSession');
+      setImmediate(cb, null, store.get(id.toString('hex')));
+    });
+    srv.on('secureConnection', () => log.push('secureConnection'));
+    const first = await session(sc, impls[cName], port, { maxVersion: 'TLSv1.2' });
+    assert.equal(first.reused, false);
+    assert.equal(store.size, 1);
+    const second = await session(sc, impls[cName], port, { maxVersion: 'TLSv1.2', session: first.sessions[0] });
+    assert.equal(second.reused, true);
+    assert.deepEqual(seen.map((s) => s.reused), [false, true]);
+    assert.deepEqual(log, ['newSession', 'secureConnection', 'resumeSession', 'secureConnection']);
+  });
+}
+
+test('setTicketKeys and ticketKeys: argument errors as node:tls', async () => {
+  await differential((name, tls) => {
+    const srv = tls.createServer({ ...certs.ec });
+    const shapes = [];
+    for (const bad of ['x', 1, null, {}, [], Buffer.alloc(3), new Uint8Array(49)]) {
+      shapes.push(errorShape(() => srv.setTicketKeys(bad)));
+    }
+    for (const bad of ['x', Buffer.alloc(47)]) {
+      shapes.push(errorShape(() => tls.createSecureContext({ ticketKeys: bad })));
+    }
+    for (const bad of ['1', -1, 2 ** 31]) {
+      shapes.push(errorShape(() => tls.createSecureContext({ sessionTimeout: bad })));
+    }
+    shapes.push(errorShape(() => srv.setTicketKeys(new DataView(new ArrayBuffer(48)))));
+    shapes.push(srv.getTicketKeys().length);
+    return shapes;
+  });
+});
+
+test('an OpenSSL session from node:tls is not resumed by rustls-tls, and does no harm', async (t) => {
+  const sc = scope(t);
+  const { port } = await server(sc, impls.node);
+  const first = await session(sc, impls.node, port);
+  const mixed = await session(sc, impls.rustls, port, { session: first.sessions[0] });
+  assert.equal(mixed.reused, false);
+  assert.equal(mixed.sessions.length, 2);
+});
+
+test('session: not a Buffer throws as node:tls does', async () => {
+  await differential((name, tls) => errorShape(() => tls.connect({ port: 1, session: 'abc' })));
+});
+
+test('sessionTimeout: an expired ticket does not resume', async (t) => {
+  const sc = scope(t);
+  const { port, seen } = await server(sc, impls.rustls, { sessionTimeout: 1 });
+  const first = await session(sc, impls.rustls, port);
+  await new Promise((r) => setTimeout(r, 2100));
+  const later = await session(sc, impls.rustls, port, { session: first.sessions[0] });
+  assert.equal(later.reused, false);
+  assert.deepEqual(seen.map((s) => s.reused), [false, false]);
+});
+
+test('sessionIdContext: a ticket resumes only where the context is the same', async (t) => {
+  const sc = scope(t);
+  const keys = crypto.randomBytes(48);
+  const a = await server(sc, impls.rustls, { ticketKeys: keys, sessionIdContext: 'one' });
+  const b = await server(sc, impls.rustls, { ticketKeys: keys, sessionIdContext: 'two' });
+  const first = await session(sc, impls.rustls, a.port);
+  const onB = await session(sc, impls.rustls, b.port, { session: first.sessions[0] });
+  assert.equal(onB.reused, false);
+  const onA = await session(sc, impls.rustls, a.port, { session: first.sessions[0] });
+  assert.equal(onA.reused, true);
+});

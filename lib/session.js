@@ -1,0 +1,145 @@
+'use strict';
+// Sessions as Node has them, on both ends.
+//
+// Client: every session the server gives (one per TLS 1.3 ticket, one per
+// TLS 1.2 handshake) arrives as a SESSION event carrying a session Buffer
+// (src/session.rs: it names this process's copy of the rustls session, and
+// carries the ticket for getTLSTicket()). As in Node, 'session' is emitted
+// only once the connection is verified ('secureConnect' has been emitted);
+// one that arrives earlier waits until then.
+//
+// Server: 'newSession' / 'resumeSession' listeners are counted and reported
+// to the native server, which then holds each handshake for them (the
+// ClientHello's session id is looked up before the handshake goes on, and a
+// new session is announced before 'secureConnection'), as Node does.
+
+const { binding } = require('./native');
+const errors = require('./errors');
+
+const kSession = Symbol('kSession');
+const kPending = Symbol('kPendingSession');
+const kVerified = Symbol('kVerified');
+const kPlaceholder = Symbol('kPlaceholder');
+const kGiven = Symbol('kGivenSession');
+
+// Offsets in a session Buffer: 'RTLS', format, token (16), protocol, length.
+const kTicketLength = 22;
+const kTicketStart = 24;
+
+// A client socket got a new session from its server.
+function onSession(socket, session) {
+  socket[kSession] = session;
+  if (socket[kVerified]) socket.emit('session', session);
+  else socket[kPending] = session;
+}
+
+// The client connection was accepted ('secureConnect' emitted): sessions
+// may be announced from now on.
+function sessionVerified(socket) {
+  socket[kVerified] = true;
+  const pending = socket[kPending];
+  socket[kPending] = null;
+  if (pending) socket.emit('session', pending);
+}
+
+// The `session` option as the native side takes it (a Buffer, or nothing).
+function sessionParam(session) {
+  if (session == null || session === false) return undefined;
+  if (!ArrayBuffer.isView(session)) {
+    throw errors.invalidArgType('options.session', 'an instance of Buffer, TypedArray, or DataView', session);
+  }
+  return Buffer.from(session.buffer, session.byteOffset, session.byteLength);
+}
+
+// Remembers the session a client was given, which stays its session when
+// resumed without a new one.
+function setGivenSession(socket, session) {
+  socket[kGiven] = session;
+}
+
+// getSession(): the newest session; after a resumption without a new one,
+// the session resumed; before any (TLS 1.3 sends its tickets after the
+// handshake), a placeholder that resumes nothing, as Node's does.
+function getSession(socket, info) {
+  if (!info) return undefined;
+  if (socket[kSession]) return socket[kSession];
+  if (info.resumed && socket[kGiven]) return socket[kGiven];
+  if (!socket[kPlaceholder]) socket[kPlaceholder] = binding.placeholderSession();
+  return socket[kPlaceholder];
+}
+
+function ticketOf(session) {
+  if (!session || session.length < kTicketStart) return undefined;
+  const len = session.readUInt16BE(kTicketLength);
+  if (len === 0) return undefined;
+  return Buffer.from(session.subarray(kTicketStart, kTicketStart + len));
+}
+
+// getTLSTicket(): a client's newest ticket, else the one it resumed with;
+// a server has none.
+function getTLSTicket(socket, info, isServer) {
+  if (!info || isServer) return undefined;
+  const ticket = ticketOf(socket[kSession]);
+  if (ticket) return ticket;
+  return info.ticket ? Buffer.from(info.ticket) : undefined;
+}
+
+function isSessionReused(info) {
+  return Boolean(info && info.resumed);
+}
+
+// Keeps the native server told which session cache listeners exist.
+function trackSessionListeners(server, nativeOf) {
+  const update = () => {
+    const native = nativeOf();
+    if (native) {
+      native.setSessionEvents(server.listenerCount('newSession') > 0,
+                              server.listenerCount('resumeSession') > 0);
+    }
+  };
+  const onChange = (event) => {
+    if (event === 'newSession' || event === 'resumeSession') process.nextTick(update);
+  };
+  server.on('newListener', onChange);
+  server.on('removeListener', onChange);
+  return update;
+}
+
+// 'newSession' (sessionId, sessionData, callback): the handshake goes on
+// once the callback is called.
+function emitNewSession(server, native, info, data) {
+  let done = false;
+  const callback = () => {
+    if (done) return;
+    done = true;
+    native.answerSession(info.id, null);
+  };
+  if (!server.emit('newSession', Buffer.from(info.sessionId), data, callback)) callback();
+}
+
+// 'resumeSession' (sessionId, callback(err, sessionData)): the handshake
+// resumes the session given, or goes on as a full one.
+function emitResumeSession(server, native, info) {
+  let done = false;
+  const callback = (err, sessionData) => {
+    if (done) return;
+    done = true;
+    const data = !err && ArrayBuffer.isView(sessionData) ?
+      Buffer.from(sessionData.buffer, sessionData.byteOffset, sessionData.byteLength) : null;
+    native.answerSession(info.id, data);
+  };
+  if (!server.emit('resumeSession', Buffer.from(info.sessionId), callback)) callback(null);
+}
+
+module.exports = {
+  onSession,
+  sessionVerified,
+  sessionParam,
+  setGivenSession,
+  getSession,
+  getTLSTicket,
+  isSessionReused,
+  trackSessionListeners,
+  emitNewSession,
+  emitResumeSession,
+};
