@@ -42,11 +42,13 @@ function sessionVerified(socket) {
   if (pending) socket.emit('session', pending);
 }
 
-// The `session` option as the native side takes it (a Buffer, or nothing).
+// The `session` option as the native side takes it (a Buffer, or nothing);
+// Node 24 also takes a string (its bytes, latin1).
 function sessionParam(session) {
   if (session == null || session === false) return undefined;
+  if (typeof session === 'string') return Buffer.from(session, 'latin1');
   if (!ArrayBuffer.isView(session)) {
-    throw errors.invalidArgType('options.session', 'an instance of Buffer, TypedArray, or DataView', session);
+    throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'Session must be a buffer');
   }
   return Buffer.from(session.buffer, session.byteOffset, session.byteLength);
 }
