@@ -208,3 +208,22 @@ test('sessionIdContext: a ticket resumes only where the context is the same', as
   const onA = await session(sc, impls.rustls, a.port, { session: first.sessions[0] });
   assert.equal(onA.reused, true);
 });
+
+for (const [sName, cName] of implPairs()) {
+  test(`setSession() before the handshake resumes (${sName} server, ${cName} client)`, async (t) => {
+    const sc = scope(t);
+    const { port, seen } = await server(sc, impls[sName]);
+    const first = await session(sc, impls[cName], port);
+    const reused = await withTimeout(new Promise((resolve, reject) => {
+      const c = sc.connect(impls[cName], { port, host: '127.0.0.1', rejectUnauthorized: false });
+      c.setSession(first.sessions[0]);
+      let reused = null;
+      c.on('secureConnect', () => { reused = c.isSessionReused(); });
+      c.on('close', () => resolve(reused));
+      c.on('error', reject);
+      c.resume();
+    }), 5000, 'setSession');
+    assert.equal(reused, true);
+    assert.deepEqual(seen.map((s) => s.reused), [false, true]);
+  });
+}

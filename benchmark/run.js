@@ -211,14 +211,16 @@ function table(results) {
 function notes(results) {
   const seen = new Map();
   const failures = new Set();
+  const reuse = new Set();
   for (const r of results) {
-    const { protocol, cipher, group, errors } = r.info || {};
+    const { protocol, cipher, group, errors, resumed } = r.info || {};
     const pair = `${NAMES[r.server]} → ${NAMES[r.client]}`;
+    if (resumed) reuse.add(`${r.id} ${pair}: ${resumed} of the handshakes resumed a session`);
     if (protocol && (group || !seen.has(pair))) seen.set(pair, `${pair}: ${[protocol, cipher, group].filter(Boolean).join(' ')}`);
     if (errors) failures.add(`${r.id} ${pair}: ${errors} failed handshakes`);
     for (const e of [r.error, ...(r.errors || [])].filter(Boolean)) failures.add(`${r.id} ${pair}: ${e}`);
   }
-  return [...seen.values(), ...[...failures].map((f) => `failed: ${f}`)].join('\n');
+  return [...seen.values(), ...reuse, ...[...failures].map((f) => `failed: ${f}`)].join('\n');
 }
 
 function machine() {

@@ -558,7 +558,12 @@ class TLSSocket extends net.Socket {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
   }
 
-  setSession() {}
+  // A client's session to offer, before its handshake starts.
+  setSession(session) {
+    const buf = sessions.sessionParam(session);
+    sessions.setGivenSession(this, buf);
+    if (this[kConnectOptions]) this[kConnectOptions].session = buf;
+  }
 
   disableRenegotiation() {}
 
@@ -770,6 +775,8 @@ function connect(...args) {
 
   const start = (target) => {
     if (socket.destroyed) return;
+    // setSession() may have been called since connect().
+    params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
     try {
       socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, params, target));
     } catch (err) {
