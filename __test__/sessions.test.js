@@ -227,3 +227,27 @@ for (const [sName, cName] of implPairs()) {
     assert.deepEqual(seen.map((s) => s.reused), [false, true]);
   });
 }
+
+for (const [sName, cName] of implPairs()) {
+  test(`TLS 1.3: one session resumes again and again, resumptions bring no 'session' (${sName} server, ${cName} client)`, async (t) => {
+    const sc = scope(t);
+    const { port } = await server(sc, impls[sName]);
+    const first = await session(sc, impls[cName], port);
+    const reused = [];
+    const events = [];
+    for (let i = 0; i < 5; i++) {
+      const next = await session(sc, impls[cName], port, { session: first.sessions[0] });
+      reused.push(next.reused);
+      events.push(next.reused ? next.sessions.length : -1);
+    }
+    // rustls uses each ticket once: against node:tls (no tickets after a
+    // resumption) a session holds two resumptions, then a full handshake
+    // fills it again (see the README).
+    const limited = cName === 'rustls' && sName === 'node';
+    assert.deepEqual(reused, limited ? [true, true, false, true, true] : [true, true, true, true, true]);
+    // A node:tls client resumed by this package's server is sent two
+    // tickets, and reports them.
+    const perResumption = cName === 'node' && sName === 'rustls' ? 2 : 0;
+    assert.deepEqual(events.filter((n) => n >= 0), reused.filter(Boolean).map(() => perResumption));
+  });
+}

@@ -77,13 +77,16 @@ function ticketOf(session) {
   return Buffer.from(session.subarray(kTicketStart, kTicketStart + len));
 }
 
-// getTLSTicket(): a client's newest ticket, else the one it resumed with;
-// a server has none.
+// getTLSTicket(): a client's newest ticket; after a resumption without a
+// new one, the ticket of the session resumed (the session Buffer's, which
+// rustls may have stood in for with a newer ticket of the same session,
+// using each ticket once); a server has none.
 function getTLSTicket(socket, info, isServer) {
   if (!info || isServer) return undefined;
   const ticket = ticketOf(socket[kSession]);
   if (ticket) return ticket;
-  return info.ticket ? Buffer.from(info.ticket) : undefined;
+  if (!info.resumed) return undefined;
+  return ticketOf(socket[kGiven]) || (info.ticket ? Buffer.from(info.ticket) : undefined);
 }
 
 function isSessionReused(info) {

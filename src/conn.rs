@@ -860,10 +860,8 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
-    // A server handshake's session state (see `crate::session`).
-    let scope = Arc::new(crate::session::ServerScope::default());
     let result = tokio::select! {
-        r = crate::session::SCOPE.scope(scope, session.handshake_within(timeout)) => r,
+        r = session.handshake_within(timeout) => r,
         () = destroyed(&shared) => {
             sink(Event::Close);
             return;

@@ -350,13 +350,6 @@ impl ProducesTickets for NodeTicketer {
     }
 
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
-        let more = SCOPE.try_with(|scope| {
-            let before = scope.sealed.fetch_add(1, Ordering::Relaxed);
-            before == 0 || !scope.resumed.load(Ordering::Relaxed)
-        });
-        if !more.unwrap_or(true) {
-            return None;
-        }
         let keys = self.keys();
         let (name, hmac_key, aes_key) = (&keys[..16], &keys[16..32], &keys[32..]);
         let iv: [u8; 16] = random();
@@ -405,7 +398,6 @@ impl ProducesTickets for NodeTicketer {
         if age > u64::from(self.lifetime()) {
             return None;
         }
-        let _ = SCOPE.try_with(|scope| scope.resumed.store(true, Ordering::Relaxed));
         Some(state.to_vec())
     }
 }
@@ -417,12 +409,6 @@ impl ProducesTickets for NodeTicketer {
 pub struct ServerScope {
     /// The server has `'newSession'` / `'resumeSession'` listeners.
     pub listeners: bool,
-    /// A ticket opened in this handshake: it resumes, and gets one new
-    /// ticket (a client of this package needs one to resume again; OpenSSL
-    /// sends one after a resumption too).
-    pub resumed: std::sync::atomic::AtomicBool,
-    /// Tickets sealed in this handshake.
-    pub sealed: AtomicU32,
     /// `(session id, data)` answered by `'resumeSession'`.
     pub found: Mutex<Option<(Vec<u8>, Vec<u8>)>>,
     /// `(session id, data)` stored during the handshake.
