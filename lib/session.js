@@ -21,6 +21,9 @@ const kPending = Symbol('kPendingSession');
 const kVerified = Symbol('kVerified');
 const kPlaceholder = Symbol('kPlaceholder');
 const kGiven = Symbol('kGivenSession');
+// A session of this socket reached the program ('session' listened to, or
+// getSession()); otherwise it is forgotten when the socket closes.
+const kEscaped = Symbol('kEscaped');
 
 // Offsets in a session Buffer: 'RTLS', format, token (16), protocol, length.
 const kTicketLength = 22;
@@ -29,8 +32,27 @@ const kTicketStart = 24;
 // A client socket got a new session from its server.
 function onSession(socket, session) {
   socket[kSession] = session;
-  if (socket[kVerified]) socket.emit('session', session);
+  if (socket[kVerified]) announce(socket, session);
   else socket[kPending] = session;
+}
+
+function announce(socket, session) {
+  if (socket.emit('session', session)) socket[kEscaped] = true;
+}
+
+// The token (bytes 5 to 20) of a session Buffer.
+function sameSession(a, b) {
+  return Boolean(a && b && a.length > 21 && b.length > 21 && a.compare(b, 5, 21, 5, 21) === 0);
+}
+
+// The socket closed: a session that never reached the program, and is not
+// the one it was given, is dropped from the process's registry (an idle
+// client keeps no session nobody can use).
+function sessionClosed(socket) {
+  const session = socket[kSession];
+  if (session && !socket[kEscaped] && !sameSession(session, socket[kGiven])) {
+    binding.forgetSession(session);
+  }
 }
 
 // The client connection was accepted ('secureConnect' emitted): sessions
@@ -39,7 +61,7 @@ function sessionVerified(socket) {
   socket[kVerified] = true;
   const pending = socket[kPending];
   socket[kPending] = null;
-  if (pending) socket.emit('session', pending);
+  if (pending) announce(socket, pending);
 }
 
 // The `session` option as the native side takes it (a Buffer, or nothing);
@@ -64,7 +86,10 @@ function setGivenSession(socket, session) {
 // handshake), a placeholder that resumes nothing, as Node's does.
 function getSession(socket, info) {
   if (!info) return undefined;
-  if (socket[kSession]) return socket[kSession];
+  if (socket[kSession]) {
+    socket[kEscaped] = true;
+    return socket[kSession];
+  }
   if (info.resumed && socket[kGiven]) return socket[kGiven];
   if (!socket[kPlaceholder]) socket[kPlaceholder] = binding.placeholderSession();
   return socket[kPlaceholder];
@@ -138,6 +163,7 @@ function emitResumeSession(server, native, info) {
 
 module.exports = {
   onSession,
+  sessionClosed,
   sessionVerified,
   sessionParam,
   setGivenSession,

@@ -290,6 +290,7 @@ class TLSSocket extends net.Socket {
         break;
       }
       case EV.CLOSE:
+        sessions.sessionClosed(this);
         this[kClosed] = true;
         this[kNative].release();
         this[kSetHold]();

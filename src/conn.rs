@@ -330,13 +330,17 @@ impl Session {
         }
     }
 
-    /// Runs the handshake to completion.
+    /// Runs the handshake to completion. The last flight (a TLS 1.2
+    /// server's Finished, a TLS 1.3 server's tickets) stays queued, to go
+    /// out with the connection's first writes: as in Node, a server's
+    /// program hears of the connection before its peer can (a client's
+    /// `'session'` never comes before the server's `'secureConnection'`).
     pub async fn handshake(&mut self) -> Result<(), NodeError> {
         loop {
-            self.flush().await?;
             if !self.tls.is_handshaking() {
                 return Ok(());
             }
+            self.flush().await?;
             self.io
                 .readable()
                 .await

@@ -181,6 +181,13 @@ pub fn set_default_trust(certs: Vec<Buffer>) {
     context::set_default_trust(certs);
 }
 
+/// Forgets the session a session Buffer names: its connection closed and
+/// the Buffer never reached the program.
+#[napi]
+pub fn forget_session(session: Buffer) {
+    session::forget(&session);
+}
+
 /// A placeholder session Buffer (Node's unresumable TLS 1.3 session before
 /// any ticket arrived).
 #[napi]

@@ -89,6 +89,15 @@ pub fn placeholder(protocol: u8) -> Vec<u8> {
     encode(&random(), protocol, &[])
 }
 
+/// Drops the session a Buffer names (nobody outside the connection saw it).
+pub fn forget(buf: &[u8]) {
+    if let (Some((token, _)), Ok(mut r)) = (decode(buf), registry().lock()) {
+        if r.slots.remove(&token).is_some() {
+            r.order.retain(|t| *t != token);
+        }
+    }
+}
+
 /// A session Buffer: magic, format, token, protocol (0x12 / 0x13), ticket.
 fn encode(token: &Token, protocol: u8, ticket: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(MAGIC.len() + 2 + token.len() + 2 + ticket.len());
