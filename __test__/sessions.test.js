@@ -251,3 +251,53 @@ for (const [sName, cName] of implPairs()) {
     assert.deepEqual(events.filter((n) => n >= 0), reused.filter(Boolean).map(() => perResumption));
   });
 }
+
+test('before the handshake, and when the server is refused: no session, as node:tls', async (t) => {
+  const sc = scope(t);
+  await differential(async (name, tls) => {
+    const { port } = await server(sc, impls.rustls);
+    const out = [];
+    for (const maxVersion of VERSIONS) {
+      const c = sc.connect(tls, { port, host: '127.0.0.1', maxVersion });
+      out.push([c.getSession(), c.isSessionReused(), c.getTLSTicket()]);
+      const events = [];
+      c.on('session', () => events.push('session'));
+      const err = await withTimeout(new Promise((resolve) => c.on('error', resolve)), 5000, 'refused');
+      await withTimeout(new Promise((resolve) => c.on('close', resolve)), 5000, 'closed');
+      out.push([err.code, events]);
+    }
+    return out;
+  });
+});
+
+for (const cName of Object.keys(impls)) {
+  test(`ticketKeys: a server in another process with the same keys resumes the session (${cName} client)`, async (t) => {
+    const sc = scope(t);
+    const keys = crypto.randomBytes(48);
+    // The same sessionIdContext too: by default it comes from the command
+    // line, which differs between these two programs (not between cluster
+    // workers), and a session resumes only within one context, as in Node.
+    const { port } = await server(sc, impls.rustls, { ticketKeys: keys, sessionIdContext: 'shared' });
+    const first = await session(sc, impls[cName], port);
+    const { spawn } = require('node:child_process');
+    const path = require('node:path');
+    const script = `
+      const tls = require(${JSON.stringify(require('./helpers').ROOT)});
+      const fs = require('fs');
+      const dir = ${JSON.stringify(path.join(__dirname, 'fixtures'))};
+      const srv = tls.createServer({ key: fs.readFileSync(dir + '/ec-key.pem'), cert: fs.readFileSync(dir + '/ec-cert.pem'),
+        ticketKeys: Buffer.from(process.argv[1], 'hex'), sessionIdContext: 'shared' }, (s) => { process.send(s.isSessionReused()); s.end('x'); });
+      srv.listen(0, '127.0.0.1', () => process.send(srv.address().port));
+      process.on('disconnect', () => process.exit());`;
+    const child = spawn(process.execPath, ['-e', script, keys.toString('hex')], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    t.after(() => child.kill());
+    const messages = [];
+    const next = () => new Promise((resolve) => child.once('message', resolve));
+    const childPort = await withTimeout(next(), 10000, 'child server');
+    const seen = next();
+    const other = await session(sc, impls[cName], childPort, { session: first.sessions[0] });
+    messages.push(await withTimeout(seen, 5000, 'child connection'));
+    assert.equal(other.reused, true);
+    assert.deepEqual(messages, [true]);
+  });
+}
