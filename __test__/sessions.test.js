@@ -10,6 +10,8 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
+const net = require('node:net');
+const { once } = require('node:events');
 const { impls, implPairs, certs, scope, withTimeout, errorShape, differential } = require('./helpers');
 
 const VERSIONS = ['TLSv1.2', 'TLSv1.3'];
@@ -116,36 +118,46 @@ for (const [sName, cName] of implPairs()) {
     assert.deepEqual(seen.map((s) => s.reused), [false, false, true]);
   });
 
-  test(`TLS 1.2 session ids through newSession / resumeSession: ${sName} server, ${cName} client`, async (t) => {
-    const sc = scope(t);
-    const store = new Map();
-    const log = [];
-    const { srv, port, seen } = await server(sc, impls[sName], {
-      maxVersion: 'TLSv1.2',
-      secureOptions: crypto.constants.SSL_OP_NO_TICKET,
+  for (const mode of ['listening', 'wrapped', 'SNICallback']) {
+    test(`TLS 1.2 session ids through newSession / resumeSession (${mode}): ${sName} server, ${cName} client`, async (t) => {
+      const sc = scope(t);
+      const store = new Map();
+      const log = [];
+      const options = { maxVersion: 'TLSv1.2', secureOptions: crypto.constants.SSL_OP_NO_TICKET };
+      if (mode === 'SNICallback') options.SNICallback = (name, cb) => cb(null, null);
+      let { srv, port, seen } = await server(sc, impls[sName], options);
+      if (mode === 'wrapped') {
+        // Connections handed to the server by a plain TCP server.
+        const raw = net.createServer((c) => srv.emit('connection', c));
+        sc.servers.add(raw);
+        raw.listen(0, '127.0.0.1');
+        await once(raw, 'listening');
+        port = raw.address().port;
+      }
+      srv.on('newSession', (id, data, done) => {
+        log.push('newSession');
+        assert.ok(Buffer.isBuffer(id) && Buffer.isBuffer(data));
+        // An asynchronous store: the handshake waits for it.
+        setTimeout(() => {
+          store.set(id.toString('hex'), data);
+          done();
+        }, 20);
+      });
+      srv.on('resumeSession', (id, cb) => {
+        log.push('resumeSession');
+        setImmediate(cb, null, store.get(id.toString('hex')));
+      });
+      srv.on('secureConnection', () => log.push('secureConnection'));
+      const client = { maxVersion: 'TLSv1.2', servername: 'localhost' };
+      const first = await session(sc, impls[cName], port, client);
+      assert.equal(first.reused, false);
+      assert.equal(store.size, 1);
+      const second = await session(sc, impls[cName], port, { ...client, session: first.sessions[0] });
+      assert.equal(second.reused, true);
+      assert.deepEqual(seen.map((s) => s.reused), [false, true]);
+      assert.deepEqual(log, ['newSession', 'secureConnection', 'resumeSession', 'secureConnection']);
     });
-    srv.on('newSession', (id, data, done) => {
-      log.push('newSession');
-      assert.ok(Buffer.isBuffer(id) && Buffer.isBuffer(data));
-      // An asynchronous store: the handshake waits for it.
-      setTimeout(() => {
-        store.set(id.toString('hex'), data);
-        done();
-      }, 20);
-    });
-    srv.on('resumeSession', (id, cb) => {
-      log.push('resumeSession');
-      setImmediate(cb, null, store.get(id.toString('hex')));
-    });
-    srv.on('secureConnection', () => log.push('secureConnection'));
-    const first = await session(sc, impls[cName], port, { maxVersion: 'TLSv1.2' });
-    assert.equal(first.reused, false);
-    assert.equal(store.size, 1);
-    const second = await session(sc, impls[cName], port, { maxVersion: 'TLSv1.2', session: first.sessions[0] });
-    assert.equal(second.reused, true);
-    assert.deepEqual(seen.map((s) => s.reused), [false, true]);
-    assert.deepEqual(log, ['newSession', 'secureConnection', 'resumeSession', 'secureConnection']);
-  });
+  }
 }
 
 test('setTicketKeys and ticketKeys: argument errors as node:tls', async () => {

@@ -13,7 +13,7 @@
 // ClientHello's session id is looked up before the handshake goes on, and a
 // new session is announced before 'secureConnection'), as Node does.
 
-const { binding } = require('./native');
+const { binding, EV } = require('./native');
 const errors = require('./errors');
 
 const kSession = Symbol('kSession');
@@ -161,8 +161,30 @@ function emitResumeSession(server, native, info) {
   if (!server.emit('resumeSession', Buffer.from(info.sessionId), callback)) callback(null);
 }
 
+// The session cache events of a server socket over a wrapped stream, which
+// its server answers.
+function wrappedCacheEvent(server, native, kind, info, data) {
+  if (!server) {
+    native.answerSession(info.id, null);
+  } else if (kind === EV.NEW_SESSION) {
+    emitNewSession(server, native, info, data);
+  } else {
+    emitResumeSession(server, native, info);
+  }
+}
+
+// Which session cache listeners `server` has, as the native side counts
+// them (1: 'newSession', 2: 'resumeSession').
+function sessionEvents(server) {
+  if (!server || typeof server.listenerCount !== 'function') return 0;
+  return (server.listenerCount('newSession') > 0 ? 1 : 0) +
+    (server.listenerCount('resumeSession') > 0 ? 2 : 0);
+}
+
 module.exports = {
   onSession,
+  wrappedCacheEvent,
+  sessionEvents,
   sessionClosed,
   sessionVerified,
   sessionParam,

@@ -145,6 +145,7 @@ class TLSSocket extends net.Socket {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
+          sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
         }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));
@@ -242,6 +243,10 @@ class TLSSocket extends net.Socket {
         break;
       case EV.SESSION:
         sessions.onSession(this, data);
+        break;
+      case EV.NEW_SESSION:
+      case EV.RESUME_SESSION:
+        sessions.wrappedCacheEvent(this._tlsOptions.server, this[kNative], kind, info, data);
         break;
       case EV.DATA:
         if (this.destroyed) return;

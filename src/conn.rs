@@ -83,6 +83,12 @@ pub enum Event {
     InputDrain,
     /// Client: a new session (a session Buffer, see [`crate::session`]).
     Session(Vec<u8>),
+    /// Server over a wrapped stream: `'newSession'` (id, data); answer with
+    /// [`Shared::answer_session`].
+    NewSession(Vec<u8>, Vec<u8>),
+    /// Server over a wrapped stream: `'resumeSession'` (id); answer with
+    /// [`Shared::answer_session`] and the data found.
+    ResumeSession(Vec<u8>),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -153,6 +159,8 @@ pub struct Shared {
     pub wake: Notify,
     /// The established connection, once there is one (write fast path).
     live: OnceLock<Arc<LiveCell>>,
+    /// Waits for JS's answer to a session cache question.
+    session_answer: Mutex<Option<tokio::sync::oneshot::Sender<Option<Vec<u8>>>>>,
 }
 
 impl Shared {
@@ -215,6 +223,31 @@ impl Shared {
             .lock()
             .map(|mut queue| std::mem::take(&mut *queue))
             .unwrap_or_default()
+    }
+
+    /// JavaScript's answer to [`Event::NewSession`] / [`Event::ResumeSession`].
+    pub fn answer_session(&self, data: Option<Vec<u8>>) {
+        let waiting = self.session_answer.lock().ok().and_then(|mut a| a.take());
+        if let Some(tx) = waiting {
+            let _ = tx.send(data);
+        }
+    }
+
+    /// Asks JavaScript a session cache question and waits for the answer.
+    fn ask_session(
+        &self,
+        sink: &Sink,
+        question: crate::server::SessionAsk,
+    ) -> impl std::future::Future<Output = Option<Vec<u8>>> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut answer) = self.session_answer.lock() {
+            *answer = Some(tx);
+        }
+        sink(match question {
+            crate::server::SessionAsk::Resume(id) => Event::ResumeSession(id),
+            crate::server::SessionAsk::New(id, data) => Event::NewSession(id, data),
+        });
+        async move { rx.await.ok().flatten() }
     }
 
     /// Ask the task to close the socket now.
@@ -318,16 +351,6 @@ impl Session {
     /// The runtime that must serve this session, when it is bound to one.
     pub fn home(&self) -> Option<&tokio::runtime::Handle> {
         self.home.as_ref()
-    }
-
-    /// Runs the handshake, bounded by `timeout` when one is given.
-    pub async fn handshake_within(&mut self, timeout: Option<Duration>) -> Result<(), NodeError> {
-        match timeout {
-            Some(t) if !t.is_zero() => tokio::time::timeout(t, self.handshake())
-                .await
-                .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
-            _ => self.handshake().await,
-        }
     }
 
     /// Runs the handshake to completion. The last flight (a TLS 1.2
@@ -849,7 +872,7 @@ pub async fn connect(
         }
     };
     match session {
-        Ok(session) => establish(session, None, shared, sink).await,
+        Ok(session) => establish(session, 0, None, shared, sink).await,
         Err(e) => {
             sink(Event::Error(e));
             sink(Event::Close);
@@ -858,14 +881,34 @@ pub async fn connect(
 }
 
 /// Handshake, report it, then [`serve`]; `destroy()` may cut in at any time.
+/// `events` are the server's session cache listeners
+/// ([`crate::server::listeners`] bits; 0 for a client).
 pub async fn establish(
     mut session: Session,
+    events: u8,
     timeout: Option<Duration>,
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    let run = async {
+        if events == 0 {
+            return session.handshake().await;
+        }
+        let io = session.io.clone();
+        let ask = |question| shared.ask_session(&sink, question);
+        let (hello, scope) = crate::server::look_up_session(&io, events, &ask).await?;
+        crate::server::handshake_with_cache(&mut session, &hello, scope, events, &ask).await
+    };
+    let bounded = async {
+        match timeout {
+            Some(t) if !t.is_zero() => tokio::time::timeout(t, run)
+                .await
+                .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
+            _ => run.await,
+        }
+    };
     let result = tokio::select! {
-        r = session.handshake_within(timeout) => r,
+        r = bounded => r,
         () = destroyed(&shared) => {
             sink(Event::Close);
             return;

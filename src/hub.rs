@@ -155,6 +155,22 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
             Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
             Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
             Event::Session(bytes) => (id, kind::SESSION, Some(Buffer::from(bytes)), None),
+            Event::NewSession(session_id, data) => {
+                let info = EventInfo {
+                    id: Some(0),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::NEW_SESSION, Some(Buffer::from(data)), Some(info))
+            }
+            Event::ResumeSession(session_id) => {
+                let info = EventInfo {
+                    id: Some(0),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::RESUME_SESSION, None, Some(info))
+            }
         },
         Message::Server(id, event) => match event {
             // The handshake's `Pending` mark drops here, on the JS thread,

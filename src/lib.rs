@@ -250,6 +250,8 @@ pub struct WrapOptions {
     pub servername: Option<String>,
     /// Server: `handshakeTimeout` in ms.
     pub handshake_timeout: Option<u32>,
+    /// Server: session cache listeners (1 `newSession`, 2 `resumeSession`).
+    pub session_events: Option<u32>,
 }
 
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
@@ -411,8 +413,29 @@ impl CryptoStream {
         let timeout = options
             .handshake_timeout
             .map(|ms| Duration::from_millis(u64::from(ms)));
-        rt.spawn(conn::establish(session, timeout, this.shared.clone(), sink));
+        let events = if options.is_server {
+            options
+                .session_events
+                .and_then(|e| u8::try_from(e).ok())
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        rt.spawn(conn::establish(
+            session,
+            events,
+            timeout,
+            this.shared.clone(),
+            sink,
+        ));
         Ok(this)
+    }
+
+    /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
+    /// session's data, if found) event of a wrapped server connection.
+    #[napi]
+    pub fn answer_session(&self, _id: u32, data: Option<Buffer>) {
+        self.shared.answer_session(data.map(|b| b.to_vec()));
     }
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.

@@ -315,33 +315,86 @@ async fn establish(
     state: &Arc<ServerState>,
     sink: &ServerSink,
 ) -> Result<Session, NodeError> {
+    let ask = |question: SessionAsk| {
+        state.ask_session(sink, move |ask| match question {
+            SessionAsk::Resume(id) => ServerEvent::ResumeSession(ask, id),
+            SessionAsk::New(id, data) => ServerEvent::NewSession(ask, id, data),
+        })
+    };
+    let (mut hello, scope) = look_up_session(&io, events, &ask).await?;
+    let (tls, trust) = match &settings.sni {
+        None => rustls::ServerConnection::new(settings.config)
+            .map(|tls| (tls, settings.trust))
+            .map_err(|e| NodeError::from(&e))?,
+        Some(hook) => {
+            // rustls takes the ClientHello here, looking the session up.
+            let accepted = session::SCOPE
+                .scope(scope.clone(), sni_accept(&io, &hello, hook, state, sink))
+                .await?;
+            // The acceptor has taken the ClientHello.
+            hello.clear();
+            accepted
+        }
+    };
+    let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
+    handshake_with_cache(&mut session, &hello, scope, events, &ask).await?;
+    Ok(session)
+}
+
+/// A question for the program's session cache listeners.
+#[derive(Debug)]
+pub enum SessionAsk {
+    /// `'resumeSession'`: the data of this session id, if stored.
+    Resume(Vec<u8>),
+    /// `'newSession'`: store this session (id, data).
+    New(Vec<u8>, Vec<u8>),
+}
+
+/// With a `'resumeSession'` listener (`events`), reads the ClientHello and
+/// asks for the session it names; returns the bytes read (for rustls) and
+/// the handshake's session scope.
+pub async fn look_up_session<F, Fut>(
+    io: &Transport,
+    events: u8,
+    ask: &F,
+) -> Result<(Vec<u8>, Arc<ServerScope>), NodeError>
+where
+    F: Fn(SessionAsk) -> Fut,
+    Fut: std::future::Future<Output = Option<Vec<u8>>>,
+{
     let scope = Arc::new(ServerScope {
         listeners: events != 0,
         ..ServerScope::default()
     });
     let mut hello = Vec::new();
-    if events & listeners::RESUME_SESSION != 0 && settings.sni.is_none() {
-        let asked = read_hello(&io, &mut hello).await?;
+    if events & listeners::RESUME_SESSION != 0 {
+        let asked = read_hello(io, &mut hello).await?;
         if !asked.session_id.is_empty() && !asked.has_ticket {
-            let id = asked.session_id.clone();
-            let found = state
-                .ask_session(sink, |ask| ServerEvent::ResumeSession(ask, id))
-                .await;
+            let found = ask(SessionAsk::Resume(asked.session_id.clone())).await;
             if let (Some(data), Ok(mut slot)) = (found, scope.found.lock()) {
                 *slot = Some((asked.session_id, data));
             }
         }
     }
-    let (tls, trust) = match &settings.sni {
-        None => rustls::ServerConnection::new(settings.config)
-            .map(|tls| (tls, settings.trust))
-            .map_err(|e| NodeError::from(&e))?,
-        Some(hook) => sni_accept(&io, hook, state, sink).await?,
-    };
-    let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
+    Ok((hello, scope))
+}
+
+/// The handshake, `hello` first, in `scope`; then, with a `'newSession'`
+/// listener, each session it made is handed over before it is reported.
+pub async fn handshake_with_cache<F, Fut>(
+    session: &mut Session,
+    hello: &[u8],
+    scope: Arc<ServerScope>,
+    events: u8,
+    ask: &F,
+) -> Result<(), NodeError>
+where
+    F: Fn(SessionAsk) -> Fut,
+    Fut: std::future::Future<Output = Option<Vec<u8>>>,
+{
     session::SCOPE
         .scope(scope.clone(), async {
-            session.feed(&hello)?;
+            session.feed(hello)?;
             session.handshake().await
         })
         .await?;
@@ -352,12 +405,10 @@ async fn establish(
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default();
         for (id, data) in created {
-            state
-                .ask_session(sink, |ask| ServerEvent::NewSession(ask, id, data))
-                .await;
+            ask(SessionAsk::New(id, data)).await;
         }
     }
-    Ok(session)
+    Ok(())
 }
 
 /// Reads the first record (the ClientHello) into `buf` and says what it
@@ -396,14 +447,22 @@ fn server_side(e: NodeError) -> NodeError {
 /// name, and continues with that context's configuration.
 async fn sni_accept(
     io: &Transport,
+    mut prefix: &[u8],
     hook: &SniHook,
     state: &ServerState,
     sink: &ServerSink,
 ) -> Result<(rustls::ServerConnection, Trust), NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
     let accepted = loop {
-        io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
-        match acceptor.read_tls(&mut Io(io)) {
+        // Bytes already read (the ClientHello looked at for
+        // 'resumeSession') go first.
+        let read = if prefix.is_empty() {
+            io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
+            acceptor.read_tls(&mut Io(io))
+        } else {
+            acceptor.read_tls(&mut prefix)
+        };
+        match read {
             Ok(0) => return Err(NodeError::disconnected_before_secure()),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
