@@ -174,6 +174,12 @@ test('setTicketKeys and ticketKeys: argument errors as node:tls', async () => {
       shapes.push(errorShape(() => tls.createSecureContext({ sessionTimeout: bad })));
     }
     shapes.push(errorShape(() => srv.setTicketKeys(new DataView(new ArrayBuffer(48)))));
+    for (const id of ['x'.repeat(32), 'x'.repeat(33), 1]) {
+      const shape = errorShape(() => tls.createSecureContext({ sessionIdContext: id }));
+      // Node's OpenSSL error has no code; ours has one.
+      delete shape.code;
+      shapes.push(shape);
+    }
     shapes.push(srv.getTicketKeys().length);
     return shapes;
   });

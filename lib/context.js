@@ -269,8 +269,12 @@ function sessionIdContext(options) {
   if (typeof options.sessionIdContext === 'string') {
     const given = Buffer.from(options.sessionIdContext);
     if (given.length > 32) {
-      throw errors.nodeError(Error, 'ERR_SSL_SSL_SESSION_ID_CONTEXT_TOO_LONG',
-                             'ssl session id context too long');
+      // Node throws OpenSSL's error, a TypeError without a code; ours has
+      // one, named as Node names OpenSSL's reasons.
+      const err = errors.nodeError(TypeError, 'ERR_SSL_SSL_SESSION_ID_CONTEXT_TOO_LONG',
+                                   'error:0A000111:SSL routines:SSL_CTX_set_session_id_context:ssl session id context too long');
+      err.reason = 'ssl session id context too long';
+      throw err;
     }
     return given;
   }
