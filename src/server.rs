@@ -168,6 +168,17 @@ impl ServerState {
             asks.insert(id, tx);
         }
         sink(event(id));
+        // A handshake that ends first (timeout, hang-up) takes its question
+        // back: an answer that never comes leaves nothing behind.
+        struct Asked<'a>(&'a ServerState, u32);
+        impl Drop for Asked<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut asks) = self.0.session_asks.lock() {
+                    asks.remove(&self.1);
+                }
+            }
+        }
+        let _asked = Asked(self, id);
         rx.await.ok().flatten()
     }
 
