@@ -21,9 +21,14 @@ const kPending = Symbol('kPendingSession');
 const kVerified = Symbol('kVerified');
 const kPlaceholder = Symbol('kPlaceholder');
 const kGiven = Symbol('kGivenSession');
-// A session of this socket reached the program ('session' listened to, or
-// getSession()); otherwise it is forgotten when the socket closes.
-const kEscaped = Symbol('kEscaped');
+// What becomes of the socket's newest session: `escaped` once it reached
+// the program ('session' listened to, or getSession()). A session that never
+// did is dropped from the process's registry when the socket is collected
+// (not at 'close': getSession() is still allowed then).
+const kFate = Symbol('kFate');
+const forgotten = new FinalizationRegistry((fate) => {
+  if (!fate.escaped && !sameSession(fate.session, fate.given)) binding.forgetSession(fate.session);
+});
 
 // Offsets in a session Buffer: 'RTLS', format, token (16), protocol, length.
 const kTicketLength = 22;
@@ -32,12 +37,21 @@ const kTicketStart = 24;
 // A client socket got a new session from its server.
 function onSession(socket, session) {
   socket[kSession] = session;
+  let fate = socket[kFate];
+  if (!fate) {
+    fate = socket[kFate] = { session, given: socket[kGiven], escaped: false };
+    forgotten.register(socket, fate);
+  }
+  // Sessions of one connection share their registry slot unless a refused
+  // resumption started a new one: the newest is the one that matters.
+  if (!sameSession(fate.session, session)) fate.escaped = false;
+  fate.session = session;
   if (socket[kVerified]) announce(socket, session);
   else socket[kPending] = session;
 }
 
 function announce(socket, session) {
-  if (socket.emit('session', session)) socket[kEscaped] = true;
+  if (socket.emit('session', session)) socket[kFate].escaped = true;
 }
 
 // The token (bytes 5 to 20) of a session Buffer.
@@ -45,15 +59,7 @@ function sameSession(a, b) {
   return Boolean(a && b && a.length > 21 && b.length > 21 && a.compare(b, 5, 21, 5, 21) === 0);
 }
 
-// The socket closed: a session that never reached the program, and is not
-// the one it was given, is dropped from the process's registry (an idle
-// client keeps no session nobody can use).
-function sessionClosed(socket) {
-  const session = socket[kSession];
-  if (session && !socket[kEscaped] && !sameSession(session, socket[kGiven])) {
-    binding.forgetSession(session);
-  }
-}
+
 
 // The client connection was accepted ('secureConnect' emitted): sessions
 // may be announced from now on.
@@ -87,7 +93,7 @@ function setGivenSession(socket, session) {
 function getSession(socket, info) {
   if (!info) return undefined;
   if (socket[kSession]) {
-    socket[kEscaped] = true;
+    socket[kFate].escaped = true;
     return socket[kSession];
   }
   if (info.resumed && socket[kGiven]) return socket[kGiven];
@@ -185,7 +191,6 @@ module.exports = {
   onSession,
   wrappedCacheEvent,
   sessionEvents,
-  sessionClosed,
   sessionVerified,
   sessionParam,
   setGivenSession,

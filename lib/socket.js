@@ -295,7 +295,6 @@ class TLSSocket extends net.Socket {
         break;
       }
       case EV.CLOSE:
-        sessions.sessionClosed(this);
         this[kClosed] = true;
         this[kNative].release();
         this[kSetHold]();
