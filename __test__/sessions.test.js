@@ -319,3 +319,38 @@ for (const cName of Object.keys(impls)) {
     assert.deepEqual(messages, [true]);
   });
 }
+
+for (const [sName, cName] of implPairs()) {
+  test(`a client over an existing socket resumes (tls.connect({ socket }) and new TLSSocket): ${sName} server, ${cName} client`, async (t) => {
+    const sc = scope(t);
+    const { port, seen } = await server(sc, impls[sName]);
+    // The session comes from a connection to the same name (a server of
+    // this package resumes a session only for the SNI name it was made for).
+    const first = await session(sc, impls[cName], port, { servername: 'localhost' });
+    const over = (make) => withTimeout(new Promise((resolve, reject) => {
+      const raw = net.connect(port, '127.0.0.1', () => {
+        const c = sc.track(make(raw));
+        let reused = null;
+        // 'secure': a TLSSocket made directly has no 'secureConnect' in Node.
+        c.on('secure', () => { reused = c.isSessionReused(); });
+        c.on('error', reject);
+        c.on('close', () => resolve(reused));
+        c.resume();
+      });
+    }), 5000, 'over a socket');
+    const viaConnect = await over((raw) => impls[cName].connect({
+      socket: raw, servername: 'localhost', rejectUnauthorized: false, session: first.sessions[0],
+    }));
+    assert.equal(viaConnect, true);
+    // A TLSSocket made directly sends no SNI: its session comes from a
+    // connection by address.
+    const byAddress = await session(sc, impls[cName], port);
+    const viaSocket = await over((raw) => {
+      const c = new impls[cName].TLSSocket(raw, { session: byAddress.sessions[0], rejectUnauthorized: false });
+      c._start();
+      return c;
+    });
+    assert.equal(viaSocket, true);
+    assert.deepEqual(seen.map((s) => s.reused), [false, true, false, true]);
+  });
+}

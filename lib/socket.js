@@ -95,6 +95,7 @@ class TLSSocket extends net.Socket {
     this[kContext] = null;
     this[kWrapped] = null;
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
+    if (!options.isServer && options.session) sessions.setGivenSession(this, sessions.sessionParam(options.session));
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
