@@ -379,7 +379,7 @@ Server.prototype.addContext = function addContext(hostname, context) {
 
 // The 48 bytes this server's session tickets are sealed with.
 Server.prototype.getTicketKeys = function getTicketKeys() {
-  return this[kContext].context.ticketKeys();
+  return this[kContext].context.getTicketKeys();
 };
 
 // New ticket keys, in force at once: tickets sealed with the old ones no

@@ -140,7 +140,7 @@ impl NativeContext {
 
     /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
     #[napi]
-    pub fn ticket_keys(&self) -> Buffer {
+    pub fn get_ticket_keys(&self) -> Buffer {
         Buffer::from(self.inner.ticketer.keys().to_vec())
     }
 
