@@ -7,10 +7,13 @@
 //! be written out and read back. A session Buffer therefore names a slot in
 //! this process's [`registry`], where the rustls values live; it resumes in
 //! any connection of this process (worker threads included), but not in
-//! another process. Every ticket a connection receives goes into the slot of
-//! the session it was offered (or a new slot when it was offered none), so a
-//! session stays resumable while its connections keep receiving tickets, as
-//! an OpenSSL session Buffer does.
+//! another process. rustls uses each TLS 1.3 ticket once, where OpenSSL
+//! reuses one; so every ticket a connection receives goes into the slot of
+//! the session it was offered (a new slot when it was offered none, or when
+//! the server refused it), and a session stays resumable while its
+//! connections keep receiving tickets. Only tickets of a full handshake are
+//! announced (`'session'`); those of a resumption refill quietly, as Node
+//! announces no session for a resumption.
 //!
 //! Server tickets are `key name (16) | IV (16) | AES-128-CBC(state) |
 //! HMAC-SHA256 (32)`, keyed by Node's layout of `ticketKeys` (name, HMAC
