@@ -357,3 +357,28 @@ for (const [sName, cName] of implPairs()) {
     assert.deepEqual(seen.map((s) => s.reused), [false, true, false, honoured]);
   });
 }
+
+for (const [sName, cName] of implPairs()) {
+  test(`resumeSession answering garbage, an error or nothing: a full handshake (${sName} server, ${cName} client)`, async (t) => {
+    const sc = scope(t);
+    const { srv, port, seen } = await server(sc, impls[sName], {
+      maxVersion: 'TLSv1.2',
+      secureOptions: crypto.constants.SSL_OP_NO_TICKET,
+    });
+    let stored = 0;
+    srv.on('newSession', (id, data, done) => {
+      stored++;
+      done();
+    });
+    const answers = [(cb) => cb(null, Buffer.from('INVALID SESSION')), (cb) => cb(null, undefined), (cb) => cb(null)];
+    srv.on('resumeSession', (id, cb) => answers.shift()(cb));
+    const client = { maxVersion: 'TLSv1.2' };
+    const first = await session(sc, impls[cName], port, client);
+    for (let i = 0; i < 3; i++) {
+      const next = await session(sc, impls[cName], port, { ...client, session: first.sessions[0] });
+      assert.equal(next.reused, false);
+    }
+    assert.deepEqual(seen.map((s) => s.reused), [false, false, false, false]);
+    assert.equal(stored, 4);
+  });
+}
