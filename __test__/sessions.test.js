@@ -382,3 +382,37 @@ for (const [sName, cName] of implPairs()) {
     assert.equal(stored, 4);
   });
 }
+
+for (const [sName, cName] of implPairs()) {
+  for (const mode of ['listening', 'wrapped']) {
+    test(`resumeSession callback error: 'tlsClientError' with it, the client reset (${mode}, ${sName} server, ${cName} client)`, async (t) => {
+      const sc = scope(t);
+      let { srv, port } = await server(sc, impls[sName], {
+        maxVersion: 'TLSv1.2',
+        secureOptions: crypto.constants.SSL_OP_NO_TICKET,
+      });
+      if (mode === 'wrapped') {
+        const raw = net.createServer((c) => srv.emit('connection', c));
+        sc.servers.add(raw);
+        raw.listen(0, '127.0.0.1');
+        await once(raw, 'listening');
+        port = raw.address().port;
+      }
+      const failure = new Error('lookup failed');
+      srv.on('newSession', (id, data, done) => done());
+      srv.on('resumeSession', (id, cb) => setImmediate(cb, failure));
+      const clientErrors = [];
+      srv.on('tlsClientError', (err) => clientErrors.push(err));
+      const first = await session(sc, impls[cName], port, { maxVersion: 'TLSv1.2' });
+      const code = await withTimeout(new Promise((resolve) => {
+        const c = sc.connect(impls[cName], {
+          port, host: '127.0.0.1', maxVersion: 'TLSv1.2', rejectUnauthorized: false, session: first.sessions[0],
+        });
+        c.on('secureConnect', () => resolve('secureConnect'));
+        c.on('error', (err) => resolve(err.code));
+      }), 5000, 'refused');
+      assert.equal(code, 'ECONNRESET');
+      assert.deepEqual(clientErrors, [failure]);
+    });
+  }
+}

@@ -244,15 +244,21 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
     // After close(), this may have been the last handshake holding on.
     if (!this[kNative]) this._maybeEmitClose();
   } else if (kind === EV.CLIENT_ERROR) {
-    // An SNICallback failure was reported when the callback failed.
-    if (info.code !== 'ERR_TLS_SNI_CALLBACK') this._clientError(errors.tlsError(info), info);
+    // An SNICallback or resumeSession failure was reported when the
+    // callback failed.
+    if (info.code !== 'ERR_TLS_SNI_CALLBACK' && info.code !== 'ERR_TLS_SESSION_CALLBACK') {
+      this._clientError(errors.tlsError(info), info);
+    }
     this._maybeEmitClose();
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
   } else if (kind === EV.NEW_SESSION) {
     sessions.emitNewSession(this, native, info, data);
   } else if (kind === EV.RESUME_SESSION) {
-    sessions.emitResumeSession(this, native, info);
+    sessions.emitResumeSession(this, native, info, (err) => {
+      native.answerSession(info.id, null, true);
+      this._clientError(err, info);
+    });
   }
 };
 

@@ -148,34 +148,44 @@ function emitNewSession(server, native, info, data) {
   const callback = () => {
     if (done) return;
     done = true;
-    native.answerSession(info.id, null);
+    native.answerSession(info.id, null, false);
   };
   if (!server.emit('newSession', Buffer.from(info.sessionId), data, callback)) callback();
 }
 
 // 'resumeSession' (sessionId, callback(err, sessionData)): the handshake
-// resumes the session given, or goes on as a full one.
-function emitResumeSession(server, native, info) {
+// resumes the session given, or goes on as a full one; an error is for
+// `fail(err)` to end it with ('tlsClientError', as in Node).
+function emitResumeSession(server, native, info, fail) {
   let done = false;
   const callback = (err, sessionData) => {
     if (done) return;
     done = true;
-    const data = !err && ArrayBuffer.isView(sessionData) ?
+    if (err) {
+      fail(err);
+      return;
+    }
+    const data = ArrayBuffer.isView(sessionData) ?
       Buffer.from(sessionData.buffer, sessionData.byteOffset, sessionData.byteLength) : null;
-    native.answerSession(info.id, data);
+    native.answerSession(info.id, data, false);
   };
   if (!server.emit('resumeSession', Buffer.from(info.sessionId), callback)) callback(null);
 }
 
 // The session cache events of a server socket over a wrapped stream, which
 // its server answers.
-function wrappedCacheEvent(server, native, kind, info, data) {
+function wrappedCacheEvent(socket, native, kind, info, data) {
+  const server = socket._tlsOptions.server;
   if (!server) {
-    native.answerSession(info.id, null);
+    native.answerSession(info.id, null, false);
   } else if (kind === EV.NEW_SESSION) {
     emitNewSession(server, native, info, data);
   } else {
-    emitResumeSession(server, native, info);
+    // Destroyed, the connection reports nothing more.
+    emitResumeSession(server, native, info, (err) => {
+      socket.destroy();
+      server.emit('tlsClientError', err, socket);
+    });
   }
 }
 

@@ -247,7 +247,7 @@ class TLSSocket extends net.Socket {
         break;
       case EV.NEW_SESSION:
       case EV.RESUME_SESSION:
-        sessions.wrappedCacheEvent(this._tlsOptions.server, this[kNative], kind, info, data);
+        sessions.wrappedCacheEvent(this, this[kNative], kind, info, data);
         break;
       case EV.DATA:
         if (this.destroyed) return;

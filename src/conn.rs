@@ -160,7 +160,7 @@ pub struct Shared {
     /// The established connection, once there is one (write fast path).
     live: OnceLock<Arc<LiveCell>>,
     /// Waits for JS's answer to a session cache question.
-    session_answer: Mutex<Option<tokio::sync::oneshot::Sender<Option<Vec<u8>>>>>,
+    session_answer: Mutex<Option<tokio::sync::oneshot::Sender<crate::server::SessionAnswer>>>,
 }
 
 impl Shared {
@@ -226,7 +226,7 @@ impl Shared {
     }
 
     /// JavaScript's answer to [`Event::NewSession`] / [`Event::ResumeSession`].
-    pub fn answer_session(&self, data: Option<Vec<u8>>) {
+    pub fn answer_session(&self, data: crate::server::SessionAnswer) {
         let waiting = self.session_answer.lock().ok().and_then(|mut a| a.take());
         if let Some(tx) = waiting {
             let _ = tx.send(data);
@@ -238,7 +238,7 @@ impl Shared {
         &self,
         sink: &Sink,
         question: crate::server::SessionAsk,
-    ) -> impl std::future::Future<Output = Option<Vec<u8>>> {
+    ) -> impl std::future::Future<Output = crate::server::SessionAnswer> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         if let Ok(mut answer) = self.session_answer.lock() {
             *answer = Some(tx);
@@ -247,7 +247,7 @@ impl Shared {
             crate::server::SessionAsk::Resume(id) => Event::ResumeSession(id),
             crate::server::SessionAsk::New(id, data) => Event::NewSession(id, data),
         });
-        async move { rx.await.ok().flatten() }
+        async move { rx.await.unwrap_or(Ok(None)) }
     }
 
     /// Ask the task to close the socket now.

@@ -286,6 +286,13 @@ fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
     }
 }
 
+fn session_answer(data: Option<Buffer>, fail: Option<bool>) -> server::SessionAnswer {
+    if fail.unwrap_or(false) {
+        return Err(server::session_callback_failed());
+    }
+    Ok(data.map(|b| b.to_vec()))
+}
+
 fn session_of(params: &TlsParams) -> Option<Vec<u8>> {
     params.session.as_ref().map(|b| b.to_vec())
 }
@@ -432,10 +439,11 @@ impl CryptoStream {
     }
 
     /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
-    /// session's data, if found) event of a wrapped server connection.
+    /// session's data, if found) event of a wrapped server connection;
+    /// `fail`: the callback was given an error, and the handshake ends.
     #[napi]
-    pub fn answer_session(&self, _id: u32, data: Option<Buffer>) {
-        self.shared.answer_session(data.map(|b| b.to_vec()));
+    pub fn answer_session(&self, _id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.shared.answer_session(session_answer(data, fail));
     }
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.
@@ -775,8 +783,8 @@ impl TlsServer {
     /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
     /// session's data, if found) event.
     #[napi]
-    pub fn answer_session(&self, id: u32, data: Option<Buffer>) {
-        self.state.answer_session(id, data.map(|b| b.to_vec()));
+    pub fn answer_session(&self, id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.state.answer_session(id, session_answer(data, fail));
     }
 
     /// Takes the session a `SECURE` event announced.

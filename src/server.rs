@@ -128,7 +128,7 @@ pub struct ServerState {
     /// Session cache listeners JavaScript has ([`listeners`] bits).
     pub session_events: AtomicU8,
     /// Session cache questions waiting for JavaScript's answer.
-    session_asks: Mutex<HashMap<u32, oneshot::Sender<Option<Vec<u8>>>>>,
+    session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
 }
 
 impl ServerState {
@@ -146,7 +146,7 @@ impl ServerState {
 
     /// JavaScript's answer to a [`ServerEvent::NewSession`] or
     /// [`ServerEvent::ResumeSession`].
-    pub fn answer_session(&self, id: u32, data: Option<Vec<u8>>) {
+    pub fn answer_session(&self, id: u32, data: SessionAnswer) {
         let waiting = self
             .session_asks
             .lock()
@@ -161,7 +161,7 @@ impl ServerState {
         &self,
         sink: &ServerSink,
         event: impl FnOnce(u32) -> ServerEvent,
-    ) -> Option<Vec<u8>> {
+    ) -> SessionAnswer {
         let (tx, rx) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut asks) = self.session_asks.lock() {
@@ -179,7 +179,7 @@ impl ServerState {
             }
         }
         let _asked = Asked(self, id);
-        rx.await.ok().flatten()
+        rx.await.unwrap_or(Ok(None))
     }
 
     async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
@@ -352,6 +352,17 @@ async fn establish(
     Ok(session)
 }
 
+/// The program's answer to a [`SessionAsk`]: the session data found (for
+/// `'resumeSession'`), or an error passed to the callback, which ends the
+/// handshake (JavaScript reports it).
+pub type SessionAnswer = Result<Option<Vec<u8>>, NodeError>;
+
+/// What a handshake ends with when a session callback failed; JavaScript has
+/// reported the program's error already.
+pub fn session_callback_failed() -> NodeError {
+    NodeError::new("ERR_TLS_SESSION_CALLBACK", "session callback failed")
+}
+
 /// A question for the program's session cache listeners.
 #[derive(Debug)]
 pub enum SessionAsk {
@@ -371,7 +382,7 @@ pub async fn look_up_session<F, Fut>(
 ) -> Result<(Vec<u8>, Arc<ServerScope>), NodeError>
 where
     F: Fn(SessionAsk) -> Fut,
-    Fut: std::future::Future<Output = Option<Vec<u8>>>,
+    Fut: std::future::Future<Output = SessionAnswer>,
 {
     let scope = Arc::new(ServerScope {
         listeners: events != 0,
@@ -381,7 +392,7 @@ where
     if events & listeners::RESUME_SESSION != 0 {
         let asked = read_hello(io, &mut hello).await?;
         if !asked.session_id.is_empty() && !asked.has_ticket {
-            let found = ask(SessionAsk::Resume(asked.session_id.clone())).await;
+            let found = ask(SessionAsk::Resume(asked.session_id.clone())).await?;
             if let (Some(data), Ok(mut slot)) = (found, scope.found.lock()) {
                 *slot = Some((asked.session_id, data));
             }
@@ -401,7 +412,7 @@ pub async fn handshake_with_cache<F, Fut>(
 ) -> Result<(), NodeError>
 where
     F: Fn(SessionAsk) -> Fut,
-    Fut: std::future::Future<Output = Option<Vec<u8>>>,
+    Fut: std::future::Future<Output = SessionAnswer>,
 {
     session::SCOPE
         .scope(scope.clone(), async {
@@ -416,7 +427,7 @@ where
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default();
         for (id, data) in created {
-            ask(SessionAsk::New(id, data)).await;
+            ask(SessionAsk::New(id, data)).await?;
         }
     }
     Ok(())
