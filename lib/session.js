@@ -59,8 +59,6 @@ function sameSession(a, b) {
   return Boolean(a && b && a.length > 21 && b.length > 21 && a.compare(b, 5, 21, 5, 21) === 0);
 }
 
-
-
 // The client connection was accepted ('secureConnect' emitted): sessions
 // may be announced from now on.
 function sessionVerified(socket) {
