@@ -26,6 +26,9 @@ const EV = Object.freeze({
   SHUTDOWN_OUT: 11,
   INPUT_DRAIN: 12,
   SNI: 13,
+  SESSION: 14,
+  NEW_SESSION: 15,
+  RESUME_SESSION: 16,
 });
 
 const handlers = new Map();

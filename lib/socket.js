@@ -26,6 +26,7 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const { isOnread, OnreadSink } = require('./onread');
+const sessions = require('./session');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -107,6 +108,7 @@ class TLSSocket extends net.Socket {
     if (options.signal !== undefined && options.signal !== null) {
       require('stream').addAbortSignal(options.signal, this);
     }
+    if (!options.isServer && options.session) sessions.setGivenSession(this, sessions.sessionParam(options.session));
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
@@ -157,6 +159,7 @@ class TLSSocket extends net.Socket {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
+          sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
         }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));
@@ -251,6 +254,13 @@ class TLSSocket extends net.Socket {
         break;
       case EV.INPUT_DRAIN:
         if (this[kWrapped]) this[kWrapped].resume();
+        break;
+      case EV.SESSION:
+        sessions.onSession(this, data);
+        break;
+      case EV.NEW_SESSION:
+      case EV.RESUME_SESSION:
+        sessions.wrappedCacheEvent(this, this[kNative], kind, info, data);
         break;
       case EV.DATA:
         if (this.destroyed) return;
@@ -537,15 +547,15 @@ class TLSSocket extends net.Socket {
   }
 
   getSession() {
-    return undefined;
+    return sessions.getSession(this, this[kInfo]);
   }
 
   isSessionReused() {
-    return false;
+    return sessions.isSessionReused(this[kInfo]);
   }
 
   getTLSTicket() {
-    return undefined;
+    return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
   getSharedSigalgs() {
@@ -585,7 +595,12 @@ class TLSSocket extends net.Socket {
     if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
-  setSession() {}
+  // A client's session to offer, before its handshake starts.
+  setSession(session) {
+    const buf = sessions.sessionParam(session);
+    sessions.setGivenSession(this, buf);
+    if (this[kConnectOptions]) this[kConnectOptions].session = buf;
+  }
 
   disableRenegotiation() {}
 
@@ -672,6 +687,7 @@ function onClientSecure(socket, info) {
   }
   socket.emit('secure');
   socket.emit('secureConnect');
+  sessions.sessionVerified(socket);
   socket._releaseHeld();
 }
 
@@ -786,6 +802,7 @@ function connect(...args) {
   });
   socket[kConnectOptions] = options;
   socket[kContext] = context;
+  if (params.session) sessions.setGivenSession(socket, params.session);
   socket.connecting = true;
   if (cb) socket.once('secureConnect', cb);
   if (options.timeout) socket.setTimeout(options.timeout);
@@ -795,6 +812,8 @@ function connect(...args) {
 
   const start = (target) => {
     if (socket.destroyed) return;
+    // setSession() may have been called since connect().
+    params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
     try {
       socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, params, target));
     } catch (err) {

@@ -26,6 +26,8 @@ mod seclevel;
 #[forbid(unsafe_code)]
 mod server;
 #[forbid(unsafe_code)]
+mod session;
+#[forbid(unsafe_code)]
 mod sniff;
 #[forbid(unsafe_code)]
 mod transport;
@@ -84,6 +86,16 @@ pub struct ContextOptions {
     /// OpenSSL's security level (0-5): `@SECLEVEL=n` in `ciphers`, else the
     /// running Node's default.
     pub security_level: Option<u32>,
+    /// `ticketKeys` (48 bytes).
+    pub ticket_keys: Option<Buffer>,
+    /// `sessionTimeout` in seconds.
+    pub session_timeout: Option<u32>,
+    /// `sessionIdContext`.
+    pub session_id_context: Option<Buffer>,
+    /// `secureOptions` has `SSL_OP_NO_TICKET`.
+    pub no_ticket: Option<bool>,
+    /// `allowPartialTrustChain`.
+    pub allow_partial_trust_chain: Option<bool>,
 }
 
 /// One `pfx` entry with its passphrase.
@@ -119,12 +131,78 @@ impl NativeContext {
             security_level: options
                 .security_level
                 .map_or(seclevel::DEFAULT, |l| l.min(5) as u8),
+            ticket_keys: options
+                .ticket_keys
+                .and_then(|k| <[u8; 48]>::try_from(k.as_ref()).ok()),
+            session_timeout: options.session_timeout,
+            session_id_context: options
+                .session_id_context
+                .map(|b| b.to_vec())
+                .unwrap_or_default(),
+            no_ticket: options.no_ticket.unwrap_or(false),
+            allow_partial: options.allow_partial_trust_chain.unwrap_or(false),
         };
         let inner = Context::new(input).map_err(throw)?;
         Ok(Self {
             inner: Arc::new(inner),
         })
     }
+
+    /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
+    #[napi]
+    pub fn get_ticket_keys(&self) -> Buffer {
+        Buffer::from(self.inner.ticketer.keys().to_vec())
+    }
+
+    /// `setTicketKeys()`: from now on, tickets are sealed and opened with
+    /// `keys` (48 bytes, checked by JS).
+    #[napi]
+    pub fn set_ticket_keys(&self, keys: Buffer) -> napi::Result<()> {
+        let keys = <[u8; 48]>::try_from(keys.as_ref()).map_err(|_| invalid("ticket keys"))?;
+        self.inner.ticketer.set_keys(keys);
+        Ok(())
+    }
+}
+
+/// Which stores the default trust holds (Node's flags, read by JS): the
+/// bundled roots, the system's. Only the first call counts.
+#[napi]
+pub fn configure_default_trust(bundled: bool, system: bool) {
+    context::configure_default_trust(bundled, system);
+}
+
+/// The system's trusted certificates, DER.
+#[napi]
+pub fn system_certificates() -> Vec<Buffer> {
+    context::system_certs()
+        .iter()
+        .map(|c| Buffer::from(c.as_ref().to_vec()))
+        .collect()
+}
+
+/// `tls.setDefaultCACertificates()`: certificates (DER, checked by JS)
+/// that contexts made from now on without `ca` trust.
+#[napi]
+pub fn set_default_trust(certs: Vec<Buffer>) {
+    let certs = certs
+        .into_iter()
+        .map(|b| rustls::pki_types::CertificateDer::from(b.to_vec()))
+        .collect();
+    context::set_default_trust(certs);
+}
+
+/// Forgets the session a session Buffer names: its connection closed and
+/// the Buffer never reached the program.
+#[napi]
+pub fn forget_session(session: Buffer) {
+    session::forget(&session);
+}
+
+/// A placeholder session Buffer (Node's unresumable TLS 1.3 session before
+/// any ticket arrived).
+#[napi]
+pub fn placeholder_session() -> Buffer {
+    Buffer::from(session::placeholder(0x13))
 }
 
 /// Per-connection TLS parameters.
@@ -146,6 +224,8 @@ pub struct TlsParams {
     pub ciphers: Option<String>,
     /// `sigalgs` (OpenSSL signature algorithm list).
     pub sigalgs: Option<String>,
+    /// Client: `session`, a session Buffer to resume.
+    pub session: Option<Buffer>,
 }
 
 impl TlsParams {
@@ -180,6 +260,8 @@ pub struct WrapOptions {
     pub servername: Option<String>,
     /// Server: `handshakeTimeout` in ms.
     pub handshake_timeout: Option<u32>,
+    /// Server: session cache listeners (1 `newSession`, 2 `resumeSession`).
+    pub session_events: Option<u32>,
 }
 
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
@@ -212,6 +294,26 @@ fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
             ServerName::IpAddress(IpAddr::from(Ipv6Addr::UNSPECIFIED).into())
         }
     }
+}
+
+fn session_answer(data: Option<Buffer>, fail: Option<bool>) -> server::SessionAnswer {
+    if fail.unwrap_or(false) {
+        return Err(server::session_callback_failed());
+    }
+    Ok(data.map(|b| b.to_vec()))
+}
+
+fn session_of(params: &TlsParams) -> Option<Vec<u8>> {
+    params.session.as_ref().map(|b| b.to_vec())
+}
+
+/// A client connection's session store, reporting new sessions as events.
+fn session_store(session: Option<&[u8]>, sink: &conn::Sink) -> Arc<session::ConnStore> {
+    let sink = sink.clone();
+    Arc::new(session::ConnStore::new(
+        session,
+        Arc::new(move |buf| sink(conn::Event::Session(buf))),
+    ))
 }
 
 /// A TLS connection (the module doc's `CryptoStream`): the native half of a
@@ -254,9 +356,11 @@ impl CryptoStream {
         target: ConnectTarget,
     ) -> napi::Result<Self> {
         let rt = rt()?;
-        let mut params = params.to_params();
+        let params_in = params;
+        let mut params = params_in.to_params();
         let server_name = server_name(target.servername.unwrap_or_default(), &mut params);
-        let config = context.inner.client_config(&params).map_err(throw)?;
+        let base = context.inner.client_config(&params).map_err(throw)?;
+        let session = session_of(&params_in);
         let target = match (target.path, target.addresses) {
             (Some(path), _) => Target::Path(path),
             (None, Some(addresses)) => {
@@ -275,6 +379,8 @@ impl CryptoStream {
         };
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
+        let store = session_store(session.as_deref(), &sink);
+        let config = (context::with_session(&base, store.clone()), store);
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
         rt.spawn(conn::connect(
@@ -299,6 +405,7 @@ impl CryptoStream {
         options: WrapOptions,
     ) -> napi::Result<Self> {
         let rt = rt()?;
+        let session = session_of(&params);
         let mut params = params.to_params();
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
@@ -312,17 +419,41 @@ impl CryptoStream {
             Session::server(tls, io, trust, params.request_cert, None)
         } else {
             let name = server_name(options.servername.unwrap_or_default(), &mut params);
-            let config = context.inner.client_config(&params).map_err(throw)?;
+            let base = context.inner.client_config(&params).map_err(throw)?;
+            let store = session_store(session.as_deref(), &sink);
+            let config = context::with_session(&base, store.clone());
             let tls = rustls::ClientConnection::new(config, name)
                 .map_err(|e| throw(NodeError::from(&e)))?;
-            Session::client(tls, io, trust)
+            Session::client(tls, io, trust, Some(store))
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
         let timeout = options
             .handshake_timeout
             .map(|ms| Duration::from_millis(u64::from(ms)));
-        rt.spawn(conn::establish(session, timeout, this.shared.clone(), sink));
+        let events = if options.is_server {
+            options
+                .session_events
+                .and_then(|e| u8::try_from(e).ok())
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        rt.spawn(conn::establish(
+            session,
+            events,
+            timeout,
+            this.shared.clone(),
+            sink,
+        ));
         Ok(this)
+    }
+
+    /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
+    /// session's data, if found) event of a wrapped server connection;
+    /// `fail`: the callback was given an error, and the handshake ends.
+    #[napi]
+    pub fn answer_session(&self, _id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.shared.answer_session(session_answer(data, fail));
     }
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.
@@ -641,6 +772,29 @@ impl TlsServer {
             (false, None) => server::SniAnswer::Default,
         };
         self.state.answer_sni(id, answer);
+    }
+
+    /// Which session cache listeners the server has (`newSession` and
+    /// `resumeSession`).
+    #[napi]
+    pub fn set_session_events(&self, new_session: bool, resume_session: bool) {
+        let bits = if new_session {
+            server::listeners::NEW_SESSION
+        } else {
+            0
+        } | if resume_session {
+            server::listeners::RESUME_SESSION
+        } else {
+            0
+        };
+        self.state.session_events.store(bits, Ordering::SeqCst);
+    }
+
+    /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
+    /// session's data, if found) event.
+    #[napi]
+    pub fn answer_session(&self, id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.state.answer_session(id, session_answer(data, fail));
     }
 
     /// Takes the session a `SECURE` event announced.
