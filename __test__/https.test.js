@@ -166,15 +166,26 @@ describe('rustls-tls/https like node:https', () => {
 
   test('Agent.getName() keys connections by their TLS options, as node:https does', () => {
     const ours = new https.Agent();
-    const node = new nodeHttps.Agent();
-    for (const o of [
-      { host: 'a', port: 1 },
-      { host: 'a', port: 1, servername: 'b', ca: 'x', rejectUnauthorized: false, minVersion: 'TLSv1.3' },
-      { host: 'a', port: 1, servername: 'a' },
+    const name = (o) => ours.getName({ host: 'a', port: 1, ...o });
+    assert.equal(name({}), name({}));
+    assert.equal(name({ servername: 'a' }), name({}), 'a servername equal to host changes nothing');
+    const ctx = impls.rustls.createSecureContext({});
+    for (const [a, b] of [
+      [{ ca: 'x' }, { ca: 'y' }],
+      [{ ca: Buffer.from('x') }, { ca: Buffer.from('y') }],
+      [{ ca: [Buffer.from('x')] }, { ca: [Buffer.from('x'), Buffer.from('y')] }],
+      [{ servername: 'b' }, { servername: 'c' }],
+      [{ rejectUnauthorized: false }, {}],
+      [{ minVersion: 'TLSv1.3' }, {}],
+      [{ secureContext: ctx }, { secureContext: impls.rustls.createSecureContext({}) }],
+      [{ ALPNProtocols: ['h2'] }, { ALPNProtocols: ['http/1.1'] }],
+      [{ key: certs.rsa.key }, { key: certs.ec.key }],
     ]) {
-      assert.equal(ours.getName(o), node.getName(o));
+      assert.notEqual(name(a), name(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+      assert.equal(name(a), name({ ...a }), 'the same options give the same name');
     }
-    assert.notEqual(ours.getName({ host: 'a', port: 1, ca: 'x' }), ours.getName({ host: 'a', port: 1, ca: 'y' }));
+    assert.equal(name({ secureContext: ctx }), name({ secureContext: ctx }));
+    assert.equal(name({ ca: Buffer.from('x') }), name({ ca: Buffer.from('x') }));
   });
 
   test('the server offers http/1.1 by ALPN; events and tlsServer', async () => {

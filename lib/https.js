@@ -13,6 +13,7 @@
 // keyed by the TLS options as node:https keys them, so that sockets are
 // reused only by requests that would have made the same connection.
 
+const crypto = require('crypto');
 const http = require('http');
 const url = require('url');
 const errors = require('./errors');
@@ -137,13 +138,32 @@ function createServer(options, requestListener) {
   return new Server(options, requestListener);
 }
 
-// The TLS options that make two connections different, in node:https's order.
+// The TLS options that make two connections different (node:https's list,
+// Node 24's additions included): a pooled socket is only handed to a request
+// that would have made the same connection.
 const kNameOptions = [
-  'ca', 'cert', 'clientCertEngine', 'ciphers', 'key', 'pfx', 'rejectUnauthorized',
+  'ca', 'cert', 'clientCertEngine', 'ciphers', 'key', 'pfx', 'passphrase', 'rejectUnauthorized',
   'servername', 'minVersion', 'maxVersion', 'secureProtocol', 'crl', 'honorCipherOrder',
   'ecdhCurve', 'dhparam', 'secureOptions', 'sessionIdContext', 'sigalgs',
-  'privateKeyEngine', 'privateKeyIdentifier',
+  'privateKeyIdentifier', 'privateKeyEngine', 'secureContext', 'allowPartialTrustChain',
+  'ALPNProtocols', 'certificateCompression', 'minDHSize', 'pskCallback', 'requestOCSP',
+  'checkServerIdentity',
 ];
+
+// Strings and numbers stand for themselves; bytes by their digest; any other
+// object (a SecureContext, a function) by its identity.
+const objectIds = new WeakMap();
+let nextObjectId = 1;
+function optionKey(value) {
+  if (typeof value !== 'object' && typeof value !== 'function') return String(value);
+  if (ArrayBuffer.isView(value)) {
+    return crypto.createHash('sha256')
+      .update(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)).digest('base64');
+  }
+  if (Array.isArray(value)) return `[${value.map(optionKey).join(',')}]`;
+  if (!objectIds.has(value)) objectIds.set(value, nextObjectId++);
+  return `#${objectIds.get(value)}`;
+}
 
 class Agent extends http.Agent {
   constructor(options) {
@@ -189,7 +209,7 @@ class Agent extends http.Agent {
       name += ':';
       const value = options[key];
       if (key === 'servername' && value === options.host) continue;
-      if (value !== undefined && value !== null) name += value;
+      if (value !== undefined && value !== null && value !== '') name += optionKey(value);
     }
     return name;
   }
