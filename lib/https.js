@@ -42,6 +42,10 @@ class Server extends http.Server {
     this[kTls] = inner;
     this.timeout = 0;
     inner.on('secureConnection', (socket) => {
+      // What net.Server does to each socket it accepts (http.Server asks
+      // for noDelay by default); these sockets were accepted natively.
+      if (this.noDelay) socket.setNoDelay(true);
+      if (this.keepAlive) socket.setKeepAlive(true, this.keepAliveInitialDelay * 1000);
       this.emit('connection', socket);
       this.emit('secureConnection', socket);
     });
