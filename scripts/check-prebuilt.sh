@@ -34,14 +34,18 @@ main_tgz="$(ls "$work"/rustls-tls-[0-9]*.tgz)"
 plat_tgz="$(ls "$work"/rustls-tls-"$platform"-*.tgz)"
 echo "check-prebuilt: $(basename "$main_tgz") ($(du -k "$main_tgz" | cut -f1) KiB), $(basename "$plat_tgz") ($(du -k "$plat_tgz" | cut -f1) KiB)"
 
-# No cargo (nor rustc) on PATH: node and npm's folder and the system's.
+# No usable cargo or rustc: ~/.cargo/bin is left off PATH, and stand-ins
+# that come first on it record any call and fail (so a cargo in /usr/bin
+# cannot be reached either).
 nodebin="$(dirname "$(command -v node)")"
 npmbin="$(dirname "$(command -v npm)")"
-cleanpath="$nodebin:$npmbin:/usr/bin:/bin"
-if PATH="$cleanpath" command -v cargo >/dev/null; then
-  echo "check-prebuilt: cargo is still on PATH ($cleanpath); cannot show a toolchain-free install" >&2
-  exit 1
-fi
+fake="$work/fakebin"
+mkdir -p "$fake"
+for tool in cargo rustc rustup; do
+  printf '#!/bin/sh\necho "%s $*" >>"%s/toolchain-called"\nexit 127\n' "$tool" "$work" >"$fake/$tool"
+  chmod +x "$fake/$tool"
+done
+cleanpath="$fake:$nodebin:$npmbin:/usr/bin:/bin"
 
 app="$work/app"
 mkdir "$app"
@@ -53,8 +57,8 @@ PATH="$cleanpath" CARGO=/nonexistent npm install --no-audit --no-fund --foregrou
 end=$(date +%s%N)
 ms=$(((end - start) / 1000000))
 
-if [ -e node_modules/rustls-tls/rustls-tls.node ]; then
-  echo "check-prebuilt: the package built itself instead of using $pkgdir" >&2
+if [ -e node_modules/rustls-tls/rustls-tls.node ] || [ -e "$work/toolchain-called" ]; then
+  echo "check-prebuilt: the install used a toolchain instead of $pkgdir: $(cat "$work/toolchain-called" 2>/dev/null)" >&2
   exit 1
 fi
 PATH="$cleanpath" node -e "
@@ -81,19 +85,15 @@ if [ "$ms" -ge 60000 ]; then
   exit 1
 fi
 
-# Without the platform package the install falls back to cargo: a stand-in
-# cargo records that it was asked (and fails, so nothing is built).
-fake="$work/fakebin"
-mkdir -p "$fake"
-printf '#!/bin/sh\necho "$@" >"%s/cargo-called"\nexit 3\n' "$work" >"$fake/cargo"
-chmod +x "$fake/cargo"
+# Without the platform package the install falls back to cargo: the
+# stand-in records that it was asked (and fails, so nothing is built).
 app2="$work/app2"
 mkdir "$app2"
 cd "$app2"
 echo '{ "name": "app2", "version": "1.0.0", "private": true }' >package.json
-if PATH="$fake:$cleanpath" npm install --no-audit --no-fund --foreground-scripts "$main_tgz" >"$work/app2.log" 2>&1; then
+if PATH="$cleanpath" npm install --no-audit --no-fund --foreground-scripts "$main_tgz" >"$work/app2.log" 2>&1; then
   echo "check-prebuilt: without the prebuilt binary the install should have needed cargo" >&2
   exit 1
 fi
-grep -q '^build --release' "$work/cargo-called" || { cat "$work/app2.log" >&2; exit 1; }
-echo "check-prebuilt: without the platform package, install ran: cargo $(cat "$work/cargo-called")"
+grep -q '^cargo build --release' "$work/toolchain-called" || { cat "$work/app2.log" >&2; exit 1; }
+echo "check-prebuilt: without the platform package, install ran: $(head -n 1 "$work/toolchain-called")"
