@@ -144,6 +144,29 @@ describe('rustls-tls/https like node:https', () => {
     }
   });
 
+  test("node:https's own request() over this package's TLS: an Agent option, or node:https.globalAgent replaced", async () => {
+    const server = nodeHttps.createServer(serverOptions(), handler);
+    const port = await listen(server);
+    const saved = nodeHttps.globalAgent;
+    const agent = new https.Agent(clientOptions());
+    try {
+      const a = await fetchOn(nodeHttps, { host: '127.0.0.1', port, path: '/agent', agent });
+      assert.equal(JSON.parse(a.body).url, '/agent');
+      assert.ok(a.req.socket instanceof impls.rustls.TLSSocket, 'the socket is this package\'s');
+
+      nodeHttps.globalAgent = new https.Agent();
+      const b = await fetchOn({ request: (o, cb) => nodeHttps.request(`https://localhost:${port}/global`, o, cb) },
+                              { ca: certs.ca });
+      assert.equal(JSON.parse(b.body).url, '/global');
+      assert.ok(b.req.socket instanceof impls.rustls.TLSSocket);
+      nodeHttps.globalAgent.destroy();
+    } finally {
+      nodeHttps.globalAgent = saved;
+      agent.destroy();
+      await close(server);
+    }
+  });
+
   test('an http: URL is refused with ERR_INVALID_PROTOCOL, as node:https refuses it', () => {
     for (const mod of [nodeHttps, https]) {
       assert.throws(() => mod.request('http://127.0.0.1:1/'), { code: 'ERR_INVALID_PROTOCOL' });
