@@ -97,6 +97,11 @@ const files = {
       console.log(JSON.stringify(await require('./check.cjs')(esmDep)));
     })().catch((e) => { console.error(e); process.exit(1); });
   `,
+  // Registered by the entry point itself, before anything loads tls.
+  'app-inline.cjs': `
+    require('rustls-tls/register');
+    require('./app.cjs');
+  `,
   'app.mjs': `
     import esmDep from 'esm-dep';
     import tls, { connect, createServer, rootCertificates } from 'node:tls';
@@ -154,12 +159,15 @@ const runs = [
   ['--import rustls-tls/register, CommonJS app', ['--import', 'rustls-tls/register', 'app.cjs']],
   ['NODE_OPTIONS=--import rustls-tls/register', ['app.mjs'], { NODE_OPTIONS: '--import rustls-tls/register' }],
   ['NODE_OPTIONS=--require rustls-tls/register', ['app.cjs'], { NODE_OPTIONS: '--require rustls-tls/register' }],
+  // A worker thread starts afresh: registered at run time, it is not registered there.
+  ["require('rustls-tls/register') as the entry point's first line", ['app-inline.cjs'], {}, { worker: false }],
 ];
 
-for (const [name, args, env] of runs) {
+for (const [name, args, env, differences] of runs) {
   test(`${name}: tls and node:tls are the package everywhere outside it`, { timeout: 40000 }, () => {
     const out = runApp(args, env);
-    const want = args[args.length - 1] === 'app.mjs' ? { ...expected, appImport: true } : expected;
+    const want = { ...expected, ...differences };
+    if (args[args.length - 1] === 'app.mjs') want.appImport = true;
     assert.deepEqual(out, want);
   });
 }
