@@ -120,6 +120,28 @@ for (const sName of Object.keys(httpsImpls)) {
   }
 }
 
+describe("http.Server's request timeouts on both servers", () => {
+  for (const name of Object.keys(httpsImpls)) {
+    test(`${name}: headers that never finish get 408 after headersTimeout`, async () => {
+      const server = httpsImpls[name].createServer({
+        ...serverOptions(), connectionsCheckingInterval: 50, headersTimeout: 300, requestTimeout: 600,
+      }, handler);
+      const port = await listen(server);
+      try {
+        const started = Date.now();
+        const c = impls.node.connect({ port, host: '127.0.0.1', ...clientOptions() });
+        await once(c, 'secureConnect');
+        c.write('GET / HTTP/1.1\r\nHost: x\r\n');
+        const got = (await withTimeout(readAll(c), 5000, 'the 408')).toString();
+        assert.match(got, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+        assert.ok(Date.now() - started >= 250, `after ${Date.now() - started} ms`);
+      } finally {
+        await close(server);
+      }
+    });
+  }
+});
+
 describe('rustls-tls/https like node:https', () => {
   test('request(url string), get(URL, options, cb); globalAgent is an https Agent with keep-alive', async () => {
     const server = https.createServer(serverOptions(), handler);
