@@ -789,7 +789,9 @@ function connect(...args) {
   }
   const params = tlsParams(options, tls);
   const context = contextFor(options);
-  if (options.path === undefined && !options.socket) options.port = validatePort(options.port);
+  // As in Node, only a non-empty path means a Unix socket: https.Agent hands
+  // over `path: null` for TCP.
+  if (!options.path && !options.socket) options.port = validatePort(options.port);
 
   const host = options.host || 'localhost';
   const sni = options.servername || (net.isIP(host) ? '' : host);
@@ -823,7 +825,7 @@ function connect(...args) {
 
   if (options.socket) {
     process.nextTick(() => socket[kWrapStart]());
-  } else if (options.path !== undefined) {
+  } else if (options.path) {
     process.nextTick(start, { path: String(options.path), servername: sni });
   } else if (net.isIP(host)) {
     options.where = { address: host, port: options.port };

@@ -622,6 +622,22 @@ pub struct TlsServer {
     /// thread at once (new connections are refused as soon as `close()`
     /// returns, as with Node's own servers).
     closer: Mutex<Option<std::os::fd::OwnedFd>>,
+    /// `close()` was called.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// The JS object is gone (collected, or its worker thread ended): the port
+/// is freed and handshakes that finished but were never taken are dropped,
+/// so that their peers see the connection end.
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::SeqCst) {
+            self.close();
+        }
+        if let Ok(mut ready) = self.state.ready.lock() {
+            ready.clear();
+        }
+    }
 }
 
 fn bind_tcp(
@@ -742,6 +758,7 @@ impl TlsServer {
             path,
             sni,
             closer: Mutex::new(closer),
+            closed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -820,6 +837,7 @@ impl TlsServer {
     /// Stops accepting and frees the port (or socket path).
     #[napi]
     pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
         if let Some(fd) = self.closer.lock().ok().and_then(|mut c| c.take()) {
             // Shutting a listening socket down stops it listening for every
             // descriptor that shares it; the accept loop then ends as well.
