@@ -25,6 +25,8 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const handle = require('./handle');
+const { readInto } = require('./takeover');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -59,6 +61,8 @@ const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
+const kShutdownCbs = Symbol('kShutdownCbs');
+const kResumeInput = Symbol('kResumeInput');
 
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
@@ -77,6 +81,7 @@ class TLSSocket extends net.Socket {
     this.alpnProtocol = null;
     this.servername = null;
     this._secureEstablished = false;
+    this.secureConnecting = true;
     this._tlsOptions = options;
     this[kNative] = null;
     this[kInfo] = null;
@@ -93,6 +98,11 @@ class TLSSocket extends net.Socket {
     this[kBytesWritten] = 0;
     this[kContext] = null;
     this[kWrapped] = null;
+    this[kShutdownCbs] = [];
+    // Until released (lib/handle.js), errors are also '_tlsError' and an
+    // 'error' nobody listens to does not throw.
+    this._controlReleased = false;
+    this.on('error', this._tlsError);
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
@@ -102,19 +112,15 @@ class TLSSocket extends net.Socket {
       this[kContext] = contextFor(options);
       if (options.isServer) {
         this.server = this._server = options.server || null;
-        if (this.server) this.on('error', onServerSocketError);
         this[kWrapStart]();
       } else if (!options[kConnectOptions]) {
         // A client TLSSocket made directly starts its handshake on _start()
-        // or on its first write, as Node's does.
-        this[kConnectOptions] = {
-          rejectUnauthorized: options.rejectUnauthorized === true,
-          checkServerIdentity: () => undefined,
-          servername: options.servername,
-          standalone: true,
-        };
+        // or on its first write, as Node's does, and leaves judging the
+        // server's certificate to its application (ssl.verifyError()).
+        this[kConnectOptions] = { servername: options.servername, standalone: true };
       }
     }
+    this._handle = this.ssl = new handle.TLSHandle(this, this[kContext] || options.secureContext, socket);
   }
 
   // TLS over the wrapped stream: its bytes feed the native connection, whose
@@ -133,7 +139,11 @@ class TLSSocket extends net.Socket {
     const isServer = Boolean(options.isServer);
     const server = isServer ? (options.server || {}) : {};
     const connectOptions = this[kConnectOptions] || {};
-    const source = isServer ? { ...options, ...serverTlsOptions(server) } : { ...options, ...connectOptions };
+    // A server socket made by the application judges its client's
+    // certificate itself (verifyError()); only a tls.Server's own reject.
+    const source = !isServer ? { ...options, ...connectOptions } :
+      options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
+        { ...options, rejectUnauthorized: false };
     let native;
     try {
       native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
@@ -160,23 +170,25 @@ class TLSSocket extends net.Socket {
     // process alive while the connection is open (as a reading socket does),
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
-    socket.on('data', (chunk) => {
-      if (typeof chunk === 'string') chunk = Buffer.from(chunk);
-      if (!this[kClosed] && !native.feed(chunk)) socket.pause();
-    });
     let ended = false;
-    socket.on('end', () => {
+    this[kResumeInput] = readInto(socket, (chunk) => this[kClosed] || native.feed(chunk), () => {
       ended = true;
       native.feedEnd();
     });
-    socket.on('error', (err) => this.destroy(err));
+    socket.on('error', (err) => {
+      if (this._controlReleased) {
+        this.destroy(err);
+      } else {
+        this._emitTLSError(err);
+        this.destroy();
+      }
+    });
     socket.on('close', () => {
       // A stream that ended cleanly may still hold our peer's last records
       // (close_notify) in the native queue: let them be read first. One that
       // was torn down takes this socket with it at once, as in Node.
       if (!this.destroyed && !ended) this.destroy();
     });
-    if (typeof socket.resume === 'function') socket.resume();
   }
 
   // Creates the native connection with `make(hub, id)`, its events routed
@@ -220,6 +232,7 @@ class TLSSocket extends net.Socket {
         this[kInfo] = info;
         this.connecting = false;
         if (this._tlsOptions.isServer) onServerSecure(this, info);
+        else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
         break;
       case EV.CIPHERTEXT: {
@@ -237,7 +250,7 @@ class TLSSocket extends net.Socket {
         if (this[kWrapped] && !this[kWrapped].writableEnded) this[kWrapped].end();
         break;
       case EV.INPUT_DRAIN:
-        if (this[kWrapped]) this[kWrapped].resume();
+        if (this[kResumeInput]) this[kResumeInput]();
         break;
       case EV.DATA:
         if (this.destroyed) return;
@@ -256,6 +269,7 @@ class TLSSocket extends net.Socket {
       case EV.FINISHED: {
         const cb = this[kFinalCb];
         this[kFinalCb] = null;
+        for (const done of this[kShutdownCbs].splice(0)) done();
         // Over a wrapped stream, our end is done once that stream has
         // flushed what we gave it (SHUTDOWN_OUT ended it just before).
         const wrapped = this[kWrapped];
@@ -274,12 +288,11 @@ class TLSSocket extends net.Socket {
       }
       case EV.ERROR: {
         const err = wireError(this, info);
-        const server = this._tlsOptions.isServer && this._tlsOptions.server;
-        if (server && !this._secureEstablished) {
-          // Before the handshake finished, a server's socket reports to the
-          // server ('tlsClientError'), not as its own 'error'.
+        if (this._secureEstablished && !this._controlReleased) {
+          // As Node's onerror: after the handshake, a socket that keeps
+          // control reports it as '_tlsError' only.
+          this._emitTLSError(err);
           this.destroy();
-          server.emit('tlsClientError', err, this);
         } else {
           this.destroy(err);
         }
@@ -301,6 +314,27 @@ class TLSSocket extends net.Socket {
   _read() {
     const native = this[kNative];
     if (native && !this[kClosed]) native.readStart();
+  }
+
+  // For the handle (lib/handle.js): the handshake's facts, a TLS shutdown
+  // (close_notify) with a callback, and a pause of reading.
+  [handle.kFacts]() {
+    return this[kInfo];
+  }
+
+  [handle.kShutdown](cb) {
+    const native = this[kNative];
+    if (!native || this[kClosed]) {
+      process.nextTick(cb);
+      return;
+    }
+    this[kShutdownCbs].push(cb);
+    native.end();
+  }
+
+  [handle.kReadStop]() {
+    const native = this[kNative];
+    if (native && !this[kClosed]) native.readStop();
   }
 
   _write(chunk, encoding, cb) {
@@ -357,6 +391,9 @@ class TLSSocket extends net.Socket {
   _destroy(err, cb) {
     debug('destroy', err && err.code);
     this.connecting = false;
+    this._handle = null;
+    this.ssl = null;
+    this[kShutdownCbs] = [];
     const native = this[kNative];
     if (native && !this[kClosed]) native.destroy();
     this[kSetHold]();
@@ -639,27 +676,54 @@ function onClientSecure(socket, info) {
   } else {
     socket.authorized = true;
   }
+  socket.secureConnecting = false;
   socket.emit('secure');
   socket.emit('secureConnect');
   socket._releaseHeld();
 }
 
-// Server side of a wrapped stream: record the client's verification as Node
-// does, then announce the connection.
+// A client TLSSocket made with `new TLSSocket()`: 'secure' only; whether
+// the server is trusted is the application's call (`ssl.verifyError()`),
+// as in Node, where nothing is verified or rejected for it.
+function onStandaloneSecure(socket, info) {
+  socket._secureEstablished = true;
+  socket.alpnProtocol = info.alpn || false;
+  socket.emit('secure');
+  socket._releaseHeld();
+}
+
+// Server side of a wrapped stream. A tls.Server's own socket records the
+// client's verification as Node does, then the server takes it over
+// ('secureConnection'). One the application made leaves `authorized` to the
+// application (verifyError()), as in Node, and only a certificate required
+// (requestCert and rejectUnauthorized) but not sent fails it.
 function onServerSecure(socket, info) {
   const options = socket._tlsOptions;
+  const byServer = options[handle.kByServer] === true;
   const server = options.server;
-  const requestCert = server ? server.requestCert : options.requestCert;
+  if (!byServer && options.requestCert && options.rejectUnauthorized &&
+      (!info.peerCerts || info.peerCerts.length === 0)) {
+    socket.destroy(errors.tlsError({
+      code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE',
+      message: 'peer did not return a certificate',
+      reason: 'peer did not return a certificate',
+    }));
+    return;
+  }
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
   socket.servername = info.servername || false;
-  if (requestCert) {
+  if (byServer && server.requestCert) {
     socket.authorized = !info.verifyCode;
     socket.authorizationError = info.verifyCode || null;
   }
+  if (byServer) {
+    socket._releaseControl();
+    socket.secureConnecting = false;
+  }
   socket.emit('secure');
   socket._releaseHeld();
-  if (server && typeof server.emit === 'function') server.emit('secureConnection', socket);
+  if (byServer && !socket.destroyed) server.emit('secureConnection', socket);
 }
 
 // The TLS settings a server gives the sockets it wraps.
@@ -726,6 +790,9 @@ function connect(...args) {
     checkServerIdentity: tls.checkServerIdentity,
     ...userOptions,
   };
+  // Only an explicit false turns verification off (`undefined` given as a
+  // value does not), as in Node.
+  options.rejectUnauthorized = options.rejectUnauthorized !== false;
   if (typeof options.checkServerIdentity !== 'function') {
     throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
                                 options.checkServerIdentity);
@@ -755,7 +822,13 @@ function connect(...args) {
   });
   socket[kConnectOptions] = options;
   socket[kContext] = context;
-  socket.connecting = true;
+  socket._releaseControl();
+  // Over a stream the application gave, connecting is that stream's (a
+  // net.Socket still connecting, or one without a handle yet); a plain
+  // Duplex is not connecting at all.
+  const given = options.socket;
+  socket.connecting = !given ? true :
+    given instanceof net.Socket ? Boolean(given.connecting || !given._handle) : false;
   if (cb) socket.once('secureConnect', cb);
   if (options.timeout) socket.setTimeout(options.timeout);
   if (options.noDelay) socket.setNoDelay(true);
@@ -820,6 +893,9 @@ function acceptedSocket(server, native, info, context) {
   socket[kEndpoints] = info;
   socket[kContext] = context;
   socket._secureEstablished = true;
+  socket.secureConnecting = false;
+  socket._releaseControl();
+  socket.ssl._secureContext = context;
   socket.alpnProtocol = info.alpn || false;
   socket.servername = info.servername || false;
   if (server.requestCert) {
@@ -833,6 +909,8 @@ function acceptedSocket(server, native, info, context) {
   });
   return socket;
 }
+
+handle.installControl(TLSSocket.prototype);
 
 module.exports = {
   TLSSocket,

@@ -1,0 +1,56 @@
+'use strict';
+// How a TLSSocket reads the stream it wraps.
+//
+// In Node, TLS over a connected net.Socket takes over that socket's handle:
+// the bytes read from it go to TLS and nowhere else, so the net.Socket
+// itself emits no 'data' and no 'end' any more (only 'close', when TLS is
+// done with it). Libraries rely on that: mysql leaves the raw socket piped
+// into its protocol parser, and an 'end' of the raw socket would end the
+// parser before the last decrypted bytes (a server's final error packet)
+// reach it. Here the socket's own reads are redirected the same way: what
+// its handle delivers (`push`) is fed to TLS instead of its readable side.
+//
+// Any other Duplex is read through its 'data' and 'end' events, which its
+// other listeners see too, as with Node's JSStreamSocket.
+
+const net = require('net');
+
+// Reads `stream` into `feed(chunk)` (false: stop reading for now) and
+// `end()`; returns the function that resumes reading after a stop.
+function readInto(stream, feed, end) {
+  if (stream instanceof net.Socket && stream._handle && !stream.destroyed) {
+    return takeOver(stream, feed, end);
+  }
+  stream.on('data', (chunk) => {
+    if (!feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) stream.pause();
+  });
+  stream.on('end', end);
+  if (typeof stream.resume === 'function') stream.resume();
+  return () => stream.resume();
+}
+
+function takeOver(socket, feed, end) {
+  // What the socket read before TLS started is TLS's too.
+  let buffered;
+  while ((buffered = socket.read()) !== null) {
+    feed(typeof buffered === 'string' ? Buffer.from(buffered) : buffered);
+  }
+  let ended = false;
+  socket.push = function push(chunk, encoding) {
+    if (chunk === null) {
+      if (!ended) {
+        ended = true;
+        end();
+      }
+      return false;
+    }
+    return feed(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk);
+  };
+  const resume = () => {
+    if (!socket.destroyed && socket._handle && !ended) socket._read();
+  };
+  resume();
+  return resume;
+}
+
+module.exports = { readInto };
