@@ -219,6 +219,7 @@ function tlsParams(options, defaults) {
     maxVersion: range.maxVersion,
     requestCert: Boolean(options.requestCert),
     rejectUnauthorized: options.rejectUnauthorized !== false,
+    requireClientCert: options.requireClientCert,
     honorCipherOrder: Boolean(options.honorCipherOrder),
     ciphers: typeof options.ciphers === 'string' ? options.ciphers : defaults.DEFAULT_CIPHERS,
     sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,

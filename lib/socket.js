@@ -141,9 +141,11 @@ class TLSSocket extends net.Socket {
     const connectOptions = this[kConnectOptions] || {};
     // A server socket made by the application judges its client's
     // certificate itself (verifyError()); only a tls.Server's own reject.
+    // As in Node (OpenSSL's FAIL_IF_NO_PEER_CERT), requestCert with
+    // rejectUnauthorized still fails a handshake without a certificate.
     const source = !isServer ? { ...options, ...connectOptions } :
       options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
-        { ...options, rejectUnauthorized: false };
+        { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
     let native;
     try {
       native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
@@ -695,21 +697,11 @@ function onStandaloneSecure(socket, info) {
 // Server side of a wrapped stream. A tls.Server's own socket records the
 // client's verification as Node does, then the server takes it over
 // ('secureConnection'). One the application made leaves `authorized` to the
-// application (verifyError()), as in Node, and only a certificate required
-// (requestCert and rejectUnauthorized) but not sent fails it.
+// application (verifyError()), as in Node.
 function onServerSecure(socket, info) {
   const options = socket._tlsOptions;
   const byServer = options[handle.kByServer] === true;
   const server = options.server;
-  if (!byServer && options.requestCert && options.rejectUnauthorized &&
-      (!info.peerCerts || info.peerCerts.length === 0)) {
-    socket.destroy(errors.tlsError({
-      code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE',
-      message: 'peer did not return a certificate',
-      reason: 'peer did not return a certificate',
-    }));
-    return;
-  }
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
   socket.servername = info.servername || false;

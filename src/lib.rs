@@ -130,6 +130,9 @@ pub struct TlsParams {
     pub request_cert: Option<bool>,
     /// Server: `rejectUnauthorized`.
     pub reject_unauthorized: Option<bool>,
+    /// Server: fail the handshake when no client certificate is sent
+    /// (default: `rejectUnauthorized`).
+    pub require_client_cert: Option<bool>,
     /// Server: `honorCipherOrder`.
     pub honor_cipher_order: Option<bool>,
     /// `ciphers` (OpenSSL cipher string).
@@ -154,6 +157,10 @@ impl TlsParams {
             sni: true,
             request_cert: self.request_cert.unwrap_or(d.request_cert),
             reject_unauthorized: self.reject_unauthorized.unwrap_or(d.reject_unauthorized),
+            require_client_cert: self
+                .require_client_cert
+                .or(self.reject_unauthorized)
+                .unwrap_or(d.require_client_cert),
             honor_cipher_order: self.honor_cipher_order.unwrap_or(d.honor_cipher_order),
             ciphers: self.ciphers.as_deref().and_then(names::cipher_list),
             sigalgs: self.sigalgs.as_deref().and_then(names::sigalg_list),
