@@ -186,6 +186,65 @@ describe('a server TLSSocket made over a net.Server connection (smtp-server)', (
   }
 });
 
+describe("SNICallback on a server TLSSocket the application made (smtp-server's per-name certificates)", () => {
+  const results = {};
+  const fingerprint = (pem) => new (require('node:crypto').X509Certificate)(pem).fingerprint256;
+
+  // One connection: the client asks for `servername`; the callback answers
+  // with `answer(servername)` (a context name, null, or an Error).
+  async function sniScenario(t, tls, servername, answer) {
+    const out = { asked: [] };
+    const contexts = { rsa: tls.createSecureContext(certs.rsa), ec: tls.createSecureContext(certs.ec) };
+    let serverClosed;
+    const closed = new Promise((resolve) => { serverClosed = resolve; });
+    const server = await tcpServer(t, (raw) => {
+      const socket = new tls.TLSSocket(raw, {
+        isServer: true,
+        server,
+        secureContext: contexts.rsa,
+        SNICallback(name, cb) {
+          out.asked.push(name);
+          const a = answer(name);
+          if (a instanceof Error) cb(a);
+          else cb(null, a === null ? null : contexts[a]);
+        },
+      });
+      socket.on('secure', () => { out.servername = socket.servername; socket.end(); });
+      socket.on('error', (err) => { out.serverError = err.message; });
+      socket.on('close', serverClosed);
+    });
+    const client = nodeTls.connect({
+      port: server.address().port, host: '127.0.0.1', rejectUnauthorized: false,
+      ...(servername ? { servername } : {}),
+    });
+    client.on('error', () => {});
+    client.on('secureConnect', () => {
+      const fp = client.getPeerCertificate().fingerprint256;
+      out.served = fp === fingerprint(certs.ec.cert) ? 'ec' : fp === fingerprint(certs.rsa.cert) ? 'rsa' : fp;
+    });
+    client.resume();
+    await withTimeout(closed, 5000, 'server socket close');
+    return out;
+  }
+
+  for (const name of implNames) {
+    test(`${name}: asked only for a name; its context serves, null keeps the socket's, an error destroys the socket`, async (t) => {
+      const got = {
+        named: await sniScenario(t, impls[name], 'mail.example', () => 'ec'),
+        keepOwn: await sniScenario(t, impls[name], 'mail.example', () => null),
+        noName: await sniScenario(t, impls[name], undefined, () => 'ec'),
+        failed: await sniScenario(t, impls[name], 'bad.example', () => new Error('no such host')),
+      };
+      assert.deepEqual(got.named, { asked: ['mail.example'], servername: 'mail.example', served: 'ec' });
+      assert.deepEqual(got.keepOwn, { asked: ['mail.example'], servername: 'mail.example', served: 'rsa' });
+      assert.deepEqual(got.noName, { asked: [], servername: false, served: 'rsa' });
+      assert.deepEqual(got.failed, { asked: ['bad.example'], serverError: 'no such host' });
+      results[name] = got;
+      if (name !== 'node') assert.deepEqual(results[name], results.node);
+    });
+  }
+});
+
 describe('control and the handle', () => {
   for (const name of implNames) {
     const tls = impls[name];

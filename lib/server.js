@@ -81,6 +81,7 @@ function onConnection(stream) {
     server: this,
     secureContext: this[kContext],
     highWaterMark: this.highWaterMark,
+    SNICallback: this[kOptions].SNICallback,
     [kByServer]: true,
   });
   adoptByServer(socket, this);

@@ -23,7 +23,7 @@ const native_ = require('./native');
 
 const { binding, EV } = native_;
 const errors = require('./errors');
-const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
+const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const handle = require('./handle');
 const { readInto } = require('./takeover');
@@ -156,6 +156,7 @@ class TLSSocket extends net.Socket {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
+          sniCallback: isServer && typeof options.SNICallback === 'function',
         }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));
@@ -250,6 +251,9 @@ class TLSSocket extends net.Socket {
       }
       case EV.SHUTDOWN_OUT:
         if (this[kWrapped] && !this[kWrapped].writableEnded) this[kWrapped].end();
+        break;
+      case EV.SNI:
+        askSni(this, info.servername);
         break;
       case EV.INPUT_DRAIN:
         if (this[kResumeInput]) this[kResumeInput]();
@@ -621,6 +625,29 @@ function onNativeClosed(socket) {
     socket[kPeerEnded] = true;
     socket.push(null);
     socket.read(0);
+  }
+}
+
+// A wrapped server's SNICallback(servername, cb), as Node's loadSNI: an
+// error destroys the socket with it, a SecureContext serves the handshake,
+// null or undefined leaves the socket's own; a second call is an error.
+function askSni(socket, servername) {
+  let answered = false;
+  const answer = (err, context) => {
+    const native = socket[kNative];
+    if (answered) {
+      socket.destroy(errors.nodeError(Error, 'ERR_MULTIPLE_CALLBACK', 'Callback called multiple times'));
+      return;
+    }
+    answered = true;
+    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (native) native.answerSni(err || context == null ? null : context.context, Boolean(err));
+    if (err) socket.destroy(err);
+  };
+  try {
+    socket._tlsOptions.SNICallback(servername, answer);
+  } catch (err) {
+    if (!answered) answer(err);
   }
 }
 

@@ -80,6 +80,8 @@ pub enum Event {
     ShutdownOut,
     /// JS-fed transport: the input queue drained; resume the wrapped stream.
     InputDrain,
+    /// Server over a wrapped stream: `SNICallback` is asked for this name.
+    Sni(String),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -778,7 +780,7 @@ async fn open(target: &Target) -> Result<Transport, NodeError> {
 }
 
 /// Waits until JS destroys the connection.
-async fn destroyed(shared: &Shared) {
+pub(crate) async fn destroyed(shared: &Shared) {
     while !shared.destroyed.load(Ordering::SeqCst) {
         shared.wake.notified().await;
     }

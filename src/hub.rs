@@ -143,6 +143,13 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
             Event::Ciphertext(bytes) => (id, kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
             Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
             Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
+            Event::Sni(servername) => {
+                let info = EventInfo {
+                    servername: Some(servername),
+                    ..EventInfo::default()
+                };
+                (id, kind::SNI, None, Some(info))
+            }
         },
         Message::Server(id, event) => match event {
             // The handshake's `Pending` mark drops here, on the JS thread,

@@ -27,6 +27,8 @@ mod server;
 mod transport;
 #[forbid(unsafe_code)]
 mod verify;
+#[forbid(unsafe_code)]
+mod wrap_sni;
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -177,6 +179,9 @@ pub struct WrapOptions {
     pub servername: Option<String>,
     /// Server: `handshakeTimeout` in ms.
     pub handshake_timeout: Option<u32>,
+    /// Server: ask JavaScript (`SNI` events, `answerSni()`) which context
+    /// serves the name the client asks for.
+    pub sni_callback: Option<bool>,
 }
 
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
@@ -220,6 +225,8 @@ pub struct CryptoStream {
     parked: Mutex<Option<Session>>,
     /// The JS-fed transport of a wrapped stream.
     pipe: Mutex<Option<Arc<Pipe>>>,
+    /// A wrapped server waiting for `SNICallback`'s answer.
+    sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
 }
 
 impl CryptoStream {
@@ -228,6 +235,7 @@ impl CryptoStream {
             shared: Arc::new(Shared::default()),
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
+            sni: Mutex::new(None),
         }
     }
 }
@@ -302,6 +310,28 @@ impl CryptoStream {
         let pipe = Arc::new(Pipe::new(sink.clone()));
         let io = transport::Transport::Js(pipe.clone());
         let trust = context.inner.trust.clone();
+        let timeout = options
+            .handshake_timeout
+            .map(|ms| Duration::from_millis(u64::from(ms)));
+        if options.is_server && options.sni_callback == Some(true) {
+            let (tx, answer) = tokio::sync::oneshot::channel();
+            *this.sni.lock().map_err(|_| invalid("lock"))? = Some(tx);
+            *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
+            let sni = wrap_sni::SniWrap {
+                context: context.inner.clone(),
+                request_cert: params.request_cert,
+                params,
+                answer,
+            };
+            rt.spawn(wrap_sni::establish(
+                io,
+                sni,
+                timeout,
+                this.shared.clone(),
+                sink,
+            ));
+            return Ok(this);
+        }
         let session = if options.is_server {
             let config = context.inner.server_config(&params).map_err(throw)?;
             let tls =
@@ -315,11 +345,22 @@ impl CryptoStream {
             Session::client(tls, io, trust)
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
-        let timeout = options
-            .handshake_timeout
-            .map(|ms| Duration::from_millis(u64::from(ms)));
         rt.spawn(conn::establish(session, timeout, this.shared.clone(), sink));
         Ok(this)
+    }
+
+    /// The answer to a wrapped server's `SNI` event: `context`, or the
+    /// socket's own when `None`; `fail` ends the handshake.
+    #[napi]
+    pub fn answer_sni(&self, context: Option<&NativeContext>, fail: bool) {
+        let answer = match (fail, context) {
+            (true, _) => server::SniAnswer::Fail,
+            (false, Some(c)) => server::SniAnswer::Context(c.inner.clone()),
+            (false, None) => server::SniAnswer::Default,
+        };
+        if let Some(tx) = self.sni.lock().ok().and_then(|mut s| s.take()) {
+            let _ = tx.send(answer);
+        }
     }
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.

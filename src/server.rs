@@ -280,16 +280,11 @@ fn server_side(e: NodeError) -> NodeError {
     }
 }
 
-/// Reads the ClientHello, lets `SNICallback` choose the context for its
-/// name, and continues with that context's configuration.
-async fn sni_accept(
-    io: &Transport,
-    hook: &SniHook,
-    state: &ServerState,
-    sink: &ServerSink,
-) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+/// Reads a client's ClientHello, so that a configuration can be chosen for
+/// the name it asks for.
+pub async fn read_client_hello(io: &Transport) -> Result<rustls::server::Accepted, NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
-    let accepted = loop {
+    loop {
         io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
         match acceptor.read_tls(&mut Io(io)) {
             Ok(0) => return Err(NodeError::disconnected_before_secure()),
@@ -298,14 +293,25 @@ async fn sni_accept(
             Err(_) => return Err(NodeError::disconnected_before_secure()),
         }
         match acceptor.accept() {
-            Ok(Some(accepted)) => break accepted,
+            Ok(Some(accepted)) => return Ok(accepted),
             Ok(None) => {}
             Err((e, mut alert)) => {
                 let _ = alert.write_all(&mut Io(io));
                 return Err(NodeError::from(&e));
             }
         }
-    };
+    }
+}
+
+/// Reads the ClientHello, lets `SNICallback` choose the context for its
+/// name, and continues with that context's configuration.
+async fn sni_accept(
+    io: &Transport,
+    hook: &SniHook,
+    state: &ServerState,
+    sink: &ServerSink,
+) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+    let accepted = read_client_hello(io).await?;
     let name = accepted.client_hello().server_name().map(str::to_owned);
     let answer = match name {
         Some(name) => state.ask_sni(name, sink).await,
