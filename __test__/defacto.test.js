@@ -263,6 +263,12 @@ describe('control and the handle', () => {
       assert.deepEqual(seen, ['ERR_SSL_WRONG_VERSION_NUMBER', 'close']);
     });
 
+    test(`${name}: a native context's _external answers only on the context itself`, () => {
+      const native = tls.createSecureContext().context;
+      assert.doesNotThrow(() => native._external);
+      assert.throws(() => ({ __proto__: native })._external, TypeError);
+    });
+
     test(`${name}: tls.connect() releases control; _releaseControl() says whether it was held`, async (t) => {
       const server = await tlsPeerServer(t, certs.rsa);
       const socket = tls.connect({ port: server.address().port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
