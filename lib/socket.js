@@ -62,7 +62,9 @@ const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 const kShutdownCbs = Symbol('kShutdownCbs');
-const kResumeInput = Symbol('kResumeInput');
+const kWrappedIo = Symbol('kWrappedIo');
+const kOutputEnded = Symbol('kOutputEnded');
+const kFinalWaits = Symbol('kFinalWaits');
 
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
@@ -174,7 +176,7 @@ class TLSSocket extends net.Socket {
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
     let ended = false;
-    this[kResumeInput] = readInto(socket, (chunk) => this[kClosed] || native.feed(chunk), () => {
+    this[kWrappedIo] = readInto(socket, (chunk) => this[kClosed] || native.feed(chunk), () => {
       ended = true;
       native.feedEnd();
     });
@@ -250,13 +252,20 @@ class TLSSocket extends net.Socket {
         break;
       }
       case EV.SHUTDOWN_OUT:
-        if (this[kWrapped] && !this[kWrapped].writableEnded) this[kWrapped].end();
+        if (this[kWrappedIo]) {
+          this[kWrappedIo].endOutput(() => {
+            this[kOutputEnded] = true;
+            const cb = this[kFinalWaits];
+            this[kFinalWaits] = null;
+            if (cb) cb();
+          });
+        }
         break;
       case EV.SNI:
         askSni(this, info.servername);
         break;
       case EV.INPUT_DRAIN:
-        if (this[kResumeInput]) this[kResumeInput]();
+        if (this[kWrappedIo]) this[kWrappedIo].resume();
         break;
       case EV.DATA:
         if (this.destroyed) return;
@@ -273,17 +282,14 @@ class TLSSocket extends net.Socket {
         this.read(0);
         break;
       case EV.FINISHED: {
-        const cb = this[kFinalCb];
-        this[kFinalCb] = null;
         for (const done of this[kShutdownCbs].splice(0)) done();
         // Over a wrapped stream, our end is done once that stream has
-        // flushed what we gave it (SHUTDOWN_OUT ended it just before).
-        const wrapped = this[kWrapped];
-        if (cb && wrapped && !wrapped.writableFinished && !wrapped.destroyed) {
-          wrapped.once('finish', cb);
-        } else if (cb) {
-          cb();
-        }
+        // flushed what we gave it (SHUTDOWN_OUT ended it just before); the
+        // native side is done with it, so no write is waiting on it now.
+        const cb = this[kFinalCb];
+        this[kFinalCb] = null;
+        if (cb && this[kWrappedIo] && !this[kOutputEnded]) this[kFinalWaits] = cb;
+        else if (cb) cb();
         break;
       }
       case EV.DRAIN: {
@@ -404,11 +410,18 @@ class TLSSocket extends net.Socket {
     if (native && !this[kClosed]) native.destroy();
     this[kSetHold]();
     const wrapped = this[kWrapped];
-    if (wrapped && !wrapped.destroyed) wrapped.destroy();
+    const closingWrapped = wrapped && !wrapped.destroyed;
+    if (closingWrapped) wrapped.destroy();
     this[kHeld] = [];
     this[kDrainCb] = null;
     this[kFinalCb] = null;
     cb(err);
+    if (closingWrapped && wrapped instanceof net.Socket) {
+      // As in Node, where closing TLS closes the socket it took over and
+      // reports its own 'close' from there: the socket's 'close' first.
+      wrapped.once('close', () => emitClose(this, Boolean(err)));
+      return;
+    }
     // Node emits it once the handle has closed, a loop turn later.
     setImmediate(emitClose, this, Boolean(err));
   }

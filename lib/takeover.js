@@ -8,7 +8,9 @@
 // into its protocol parser, and an 'end' of the raw socket would end the
 // parser before the last decrypted bytes (a server's final error packet)
 // reach it. Here the socket's own reads are redirected the same way: what
-// its handle delivers (`push`) is fed to TLS instead of its readable side.
+// its handle delivers (`push`) is fed to TLS instead of its readable side,
+// and TLS shuts its handle down after close_notify without ending the
+// socket's writable side (so it emits no 'finish' either).
 //
 // Any other Duplex is read through its 'data' and 'end' events, which its
 // other listeners see too, as with Node's JSStreamSocket.
@@ -16,7 +18,10 @@
 const net = require('net');
 
 // Reads `stream` into `feed(chunk)` (false: stop reading for now) and
-// `end()`; returns the function that resumes reading after a stop.
+// `end()`. Returns `{ resume, endOutput }`: `resume()` reads again after a
+// stop; `endOutput(done)` ends the stream's writable side once what was
+// written to it is flushed, and calls `done()` then (or when the stream is
+// gone).
 function readInto(stream, feed, end) {
   if (stream instanceof net.Socket && stream._handle && !stream.destroyed) {
     return takeOver(stream, feed, end);
@@ -26,7 +31,31 @@ function readInto(stream, feed, end) {
   });
   stream.on('end', end);
   if (typeof stream.resume === 'function') stream.resume();
-  return () => stream.resume();
+  return {
+    resume: () => stream.resume(),
+    endOutput: (done) => {
+      if (!stream.writableEnded) stream.end();
+      whenFlushed(stream, 'finish', done);
+    },
+  };
+}
+
+// Calls `done` once `stream` has emitted `event` or closed, at most once.
+function whenFlushed(stream, event, done) {
+  if (stream.destroyed || (event === 'finish' && stream.writableFinished)) {
+    done();
+    return;
+  }
+  let called = false;
+  const once = () => {
+    if (called) return;
+    called = true;
+    stream.removeListener(event, once);
+    stream.removeListener('close', once);
+    done();
+  };
+  stream.on(event, once);
+  stream.on('close', once);
 }
 
 function takeOver(socket, feed, end) {
@@ -50,7 +79,27 @@ function takeOver(socket, feed, end) {
     if (!socket.destroyed && socket._handle && !ended) socket._read();
   };
   resume();
-  return resume;
+  // Our side ends as TLS ends it in Node: a shutdown of the handle once the
+  // writes before it are done, without the socket's own end() (no 'finish').
+  const endOutput = (done) => {
+    let called = false;
+    const finish = () => {
+      if (called) return;
+      called = true;
+      socket.removeListener('close', finish);
+      done();
+    };
+    socket.on('close', finish);
+    if (socket.destroyed || !socket._handle) {
+      finish();
+      return;
+    }
+    socket.write(Buffer.alloc(0), (err) => {
+      if (err || socket.destroyed || !socket._handle) finish();
+      else socket._final(() => finish());
+    });
+  };
+  return { resume, endOutput };
 }
 
 module.exports = { readInto };
