@@ -305,6 +305,37 @@ describe('control and the handle', () => {
       socket.destroy();
     });
 
+    test(`${name}: tls.connect({ socket }) without host or servername checks the name the socket connected to`, async (t) => {
+      const server = await tlsPeerServer(t, certs.rsa);
+      const outcome = async (host) => {
+        const raw = net.connect(server.address().port, host);
+        await once(raw, 'connect');
+        const socket = tls.connect({ socket: raw, ca: certs.ca });
+        socket.on('error', () => {});
+        socket.resume();
+        const result = await new Promise((resolve) => {
+          socket.on('secureConnect', () => resolve('connected'));
+          socket.on('error', (err) => resolve(err.code));
+        });
+        socket.destroy();
+        return result;
+      };
+      // The certificate names localhost and 127.0.0.1; 'localhost' is what
+      // a socket's own name would default to.
+      assert.equal(await outcome('127.0.0.1'), 'connected');
+      assert.equal(await outcome('localhost'), 'connected');
+      const other = await new Promise((resolve) => {
+        const raw = net.connect(server.address().port, '127.0.0.1', () => {
+          raw._host = 'example.com';
+          const socket = tls.connect({ socket: raw, ca: certs.ca });
+          socket.on('secureConnect', () => resolve('connected'));
+          socket.on('error', (err) => resolve(err.code));
+          socket.resume();
+        });
+      });
+      assert.equal(other, 'ERR_TLS_CERT_ALTNAME_INVALID');
+    });
+
     test(`${name}: rejectUnauthorized given as undefined still rejects an untrusted server`, async (t) => {
       const server = await tlsPeerServer(t, certs.rsa);
       const socket = tls.connect({ port: server.address().port, host: '127.0.0.1', rejectUnauthorized: undefined });

@@ -705,7 +705,10 @@ function onClientSecure(socket, info) {
   if (info.verifyCode) {
     verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
   } else {
-    const hostname = options.servername || options.host || 'localhost';
+    // Over a given socket without host or servername, the name the socket
+    // itself connected to (net's `_host`), as in Node.
+    const hostname = options.servername || options.host ||
+      (options.socket && options.socket._host) || 'localhost';
     verifyError = checkIdentity(socket, options.checkServerIdentity, hostname, info);
   }
   if (verifyError) {
