@@ -74,6 +74,13 @@ class TLSHandle {
     return (facts && facts.alpn) || false;
   }
 
+  // The descriptor of the socket under TLS when JavaScript can see it (a
+  // wrapped net.Socket), else -1 as for a handle without one.
+  get fd() {
+    const parent = this._parent;
+    return parent && typeof parent.fd === 'number' ? parent.fd : -1;
+  }
+
   // Bytes handed to the socket that the TLS layer has not yet taken.
   get writeQueueSize() {
     return this[kOwner].writableLength;

@@ -248,7 +248,7 @@ class TLSSocket extends net.Socket {
           if (!this.destroyed) this.destroy();
           return;
         }
-        socket.write(data, () => native.ackOut(data.length));
+        this[kWrappedIo].write(data, () => native.ackOut(data.length));
         break;
       }
       case EV.SHUTDOWN_OUT:

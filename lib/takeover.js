@@ -33,6 +33,7 @@ function readInto(stream, feed, end) {
   if (typeof stream.resume === 'function') stream.resume();
   return {
     resume: () => stream.resume(),
+    write: (data, cb) => stream.write(data, cb),
     endOutput: (done) => {
       if (!stream.writableEnded) stream.end();
       whenFlushed(stream, 'finish', done);
@@ -79,6 +80,21 @@ function takeOver(socket, feed, end) {
     if (!socket.destroyed && socket._handle && !ended) socket._read();
   };
   resume();
+  // Our writes, counted, so that the end can wait for them.
+  let writing = 0;
+  let afterWrites = null;
+  const write = (data, cb) => {
+    writing++;
+    socket.write(data, (err) => {
+      writing--;
+      cb(err);
+      if (writing === 0 && afterWrites) {
+        const run = afterWrites;
+        afterWrites = null;
+        run();
+      }
+    });
+  };
   // Our side ends as TLS ends it in Node: a shutdown of the handle once the
   // writes before it are done, without the socket's own end() (no 'finish').
   const endOutput = (done) => {
@@ -90,16 +106,14 @@ function takeOver(socket, feed, end) {
       done();
     };
     socket.on('close', finish);
-    if (socket.destroyed || !socket._handle) {
-      finish();
-      return;
-    }
-    socket.write(Buffer.alloc(0), (err) => {
-      if (err || socket.destroyed || !socket._handle) finish();
+    const shutdown = () => {
+      if (socket.destroyed || !socket._handle) finish();
       else socket._final(() => finish());
-    });
+    };
+    if (writing > 0) afterWrites = shutdown;
+    else shutdown();
   };
-  return { resume, endOutput };
+  return { resume, write, endOutput };
 }
 
 module.exports = { readInto };
