@@ -266,6 +266,7 @@ function tlsParams(options, defaults) {
     maxVersion: range.maxVersion,
     requestCert: Boolean(options.requestCert),
     rejectUnauthorized: options.rejectUnauthorized !== false,
+    requireClientCert: options.requireClientCert,
     honorCipherOrder: Boolean(options.honorCipherOrder),
     ciphers: typeof options.ciphers === 'string' ? options.ciphers : defaults.DEFAULT_CIPHERS,
     sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
@@ -335,10 +336,24 @@ class SecureContext {
     // Node exposes the OpenSSL handle as `.context`; ours is the parsed
     // native context.
     this.context = this[kNative];
+    nativeContexts.add(this[kNative]);
     this[kCerts] = cert || [];
     this[kCa] = ca;
   }
 }
+
+// Node's native context has an `_external` accessor that only its own
+// instances answer (an object inheriting from one throws a TypeError); code
+// that probes for a native context reads it.
+const nativeContexts = new WeakSet();
+Object.defineProperty(binding.NativeContext.prototype, '_external', {
+  configurable: true,
+  enumerable: false,
+  get() {
+    if (!nativeContexts.has(this)) throw new TypeError('Illegal invocation');
+    return this;
+  },
+});
 
 // The `ca` certificates as X509Certificate objects (parsed on first use).
 function trustedCerts(context) {

@@ -90,6 +90,8 @@ pub enum Event {
     /// Server over a wrapped stream: `'resumeSession'` (id); answer with
     /// [`Shared::answer_session`] and the data found.
     ResumeSession(Vec<u8>),
+    /// Server over a wrapped stream: `SNICallback` is asked for this name.
+    Sni(String),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -865,7 +867,7 @@ async fn open(target: &Target) -> Result<Transport, NodeError> {
 }
 
 /// Waits until JS destroys the connection.
-async fn destroyed(shared: &Shared) {
+pub(crate) async fn destroyed(shared: &Shared) {
     while !shared.destroyed.load(Ordering::SeqCst) {
         shared.wake.notified().await;
     }

@@ -466,20 +466,16 @@ fn server_side(e: NodeError) -> NodeError {
     }
 }
 
-/// Reads the ClientHello, lets `SNICallback` choose the context for its
-/// name, and continues with that context's configuration.
-async fn sni_accept(
+/// Reads a client's ClientHello, so that a configuration can be chosen for
+/// the name it asks for. Bytes already read (the ClientHello looked at for
+/// 'resumeSession') go first; the first five are judged by [`sniff`].
+pub async fn read_client_hello(
     io: &Transport,
     mut prefix: &[u8],
-    hook: &SniHook,
-    state: &ServerState,
-    sink: &ServerSink,
-) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+) -> Result<rustls::server::Accepted, NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
     let mut head = Vec::new();
-    let accepted = loop {
-        // Bytes already read (the ClientHello looked at for
-        // 'resumeSession') go first; the first five are judged by sniff.
+    loop {
         let read = if prefix.is_empty() {
             io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
             acceptor.read_tls(&mut Sniff {
@@ -503,14 +499,26 @@ async fn sni_accept(
             Err(_) => return Err(NodeError::disconnected_before_secure()),
         }
         match acceptor.accept() {
-            Ok(Some(accepted)) => break accepted,
+            Ok(Some(accepted)) => return Ok(accepted),
             Ok(None) => {}
             Err((e, mut alert)) => {
                 let _ = alert.write_all(&mut Io(io));
                 return Err(NodeError::from(&e));
             }
         }
-    };
+    }
+}
+
+/// Reads the ClientHello, lets `SNICallback` choose the context for its
+/// name, and continues with that context's configuration.
+async fn sni_accept(
+    io: &Transport,
+    prefix: &[u8],
+    hook: &SniHook,
+    state: &ServerState,
+    sink: &ServerSink,
+) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+    let accepted = read_client_hello(io, prefix).await?;
     let name = accepted.client_hello().server_name().map(str::to_owned);
     let answer = match name {
         Some(name) => state.ask_sni(name, sink).await,
