@@ -775,6 +775,12 @@ async fn pump(
     }
     loop {
         if shared.destroyed.load(Ordering::SeqCst) {
+            // What JS wrote before destroy() still goes out as far as the
+            // socket takes it now, without waiting: Node's writes reach the
+            // kernel at once, and its destroy() drops only what could not.
+            if let Some(live) = lock(cell).as_mut() {
+                let _ = live.step(shared, sink);
+            }
             return Ok(());
         }
         let next = match lock(cell).as_mut() {
