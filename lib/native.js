@@ -49,6 +49,7 @@ const EV = Object.freeze({
   SESSION: 14,
   NEW_SESSION: 15,
   RESUME_SESSION: 16,
+  IDLE: 17,
 });
 
 const handlers = new Map();

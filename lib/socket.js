@@ -63,6 +63,12 @@ const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kOnread = Symbol('kOnread');
+// Over a wrapped stream: input bytes fed and writes made to the native side,
+// and whether it last said it had consumed exactly those (idle).
+const kFed = Symbol('kFed');
+const kSubmitted = Symbol('kSubmitted');
+const kIdle = Symbol('kIdle');
+const kBusy = Symbol('kBusy');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 const kShutdownCbs = Symbol('kShutdownCbs');
 const kWrappedIo = Symbol('kWrappedIo');
@@ -97,6 +103,9 @@ class TLSSocket extends net.Socket {
     this[kFinalCb] = null;
     this[kRefed] = true;
     this[kHolding] = false;
+    this[kFed] = 0;
+    this[kSubmitted] = 0;
+    this[kIdle] = false;
     this[kId] = 0;
     this[kSockOpts] = [];
     this[kClosed] = false;
@@ -192,7 +201,12 @@ class TLSSocket extends net.Socket {
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
     let ended = false;
-    this[kWrappedIo] = readInto(socket, (chunk) => this[kClosed] || native.feed(chunk), () => {
+    this[kWrappedIo] = readInto(socket, (chunk) => {
+      if (this[kClosed]) return true;
+      this[kFed] += chunk.length;
+      this[kBusy]();
+      return native.feed(chunk);
+    }, () => {
       ended = true;
       native.feedEnd();
     });
@@ -231,8 +245,23 @@ class TLSSocket extends net.Socket {
 
   // Holds the process open while the native connection is open and this
   // socket is ref'd (as an active libuv handle does).
+  // The native side has work from us (over a wrapped stream): hold the
+  // process until it says it is idle again.
+  [kBusy]() {
+    if (this[kIdle]) {
+      this[kIdle] = false;
+      this[kSetHold]();
+    }
+  }
+
+  // A connection that owns its socket holds the process while open, as a
+  // reading socket does. Over a wrapped stream, the stream is what Node
+  // would wait on: the native side holds the process only while it has
+  // work (the handshake, input fed, writes made) and lets go when idle, so
+  // that a program over an in-memory Duplex exits as under Node.
   [kSetHold]() {
-    const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed;
+    const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed &&
+      !this[kIdle];
     if (want && !this[kHolding]) native_.hold();
     else if (!want && this[kHolding]) native_.release();
     this[kHolding] = want;
@@ -279,6 +308,10 @@ class TLSSocket extends net.Socket {
         break;
       case EV.SNI:
         askSni(this, info.servername);
+        break;
+      case EV.IDLE:
+        this[kIdle] = info.consumed === this[kFed] && info.taken === this[kSubmitted];
+        this[kSetHold]();
         break;
       case EV.INPUT_DRAIN:
         if (this[kWrappedIo]) this[kWrappedIo].resume();
@@ -378,6 +411,8 @@ class TLSSocket extends net.Socket {
       return;
     }
     this[kShutdownCbs].push(cb);
+    this[kSubmitted]++;
+    this[kBusy]();
     native.end();
   }
 
@@ -388,6 +423,31 @@ class TLSSocket extends net.Socket {
 
   _write(chunk, encoding, cb) {
     this._writev([{ chunk, encoding }], cb);
+  }
+
+  // `new TLSSocket(null, options).connect(port[, host])` (net.Socket's
+  // signatures): a client over a connection of its own, as Node's
+  // TLSSocket over a fresh TCP handle. It emits 'connect' then 'secure'
+  // (no 'secureConnect'); trusting the server is the application's call
+  // (`ssl.verifyError()`), as for any TLSSocket made directly.
+  connect(...args) {
+    if (this[kWrapped] || this[kNative] || this._tlsOptions.isServer) {
+      return super.connect(...args);
+    }
+    const [options, cb] = net._normalizeArgs(args);
+    if (!options.path) options.port = validatePort(options.port);
+    const tls = pkg();
+    const source = { ...this._tlsOptions, ...options };
+    const params = tlsParams(source, tls);
+    const context = this[kContext] || contextFor(source);
+    const host = options.host || 'localhost';
+    const sni = source.servername || (net.isIP(host) ? '' : host);
+    this[kContext] = context;
+    this[kConnectOptions] = { ...source, servername: source.servername, sni, standalone: true };
+    this.connecting = true;
+    if (typeof cb === 'function') this.once('connect', cb);
+    openTransport(this, this[kConnectOptions], params, context, host, sni);
+    return this;
   }
 
   // Starts the handshake of a client TLSSocket made over an existing stream
@@ -411,6 +471,8 @@ class TLSSocket extends net.Socket {
     const bufs = chunks.map(({ chunk, encoding }) =>
       (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk));
     let ok;
+    this[kSubmitted]++;
+    this[kBusy]();
     if (bufs.length === 1) {
       ok = native.write(bufs[0]);
       this[kBytesWritten] += bufs[0].length;
@@ -434,6 +496,8 @@ class TLSSocket extends net.Socket {
     const native = this[kNative];
     if (!native || this[kClosed]) return cb();
     this[kFinalCb] = cb;
+    this[kSubmitted]++;
+    this[kBusy]();
     native.end();
   }
 
@@ -919,7 +983,17 @@ function connect(...args) {
   if (options.noDelay) socket.setNoDelay(true);
   if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelay);
   if (options.servername) socket.servername = options.servername;
+  if (options.socket) {
+    process.nextTick(() => socket[kWrapStart]());
+  } else {
+    openTransport(socket, options, params, context, host, sni);
+  }
+  return socket;
+}
 
+// Opens the TCP (or Unix) connection of a client socket and its native TLS
+// connection: after a DNS lookup unless `host` is an address.
+function openTransport(socket, options, params, context, host, sni) {
   const start = (target) => {
     if (socket.destroyed) return;
     // setSession() may have been called since connect().
@@ -931,9 +1005,7 @@ function connect(...args) {
     }
   };
 
-  if (options.socket) {
-    process.nextTick(() => socket[kWrapStart]());
-  } else if (options.path) {
+  if (options.path) {
     process.nextTick(start, { path: String(options.path), servername: sni });
   } else if (net.isIP(host)) {
     options.where = { address: host, port: options.port };
@@ -959,7 +1031,6 @@ function connect(...args) {
       start({ addresses: list, port: options.port, servername: sni });
     });
   }
-  return socket;
 }
 
 // Server-side sockets carry a listener of their own, as in Node, so that a

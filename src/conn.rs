@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -82,6 +82,12 @@ pub enum Event {
     ShutdownOut,
     /// JS-fed transport: the input queue drained; resume the wrapped stream.
     InputDrain,
+    /// JS-fed transport, established: the task waits with nothing to do,
+    /// having consumed this many input bytes and taken this many writes.
+    /// JS, comparing with what it fed and wrote, knows whether the
+    /// connection is idle, and then lets the process exit as Node would
+    /// with a stream that has no handle.
+    Idle(u64, u64),
     /// Client: a new session (a session Buffer, see [`crate::session`]).
     Session(Vec<u8>),
     /// Server over a wrapped stream: `'newSession'` (id, data); answer with
@@ -155,6 +161,9 @@ pub struct Shared {
     pub destroyed: AtomicBool,
     /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
     pub max_fragment: AtomicUsize,
+    /// Writes and ends taken from the queue so far (JS counts those it
+    /// made; equal counts in [`Event::Idle`] mean none is outstanding).
+    pub taken: AtomicU64,
     /// Commands from JS not yet taken by the task (a plain queue: a channel
     /// would allocate a block per connection up front).
     commands: Mutex<VecDeque<Command>>,
@@ -622,11 +631,15 @@ impl Live {
         for command in shared.take_commands() {
             match command {
                 Command::Write(buf) => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
                     if !buf.is_empty() {
                         self.pending.push_back(buf);
                     }
                 }
-                Command::End => self.ending = true,
+                Command::End => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
+                    self.ending = true;
+                }
                 Command::NoDelay(on) => {
                     let _ = self.session.io.set_nodelay(on);
                 }
@@ -773,6 +786,10 @@ async fn pump(
     if ended {
         sink(Event::End);
     }
+    let mut last_idle = None;
+    if let Transport::Js(pipe) = io {
+        pipe.go_live();
+    }
     loop {
         if shared.destroyed.load(Ordering::SeqCst) {
             // What JS wrote before destroy() still goes out as far as the
@@ -790,6 +807,15 @@ async fn pump(
         let Next::Wait { read, write } = next else {
             return Ok(());
         };
+        if let Transport::Js(pipe) = io {
+            if let Some(consumed) = pipe.idle_consumed().filter(|_| shared.commands_empty()) {
+                let mark = (consumed, shared.taken.load(Ordering::SeqCst));
+                if last_idle != Some(mark) {
+                    last_idle = Some(mark);
+                    sink(Event::Idle(mark.0, mark.1));
+                }
+            }
+        }
         tokio::select! {
             biased;
             r = io.readable(), if read => {

@@ -55,6 +55,9 @@ pub struct EventInfo {
     pub ticket: Option<Buffer>,
     /// Server: a session id (`'newSession'`, `'resumeSession'`).
     pub session_id: Option<Buffer>,
+    /// `IDLE`: input bytes consumed and writes taken (counts JS compares).
+    pub consumed: Option<f64>,
+    pub taken: Option<f64>,
 }
 
 impl EventInfo {
@@ -116,6 +119,7 @@ mod kind {
     pub const SESSION: u32 = 14;
     pub const NEW_SESSION: u32 = 15;
     pub const RESUME_SESSION: u32 = 16;
+    pub const IDLE: u32 = 17;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -177,6 +181,14 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                     ..EventInfo::default()
                 };
                 (id, kind::SNI, None, Some(info))
+            }
+            Event::Idle(consumed, taken) => {
+                let info = EventInfo {
+                    consumed: Some(consumed as f64),
+                    taken: Some(taken as f64),
+                    ..EventInfo::default()
+                };
+                (id, kind::IDLE, None, Some(info))
             }
         },
         Message::Server(id, event) => match event {
