@@ -270,6 +270,9 @@ class TLSSocket extends net.Socket {
   [kOnEvent](kind, data, info) {
     switch (kind) {
       case EV.CONNECTED:
+        // A connection destroyed meanwhile reports nothing more (the native
+        // side may have got there before it heard of destroy()).
+        if (this.destroyed) break;
         this[kEndpoints] = info;
         this.connecting = false;
         for (const apply of this[kSockOpts]) apply();
@@ -278,6 +281,7 @@ class TLSSocket extends net.Socket {
         this.emit('ready');
         break;
       case EV.SECURE:
+        if (this.destroyed) break;
         if (!this[kWrapped]) this[kEndpoints] = info;
         this[kInfo] = info;
         this.connecting = false;
