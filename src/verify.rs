@@ -285,7 +285,10 @@ pub fn verify_chain(
             })
         }
         Err(W::CaUsedAsEndEntity) if self_signed(0) => Some(VerifyCode::DepthZeroSelfSigned),
-        Err(_) => Some(VerifyCode::Rejected),
+        // Any other path-building failure (an untrusted v1 root among the
+        // certificates sent, say) is, to OpenSSL, a chain it could not
+        // complete to a trusted root: named by where the chain ends.
+        Err(_) => Some(unknown_issuer()),
     }
 }
 
