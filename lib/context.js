@@ -236,8 +236,9 @@ class SecureContext {
     const cert = validateBytesOption(options.cert, 'cert');
     const key = validateKeys(options.key, options.passphrase);
     const pfx = validatePfx(options.pfx, options.passphrase);
+    const crl = validateBytesOption(options.crl, 'crl');
     try {
-      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx });
+      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx, crl });
     } catch (err) {
       throw errors.fromNative(err);
     }

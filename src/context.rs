@@ -45,10 +45,7 @@ pub fn default_trust() -> &'static Trust {
                 roots.add_parsable_certificates(extra.iter().cloned());
             }
         }
-        Trust {
-            roots: Arc::new(roots),
-            ca: Arc::new(extra),
-        }
+        Trust::new(roots, extra)
     })
 }
 
@@ -64,6 +61,8 @@ pub struct ContextInput {
     pub ca: Option<Vec<Vec<u8>>>,
     /// `pfx`: PKCS#12 archives (DER) with their passphrases.
     pub pfx: Vec<(Vec<u8>, String)>,
+    /// `crl`: each entry PEM (one or more CRLs) or one DER CRL.
+    pub crls: Vec<Vec<u8>>,
 }
 
 /// A parsed secure context.
@@ -112,6 +111,25 @@ fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
         return Err(pem_error());
     }
     Ok(certs)
+}
+
+/// `crl` entries: PEM or DER. As in Node (`SecureContext::AddCRL`, one
+/// `PEM_read_bio_X509_CRL` per entry), an entry gives its first CRL only;
+/// one that does not parse fails with Node's code and message.
+fn parse_crls(entries: &[Vec<u8>]) -> Result<Vec<webpki::CertRevocationList<'static>>, NodeError> {
+    use rustls::pki_types::CertificateRevocationListDer;
+    let failed = || NodeError::new("ERR_CRYPTO_OPERATION_FAILED", "Failed to parse CRL");
+    entries
+        .iter()
+        .map(|entry| {
+            let der = match CertificateRevocationListDer::pem_slice_iter(entry).next() {
+                Some(first) => first.map_err(|_| failed())?,
+                None => CertificateRevocationListDer::from(entry.clone()),
+            };
+            let crl = webpki::OwnedCertRevocationList::from_der(&der).map_err(|_| failed())?;
+            Ok(crl.into())
+        })
+        .collect()
 }
 
 fn key_error() -> NodeError {
@@ -269,10 +287,15 @@ impl Context {
                     .collect();
                 let mut roots = RootCertStore::empty();
                 roots.add_parsable_certificates(ca.iter().cloned());
-                Trust {
-                    roots: Arc::new(roots),
-                    ca: Arc::new(ca),
-                }
+                Trust::new(roots, ca)
+            }
+        };
+        let trust = if input.crls.is_empty() {
+            trust
+        } else {
+            Trust {
+                crls: Arc::new(parse_crls(&input.crls)?),
+                ..trust
             }
         };
         // OpenSSL keeps one certificate and one key per key type, the last

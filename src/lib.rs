@@ -77,6 +77,8 @@ pub struct ContextOptions {
     pub ca: Option<Vec<Buffer>>,
     /// PKCS#12 archives.
     pub pfx: Option<Vec<PfxInput>>,
+    /// CRLs, PEM or DER.
+    pub crl: Option<Vec<Buffer>>,
 }
 
 /// One `pfx` entry with its passphrase.
@@ -109,6 +111,7 @@ impl NativeContext {
                 .into_iter()
                 .map(|p| (p.buf.to_vec(), p.passphrase))
                 .collect(),
+            crls: buffers(options.crl),
         };
         let inner = Context::new(input).map_err(throw)?;
         Ok(Self {

@@ -45,6 +45,16 @@ pub enum VerifyCode {
     /// An issuing CA's RSA key is under 2048 bits (refused, as Node 24
     /// refuses it; `X509_V_ERR_CA_KEY_TOO_SMALL`).
     CaKeyTooSmall,
+    /// A certificate in the chain is listed in its issuer's CRL.
+    Revoked,
+    /// CRLs are in use and none is from this certificate's issuer.
+    UnableToGetCrl,
+    /// The issuer's CRL is past its `nextUpdate`.
+    CrlExpired,
+    /// The issuer's CRL is not signed by the issuer.
+    CrlSignatureFailure,
+    /// The CRL's issuer has a key usage without `cRLSign`.
+    KeyUsageNoCrlSign,
     /// Anything else the chain builder refused.
     Rejected,
 }
@@ -63,6 +73,11 @@ impl VerifyCode {
             Self::InvalidPurpose => "INVALID_PURPOSE",
             Self::BadSignature => "CERT_SIGNATURE_FAILURE",
             Self::CaKeyTooSmall => "CA_KEY_TOO_SMALL",
+            Self::Revoked => "CERT_REVOKED",
+            Self::UnableToGetCrl => "UNABLE_TO_GET_CRL",
+            Self::CrlExpired => "CRL_HAS_EXPIRED",
+            Self::CrlSignatureFailure => "CRL_SIGNATURE_FAILURE",
+            Self::KeyUsageNoCrlSign => "KEYUSAGE_NO_CRL_SIGN",
             Self::Rejected => "CERT_REJECTED",
         }
     }
@@ -80,6 +95,11 @@ impl VerifyCode {
             Self::InvalidPurpose => "unsupported certificate purpose",
             Self::BadSignature => "certificate signature failure",
             Self::CaKeyTooSmall => "CA certificate key too weak",
+            Self::Revoked => "certificate revoked",
+            Self::UnableToGetCrl => "unable to get certificate CRL",
+            Self::CrlExpired => "CRL has expired",
+            Self::CrlSignatureFailure => "CRL signature failure",
+            Self::KeyUsageNoCrlSign => "key usage does not include CRL signing",
             Self::Rejected => "certificate rejected",
         }
     }
@@ -94,6 +114,20 @@ pub struct Trust {
     pub roots: Arc<RootCertStore>,
     /// The `ca` certificates as given, compared byte for byte with a leaf.
     pub ca: Arc<Vec<CertificateDer<'static>>>,
+    /// `crl`: when any is given, every certificate of the chain must be
+    /// covered by its issuer's CRL and not listed there.
+    pub crls: Arc<Vec<webpki::CertRevocationList<'static>>>,
+}
+
+impl Trust {
+    /// A trust store of `roots` and `ca`, without CRLs.
+    pub fn new(roots: RootCertStore, ca: Vec<CertificateDer<'static>>) -> Self {
+        Self {
+            roots: Arc::new(roots),
+            ca: Arc::new(ca),
+            crls: Arc::default(),
+        }
+    }
 }
 
 /// Which end of the connection the chain belongs to.
@@ -183,18 +217,46 @@ pub fn verify_chain(
         Role::Server => webpki::KeyUsage::server_auth(),
         Role::Client => webpki::KeyUsage::client_auth(),
     };
+    // Node turns on X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL as
+    // soon as one CRL is added (SecureContext::AddCRL): every certificate of
+    // the chain needs its issuer's CRL, an unknown status is an error, and
+    // an expired CRL too.
+    let crl_refs: Vec<&webpki::CertRevocationList<'static>> = trust.crls.iter().collect();
+    let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
+        .ok()
+        .map(|b| {
+            b.with_depth(webpki::RevocationCheckDepth::Chain)
+                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
+                .build()
+        });
     let result = cert.verify_for_usage(
         algs.all,
         &trust.roots.roots,
         &chain[1..],
         UnixTime::now(),
         usage,
-        None,
+        revocation,
         None,
     );
     use webpki::Error as W;
     match result {
-        Ok(_) => None,
+        Ok(path) => {
+            // webpki does not look the trust anchor up in a CRL; OpenSSL
+            // (CRL_CHECK_ALL) wants one from the root for the root as well.
+            let subject = path.anchor().subject.as_ref();
+            let covered = trust.crls.is_empty() || trust.crls.iter().any(|c| c.issuer() == subject);
+            (!covered).then_some(VerifyCode::UnableToGetCrl)
+        }
+        Err(W::CertRevoked) => Some(VerifyCode::Revoked),
+        Err(W::UnknownRevocationStatus) => Some(VerifyCode::UnableToGetCrl),
+        Err(W::CrlExpired { .. }) => Some(VerifyCode::CrlExpired),
+        Err(W::IssuerNotCrlSigner) => Some(VerifyCode::KeyUsageNoCrlSign),
+        Err(
+            W::InvalidCrlSignatureForPublicKey
+            | W::UnsupportedCrlSignatureAlgorithmContext(_)
+            | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_),
+        ) => Some(VerifyCode::CrlSignatureFailure),
         Err(W::CertExpired { .. }) => Some(VerifyCode::Expired),
         Err(W::CertNotValidYet { .. }) => Some(VerifyCode::NotYetValid),
         Err(W::UnknownIssuer) => Some(unknown_issuer()),
