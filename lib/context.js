@@ -159,7 +159,7 @@ function validateString(options, name) {
 
 function validateNumber(options, name) {
   const v = options[name];
-  if (v !== undefined && typeof v !== 'number') {
+  if (v !== undefined && v !== null && typeof v !== 'number') {
     throw errors.invalidArgType(`options.${name}`, 'of type number', v);
   }
 }
@@ -171,7 +171,7 @@ function validateContextOptions(options) {
     validateString(options, name);
   }
   validateNumber(options, 'sessionTimeout');
-  if (options.ticketKeys !== undefined) validateTicketKeys(options.ticketKeys);
+  if (options.ticketKeys !== undefined && options.ticketKeys !== null) validateTicketKeys(options.ticketKeys);
   for (const name of ['minVersion', 'maxVersion']) {
     const v = options[name];
     if (v !== undefined && v !== null && kVersions[v] === undefined) {

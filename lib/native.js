@@ -26,6 +26,7 @@ const EV = Object.freeze({
   SHUTDOWN_OUT: 11,
   INPUT_DRAIN: 12,
   SNI: 13,
+  KEYLOG: 14,
 });
 
 const handlers = new Map();

@@ -13,6 +13,7 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
+const secrets = require('./secrets');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -68,6 +69,7 @@ function Server(options, listener) {
   this[kPath] = null;
   if (listener) this.on('secureConnection', listener);
   this.on('connection', onConnection);
+  secrets.watchServer(this, () => this[kNative]);
 }
 
 // A stream handed to the server with `server.emit('connection', stream)`
@@ -180,6 +182,7 @@ Server.prototype._bind = function _bind(options) {
         backlog: options.backlog,
         ipv6Only: Boolean(options.ipv6Only),
         sniCallback: typeof opts.SNICallback === 'function',
+        keylog: secrets.serverWants(this),
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
   } catch (err) {

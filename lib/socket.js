@@ -25,6 +25,7 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const secrets = require('./secrets');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -94,6 +95,7 @@ class TLSSocket extends net.Socket {
     this[kContext] = null;
     this[kWrapped] = null;
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
+    secrets.install(this);
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
@@ -136,10 +138,11 @@ class TLSSocket extends net.Socket {
     const source = isServer ? { ...options, ...serverTlsOptions(server) } : { ...options, ...connectOptions };
     let native;
     try {
+      const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
       native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
-        tlsParams(source, tls),
+        { ...tlsParams(source, tls), keylog: wantsKeylog },
         {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
@@ -238,6 +241,9 @@ class TLSSocket extends net.Socket {
         break;
       case EV.INPUT_DRAIN:
         if (this[kWrapped]) this[kWrapped].resume();
+        break;
+      case EV.KEYLOG:
+        secrets.deliver(this, data);
         break;
       case EV.DATA:
         if (this.destroyed) return;
@@ -550,6 +556,10 @@ class TLSSocket extends net.Socket {
     return true;
   }
 
+  exportKeyingMaterial(length, label, context) {
+    return secrets.exportKeyingMaterial(this, this[kNative], length, label, context);
+  }
+
   setServername(name) {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
   }
@@ -765,7 +775,8 @@ function connect(...args) {
   const start = (target) => {
     if (socket.destroyed) return;
     try {
-      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, params, target));
+      const p = { ...params, keylog: secrets.socketWants(socket) };
+      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, p, target));
     } catch (err) {
       socket.destroy(errors.fromNative(err));
     }
@@ -831,6 +842,9 @@ function acceptedSocket(server, native, info, context) {
     native.start(hub, id);
     return native;
   });
+  // The handshake ran before JavaScript had the socket: its key-log lines
+  // come now, before 'secure'.
+  if (info.keylog) for (const line of info.keylog) secrets.deliver(socket, line);
   return socket;
 }
 

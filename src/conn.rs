@@ -80,6 +80,8 @@ pub enum Event {
     ShutdownOut,
     /// JS-fed transport: the input queue drained; resume the wrapped stream.
     InputDrain,
+    /// A key-log line (`'keylog'`).
+    Keylog(Vec<u8>),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -106,6 +108,8 @@ pub struct SecureInfo {
     pub host_names: Option<crate::der::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
+    /// Key-log lines kept during a server's handshake.
+    pub keylog: Vec<Vec<u8>>,
 }
 
 /// Where JavaScript's events go.
@@ -203,6 +207,21 @@ impl Shared {
         guard.as_mut()?.write_now(data, self)
     }
 
+    /// `exportKeyingMaterial()` on the established connection; `None` when
+    /// there is none (not yet, or closed).
+    pub fn export_keying_material(
+        &self,
+        length: usize,
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Option<Result<Vec<u8>, NodeError>> {
+        let cell = self.live.get()?;
+        let guard = lock(cell);
+        guard
+            .as_ref()
+            .map(|live| live.session.export(length, label, context))
+    }
+
     fn take_commands(&self) -> VecDeque<Command> {
         self.commands
             .lock()
@@ -248,6 +267,8 @@ pub struct Session {
     /// The runtime whose reactor the socket is registered with, which must
     /// also serve it.
     home: Option<tokio::runtime::Handle>,
+    /// Key-log lines kept until the handshake is reported.
+    keylog: Option<Arc<crate::keylog::KeyLines>>,
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -271,7 +292,14 @@ impl Session {
             judge_peer: request_cert,
             _live: live,
             home: tokio::runtime::Handle::try_current().ok(),
+            keylog: None,
         }
+    }
+
+    /// Keeps `lines` (the connection's key logger) to report with the
+    /// handshake.
+    pub fn keep_keylog(&mut self, lines: Arc<crate::keylog::KeyLines>) {
+        self.keylog = Some(lines);
     }
 
     /// A client-side session.
@@ -284,6 +312,7 @@ impl Session {
             judge_peer: true,
             _live: None,
             home: tokio::runtime::Handle::try_current().ok(),
+            keylog: None,
         }
     }
 
@@ -415,7 +444,20 @@ impl Session {
             },
             verify,
             endpoints: self.io.endpoints(),
+            keylog: self.keylog.as_ref().map(|k| k.take()).unwrap_or_default(),
         }
+    }
+
+    /// RFC 5705 / 8446 keying material (`exportKeyingMaterial`).
+    fn export(
+        &self,
+        length: usize,
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<Vec<u8>, NodeError> {
+        self.tls
+            .export_keying_material(vec![0; length], label, context)
+            .map_err(|e| NodeError::from(&e))
     }
 
     /// Moves decrypted bytes into `batch`; true once the peer's stream ended.

@@ -49,6 +49,8 @@ pub struct EventInfo {
     pub remote_family: Option<String>,
     /// Server: the id of a finished handshake, for `TlsServer::take`.
     pub id: Option<u32>,
+    /// Key-log lines of a server's handshake.
+    pub keylog: Option<Vec<Buffer>>,
 }
 
 impl EventInfo {
@@ -84,6 +86,8 @@ impl EventInfo {
             peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
             peer_cn: info.host_names.as_ref().and_then(|n| n.cn.clone()),
             peer_san: info.host_names.and_then(|n| n.san),
+            keylog: (!info.keylog.is_empty())
+                .then(|| info.keylog.into_iter().map(Buffer::from).collect()),
             ..Self::default()
         }
         .endpoints(info.endpoints)
@@ -105,6 +109,7 @@ mod kind {
     pub const SHUTDOWN_OUT: u32 = 11;
     pub const INPUT_DRAIN: u32 = 12;
     pub const SNI: u32 = 13;
+    pub const KEYLOG: u32 = 14;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -143,6 +148,7 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
             Event::Ciphertext(bytes) => (id, kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
             Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
             Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
+            Event::Keylog(line) => (id, kind::KEYLOG, Some(Buffer::from(line)), None),
         },
         Message::Server(id, event) => match event {
             // The handshake's `Pending` mark drops here, on the JS thread,

@@ -16,6 +16,8 @@ mod der;
 mod error;
 mod hub;
 #[forbid(unsafe_code)]
+mod keylog;
+#[forbid(unsafe_code)]
 mod names;
 #[forbid(unsafe_code)]
 mod pipe;
@@ -139,6 +141,8 @@ pub struct TlsParams {
     pub ciphers: Option<String>,
     /// `sigalgs` (OpenSSL signature algorithm list).
     pub sigalgs: Option<String>,
+    /// Someone listens for `'keylog'` on this connection.
+    pub keylog: Option<bool>,
 }
 
 impl TlsParams {
@@ -247,9 +251,10 @@ impl CryptoStream {
         target: ConnectTarget,
     ) -> napi::Result<Self> {
         let rt = rt()?;
+        let params_keylog = params.keylog.unwrap_or(false);
         let mut params = params.to_params();
         let server_name = server_name(target.servername.unwrap_or_default(), &mut params);
-        let config = context.inner.client_config(&params).map_err(throw)?;
+        let mut config = context.inner.client_config(&params).map_err(throw)?;
         let target = match (target.path, target.addresses) {
             (Some(path), _) => Target::Path(path),
             (None, Some(addresses)) => {
@@ -268,6 +273,9 @@ impl CryptoStream {
         };
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
+        if params_keylog {
+            config = keylog::client_config(&config, keylog::KeyLines::to_sink(sink.clone()));
+        }
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
         rt.spawn(conn::connect(
@@ -292,20 +300,28 @@ impl CryptoStream {
         options: WrapOptions,
     ) -> napi::Result<Self> {
         let rt = rt()?;
+        let wants_keylog = params.keylog.unwrap_or(false);
         let mut params = params.to_params();
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
         let pipe = Arc::new(Pipe::new(sink.clone()));
         let io = transport::Transport::Js(pipe.clone());
         let trust = context.inner.trust.clone();
+        let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
         let session = if options.is_server {
-            let config = context.inner.server_config(&params).map_err(throw)?;
+            let mut config = context.inner.server_config(&params).map_err(throw)?;
+            if let Some(lines) = &lines {
+                config = keylog::server_config(&config, lines.clone());
+            }
             let tls =
                 rustls::ServerConnection::new(config).map_err(|e| throw(NodeError::from(&e)))?;
             Session::server(tls, io, trust, params.request_cert, None)
         } else {
             let name = server_name(options.servername.unwrap_or_default(), &mut params);
-            let config = context.inner.client_config(&params).map_err(throw)?;
+            let mut config = context.inner.client_config(&params).map_err(throw)?;
+            if let Some(lines) = &lines {
+                config = keylog::client_config(&config, lines.clone());
+            }
             let tls = rustls::ClientConnection::new(config, name)
                 .map_err(|e| throw(NodeError::from(&e)))?;
             Session::client(tls, io, trust)
@@ -416,6 +432,26 @@ impl CryptoStream {
         self.shared.set_paused(true);
     }
 
+    /// `exportKeyingMaterial(length, label, context)`; `None` when the
+    /// connection is not established (or closed).
+    #[napi]
+    pub fn export_keying_material(
+        &self,
+        length: u32,
+        label: Buffer,
+        context: Option<Buffer>,
+    ) -> napi::Result<Option<Buffer>> {
+        let length = usize::try_from(length).map_err(|_| invalid("length"))?;
+        match self
+            .shared
+            .export_keying_material(length, &label, context.as_deref())
+        {
+            None => Ok(None),
+            Some(Ok(bytes)) => Ok(Some(Buffer::from(bytes))),
+            Some(Err(e)) => Err(throw(e)),
+        }
+    }
+
     /// `setMaxSendFragment(size)`: records of at most `size` plaintext bytes.
     #[napi]
     pub fn set_max_send_fragment(&self, size: u32) {
@@ -462,6 +498,8 @@ pub struct ListenOptions {
     pub handshake_timeout: Option<u32>,
     /// `SNICallback` was given: ask JS which context serves each name.
     pub sni_callback: Option<bool>,
+    /// Someone listens for `'keylog'` already.
+    pub keylog: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -580,6 +618,9 @@ impl TlsServer {
             }
         };
         let state = Arc::new(ServerState::default());
+        state
+            .keylog
+            .store(options.keylog.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
         let settings = ServerSettings {
             config,
@@ -641,6 +682,13 @@ impl TlsServer {
     pub fn take(&self, id: u32) -> Option<CryptoStream> {
         let session = self.state.ready.lock().ok()?.remove(&id)?;
         Some(CryptoStream::with_parked(Some(session)))
+    }
+
+    /// New connections keep their key-log lines (someone listens for
+    /// `'keylog'`) or not.
+    #[napi]
+    pub fn set_keylog(&self, on: bool) {
+        self.state.keylog.store(on, Ordering::Relaxed);
     }
 
     /// Handshakes under way, whose connections JS has not seen yet.

@@ -110,6 +110,8 @@ pub struct ServerState {
     pub stop: Notify,
     /// `SNICallback` questions waiting for JavaScript's answer.
     sni_asks: Mutex<HashMap<u32, oneshot::Sender<SniAnswer>>>,
+    /// Someone listens for `'keylog'`: new connections keep their lines.
+    pub keylog: std::sync::atomic::AtomicBool,
 }
 
 impl ServerState {
@@ -236,12 +238,19 @@ async fn handshake(
         }
     };
     let endpoints = io.endpoints();
+    let keylog = state
+        .keylog
+        .load(Ordering::Relaxed)
+        .then(crate::keylog::KeyLines::kept);
     let tls = match &settings.sni {
-        None => rustls::ServerConnection::new(settings.config)
-            .map(|tls| (tls, settings.trust))
-            .map_err(|e| NodeError::from(&e)),
+        None => rustls::ServerConnection::new(match &keylog {
+            Some(lines) => crate::keylog::server_config(&settings.config, lines.clone()),
+            None => settings.config,
+        })
+        .map(|tls| (tls, settings.trust))
+        .map_err(|e| NodeError::from(&e)),
         Some(hook) => {
-            let asked = sni_accept(&io, hook, &state, &sink);
+            let asked = sni_accept(&io, hook, &state, &sink, keylog.clone());
             match tokio::time::timeout(settings.handshake_timeout, asked).await {
                 Ok(r) => r,
                 Err(_) => Err(NodeError::handshake_timeout()),
@@ -253,6 +262,9 @@ async fn handshake(
         Err(e) => return sink(ServerEvent::ClientError(server_side(e), endpoints, pending)),
     };
     let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
+    if let Some(lines) = keylog {
+        session.keep_keylog(lines);
+    }
     let result = session
         .handshake_within(Some(settings.handshake_timeout))
         .await
@@ -287,6 +299,7 @@ async fn sni_accept(
     hook: &SniHook,
     state: &ServerState,
     sink: &ServerSink,
+    keylog: Option<Arc<crate::keylog::KeyLines>>,
 ) -> Result<(rustls::ServerConnection, Trust), NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
     let accepted = loop {
@@ -319,7 +332,10 @@ async fn sni_accept(
             return Err(NodeError::new("ERR_TLS_SNI_CALLBACK", "SNICallback failed"))
         }
     };
-    let config = context.server_config_with(&hook.params, hook.table.clone())?;
+    let mut config = context.server_config_with(&hook.params, hook.table.clone())?;
+    if let Some(lines) = keylog {
+        config = crate::keylog::server_config(&config, lines);
+    }
     let tls = accepted.into_connection(config).map_err(|(e, mut alert)| {
         let _ = alert.write_all(&mut Io(io));
         NodeError::from(&e)
