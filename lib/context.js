@@ -14,6 +14,13 @@ const kCerts = Symbol('kCerts');
 // The trusted `ca` certificates, parsed lazily, to complete peer chains.
 const kTrusted = Symbol('kTrusted');
 const kCa = Symbol('kCa');
+// The TLS settings the context carries (versions, ciphers, sigalgs, groups,
+// server cipher order), resolved when it is made, as Node resolves them.
+const kTls = Symbol('kTls');
+
+function pkgDefaults() {
+  return require('..');
+}
 
 function isBytes(v) {
   return typeof v === 'string' || ArrayBuffer.isView(v);
@@ -210,18 +217,60 @@ function convertALPNProtocols(protocols, out) {
 }
 
 // The per-connection TLS parameters the native side takes, from Node-style
-// options (`defaults` holds DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION).
+// options (`defaults` holds DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION). What
+// a SecureContext carries comes from the context given as
+// `options.secureContext`, as in Node, where those options live in the
+// context and a connection's own are not consulted.
 function tlsParams(options, defaults) {
-  const range = protocolRange(options, defaults);
+  const ctx = options.secureContext;
+  const own = ctx && ctx[kTls];
+  const source = own || options;
+  const range = own ? own.range : protocolRange(options, defaults);
   return {
     alpn: alpnList(options.ALPNProtocols),
     minVersion: range.minVersion,
     maxVersion: range.maxVersion,
     requestCert: Boolean(options.requestCert),
     rejectUnauthorized: options.rejectUnauthorized !== false,
-    honorCipherOrder: Boolean(options.honorCipherOrder),
-    ciphers: typeof options.ciphers === 'string' ? options.ciphers : defaults.DEFAULT_CIPHERS,
+    // A server passes its own (true unless told otherwise, as in Node);
+    // otherwise the context's.
+    honorCipherOrder: typeof options.honorCipherOrder === 'boolean' ?
+      options.honorCipherOrder : Boolean(source.honorCipherOrder),
+    ciphers: typeof source.ciphers === 'string' && source.ciphers ? source.ciphers : defaults.DEFAULT_CIPHERS,
+    sigalgs: typeof source.sigalgs === 'string' ? source.sigalgs : undefined,
+    ecdhCurve: typeof source.ecdhCurve === 'string' ? source.ecdhCurve :
+      (defaults.DEFAULT_ECDH_CURVE || 'auto'),
+  };
+}
+
+// Node's checks of ciphers, sigalgs and ecdhCurve (lib/internal/tls/
+// secure-context.js), then OpenSSL's (through the addon): what the context
+// will carry.
+function contextTls(options) {
+  const defaults = pkgDefaults();
+  const ciphers = options.ciphers || defaults.DEFAULT_CIPHERS;
+  const parts = String(ciphers).split(':').filter((c) => c.length > 0);
+  if (parts.length === 0) {
+    throw errors.invalidArgValue('options.ciphers', String(ciphers).split(':'));
+  }
+  if (options.sigalgs === '') throw errors.invalidArgValue('options.sigalgs', '');
+  const ecdhCurve = options.ecdhCurve === undefined ? (defaults.DEFAULT_ECDH_CURVE || 'auto') : options.ecdhCurve;
+  if (typeof ecdhCurve !== 'string') {
+    throw errors.invalidArgType('options.ecdhCurve', 'of type string', ecdhCurve);
+  }
+  let seclevel;
+  try {
+    seclevel = binding.checkTlsOptions(ciphers, ecdhCurve);
+  } catch (err) {
+    throw errors.fromNative(err);
+  }
+  return {
+    range: protocolRange(options, defaults),
+    ciphers,
     sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
+    ecdhCurve,
+    honorCipherOrder: Boolean(options.honorCipherOrder),
+    seclevel: seclevel == null ? undefined : seclevel,
   };
 }
 
@@ -237,8 +286,9 @@ class SecureContext {
     const key = validateKeys(options.key, options.passphrase);
     const pfx = validatePfx(options.pfx, options.passphrase);
     const crl = validateBytesOption(options.crl, 'crl');
+    const tlsSettings = contextTls(options);
     try {
-      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx, crl });
+      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx, crl, seclevel: tlsSettings.seclevel });
     } catch (err) {
       throw errors.fromNative(err);
     }
@@ -247,6 +297,7 @@ class SecureContext {
     this.context = this[kNative];
     this[kCerts] = cert || [];
     this[kCa] = ca;
+    this[kTls] = tlsSettings;
   }
 }
 

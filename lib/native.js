@@ -27,6 +27,7 @@ const EV = Object.freeze({
   INPUT_DRAIN: 12,
   SNI: 13,
   KEYLOG: 14,
+  OCSP_REQUEST: 15,
 });
 
 const handlers = new Map();

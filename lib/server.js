@@ -14,6 +14,7 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
 const secrets = require('./secrets');
+const ocsp = require('./ocsp');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -46,6 +47,8 @@ function Server(options, listener) {
   this[kOptions] = options;
   this[kContext] = contextFor(options);
   this.requestCert = options.requestCert === true;
+  // Node's servers prefer their own cipher order unless told otherwise.
+  this.honorCipherOrder = options.honorCipherOrder === undefined ? true : Boolean(options.honorCipherOrder);
   this.rejectUnauthorized = options.rejectUnauthorized !== false;
   this.ALPNProtocols = alpnList(options.ALPNProtocols);
   // Checked now, so that bad versions throw from createServer as in Node.
@@ -70,6 +73,7 @@ function Server(options, listener) {
   if (listener) this.on('secureConnection', listener);
   this.on('connection', onConnection);
   secrets.watchServer(this, () => this[kNative]);
+  ocsp.watchServer(this, () => this[kNative]);
 }
 
 // A stream handed to the server with `server.emit('connection', stream)`
@@ -169,12 +173,12 @@ Server.prototype.listen = function listen(...args) {
 Server.prototype._bind = function _bind(options) {
   const opts = this[kOptions];
   const holder = {};
-  const id = native_.register((kind, data, info) => this._onNativeEvent(holder.native, kind, info));
+  const id = native_.register((kind, data, info) => this._onNativeEvent(holder.native, kind, info, data));
   try {
     holder.native = this[kNative] = binding.TlsServer.listen(
       native_.hub, id,
       this[kContext].context,
-      tlsParams({ ...opts, ...this[kServerOptions]() }, require('..')),
+      tlsParams({ ...opts, ...this[kServerOptions](), secureContext: this[kContext] }, require('..')),
       {
         host: options.host,
         port: options.port,
@@ -183,6 +187,7 @@ Server.prototype._bind = function _bind(options) {
         ipv6Only: Boolean(options.ipv6Only),
         sniCallback: typeof opts.SNICallback === 'function',
         keylog: secrets.serverWants(this),
+        ocsp: ocsp.serverWants(this),
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
   } catch (err) {
@@ -215,13 +220,13 @@ Server.prototype[kServerOptions] = function serverOptions() {
     maxVersion: opts.maxVersion,
     ciphers: opts.ciphers,
     sigalgs: opts.sigalgs,
-    honorCipherOrder: opts.honorCipherOrder,
+    honorCipherOrder: this.honorCipherOrder,
   };
 };
 
 // Events of a native listener, which may be closed already: handshakes that
 // were under way when close() was called still deliver their connections.
-Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
+Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, data) {
   if (kind === EV.SECURE) {
     const conn = native && native.take(info.id);
     if (!conn) {
@@ -242,11 +247,15 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
     // After close(), this may have been the last handshake holding on.
     if (!this[kNative]) this._maybeEmitClose();
   } else if (kind === EV.CLIENT_ERROR) {
-    // An SNICallback failure was reported when the callback failed.
-    if (info.code !== 'ERR_TLS_SNI_CALLBACK') this._clientError(errors.tlsError(info), info);
+    // A failed SNICallback or OCSPRequest callback was reported when it failed.
+    if (info.code !== 'ERR_TLS_SNI_CALLBACK' && info.code !== 'ERR_TLS_OCSP_CALLBACK') {
+      this._clientError(errors.tlsError(info), info);
+    }
     this._maybeEmitClose();
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
+  } else if (kind === EV.OCSP_REQUEST) {
+    ocsp.onRequest(this, native, data, info);
   }
 };
 

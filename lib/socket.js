@@ -26,6 +26,7 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const secrets = require('./secrets');
+const ocsp = require('./ocsp');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -142,7 +143,7 @@ class TLSSocket extends net.Socket {
       native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
-        { ...tlsParams(source, tls), keylog: wantsKeylog },
+        { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
         {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
@@ -513,8 +514,13 @@ class TLSSocket extends net.Socket {
 
   getEphemeralKeyInfo() {
     if (!this[kInfo]) return null;
-    if (this.server || !this[kInfo].group) return {};
-    return { type: 'ECDH', name: this[kInfo].group };
+    // A server gets null, as from Node (OpenSSL keeps the peer's key only
+    // on the client).
+    if (this.server || this._tlsOptions.isServer) return null;
+    const { group, groupType, groupSize } = this[kInfo];
+    if (!group) return {};
+    return groupSize === undefined ? { type: groupType, name: group } :
+      { type: groupType, name: group, size: groupSize };
   }
 
   getSession() {
@@ -630,6 +636,7 @@ function checkIdentity(socket, check, hostname, info) {
 // connection stands, then let held writes through.
 function onClientSecure(socket, info) {
   const options = socket[kConnectOptions];
+  if (!ocsp.reportResponse(socket, options, info)) return;
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
   let verifyError = null;
@@ -775,7 +782,7 @@ function connect(...args) {
   const start = (target) => {
     if (socket.destroyed) return;
     try {
-      const p = { ...params, keylog: secrets.socketWants(socket) };
+      const p = { ...params, keylog: secrets.socketWants(socket), requestOcsp: Boolean(options.requestOCSP) };
       socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, p, target));
     } catch (err) {
       socket.destroy(errors.fromNative(err));

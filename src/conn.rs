@@ -97,8 +97,9 @@ pub struct SecureInfo {
     pub alpn: Option<String>,
     /// SNI the client sent (server side).
     pub servername: Option<String>,
-    /// The key exchange group, e.g. `X25519MLKEM768`.
-    pub group: Option<String>,
+    /// The key exchange group as `getEphemeralKeyInfo()` describes it:
+    /// type, OpenSSL's name, size.
+    pub group: Option<(&'static str, &'static str, Option<u32>)>,
     /// The peer's chain, leaf first, DER.
     pub peer_certs: Vec<Vec<u8>>,
     /// The chain's verification outcome; `None` means trusted.
@@ -110,6 +111,8 @@ pub struct SecureInfo {
     pub endpoints: Endpoints,
     /// Key-log lines kept during a server's handshake.
     pub keylog: Vec<Vec<u8>>,
+    /// Client with `requestOCSP`: the stapled response (empty when none).
+    pub ocsp: Option<Vec<u8>>,
 }
 
 /// Where JavaScript's events go.
@@ -269,6 +272,8 @@ pub struct Session {
     home: Option<tokio::runtime::Handle>,
     /// Key-log lines kept until the handshake is reported.
     keylog: Option<Arc<crate::keylog::KeyLines>>,
+    /// Client with `requestOCSP`: where the stapled response is left.
+    ocsp: Option<crate::ocsp::ResponseSlot>,
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -293,7 +298,13 @@ impl Session {
             _live: live,
             home: tokio::runtime::Handle::try_current().ok(),
             keylog: None,
+            ocsp: None,
         }
+    }
+
+    /// Reports the stapled OCSP response left in `slot` with the handshake.
+    pub fn keep_ocsp(&mut self, slot: crate::ocsp::ResponseSlot) {
+        self.ocsp = Some(slot);
     }
 
     /// Keeps `lines` (the connection's key logger) to report with the
@@ -313,6 +324,7 @@ impl Session {
             _live: None,
             home: tokio::runtime::Handle::try_current().ok(),
             keylog: None,
+            ocsp: None,
         }
     }
 
@@ -436,7 +448,7 @@ impl Session {
             group: self
                 .tls
                 .negotiated_key_exchange_group()
-                .map(|g| format!("{:?}", g.name())),
+                .and_then(|g| crate::suites::group_info(g.name())),
             peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
             host_names: match (self.peer_role, chain.first()) {
                 (Role::Server, Some(leaf)) => crate::der::host_names(leaf),
@@ -445,6 +457,12 @@ impl Session {
             verify,
             endpoints: self.io.endpoints(),
             keylog: self.keylog.as_ref().map(|k| k.take()).unwrap_or_default(),
+            ocsp: self.ocsp.as_ref().map(|slot| {
+                slot.lock()
+                    .ok()
+                    .and_then(|mut s| s.take())
+                    .unwrap_or_default()
+            }),
         }
     }
 
@@ -832,6 +850,7 @@ pub async fn connect(
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
     trust: Trust,
+    ocsp: Option<crate::ocsp::ResponseSlot>,
     shared: Arc<Shared>,
     sink: Sink,
 ) {
@@ -839,7 +858,11 @@ pub async fn connect(
         let io = open(&target).await?;
         sink(Event::Connected(io.endpoints()));
         let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
-        Ok::<_, NodeError>(Session::client(tls, io, trust))
+        let mut session = Session::client(tls, io, trust);
+        if let Some(slot) = ocsp {
+            session.keep_ocsp(slot);
+        }
+        Ok::<_, NodeError>(session)
     };
     let session = tokio::select! {
         r = setup => r,

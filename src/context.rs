@@ -63,6 +63,24 @@ pub struct ContextInput {
     pub pfx: Vec<(Vec<u8>, String)>,
     /// `crl`: each entry PEM (one or more CRLs) or one DER CRL.
     pub crls: Vec<Vec<u8>>,
+    /// OpenSSL's security level (`@SECLEVEL=n` in `ciphers`); `None` for
+    /// the default, 2, as in Node 24.
+    pub seclevel: Option<u8>,
+}
+
+impl ContextInput {
+    /// The smallest RSA key the security level allows (OpenSSL's table:
+    /// level 1 is 80 bits of security, 2 is 112, 3 is 128, ...).
+    fn min_rsa_bits(&self) -> usize {
+        match self.seclevel.unwrap_or(2) {
+            0 => 0,
+            1 => 1024,
+            2 => 2048,
+            3 => 3072,
+            4 => 7680,
+            _ => 15360,
+        }
+    }
 }
 
 /// A parsed secure context.
@@ -256,7 +274,7 @@ impl Context {
         }
         for chain in &chains {
             let bits = der::parse_cert(&chain[0]).and_then(|p| der::rsa_bits(p.spki));
-            if let Some(bits) = bits.filter(|&b| b < 2048) {
+            if let Some(bits) = bits.filter(|&b| b < input.min_rsa_bits()) {
                 return Err(too_small(bits));
             }
         }
@@ -449,7 +467,9 @@ pub struct Params {
     /// Server: prefer our cipher suite order.
     pub honor_cipher_order: bool,
     /// `ciphers`: the suites allowed, in order; `None` for rustls' defaults.
-    pub ciphers: Option<Vec<rustls::CipherSuite>>,
+    pub ciphers: Option<crate::suites::CipherSpec>,
+    /// `ecdhCurve`: the key exchange groups, in order; `None` for `auto`.
+    pub groups: Option<Vec<rustls::NamedGroup>>,
     /// `sigalgs`: the signature schemes a client offers; `None` for all.
     pub sigalgs: Option<Vec<SignatureScheme>>,
 }
@@ -465,6 +485,7 @@ impl Default for Params {
             reject_unauthorized: true,
             honor_cipher_order: false,
             ciphers: None,
+            groups: None,
             sigalgs: None,
         }
     }
@@ -477,11 +498,21 @@ impl Params {
     fn provider(&self) -> Result<Arc<CryptoProvider>, NodeError> {
         let base = provider();
         let versions = self.versions();
+        if versions.is_empty() {
+            // Nothing left to speak: OpenSSL's words for it.
+            let mut e = NodeError::new(
+                "ERR_SSL_NO_CIPHERS_AVAILABLE",
+                "error:0A0000B5:SSL routines::no ciphers available",
+            );
+            e.reason = Some("no ciphers available".into());
+            return Err(e);
+        }
         let usable = |s: &rustls::SupportedCipherSuite| {
             versions.iter().any(|v| v.version == s.version().version)
         };
         let suites: Vec<_> = match &self.ciphers {
-            Some(order) => order
+            Some(spec) => spec
+                .suites()
                 .iter()
                 .filter_map(|want| {
                     base.cipher_suites
@@ -491,16 +522,21 @@ impl Params {
                 })
                 .filter(usable)
                 .collect(),
-            None if self.tls13() && self.min_version <= 0x0303 => return Ok(base.clone()),
+            None if self.tls13() && self.min_version <= 0x0303 && self.groups.is_none() => {
+                return Ok(base.clone())
+            }
             None => base.cipher_suites.iter().copied().filter(usable).collect(),
         };
         if suites.is_empty() {
-            let mut e = NodeError::new("ERR_SSL_NO_CIPHER_MATCH", "No cipher match");
-            e.reason = Some("no cipher match".into());
-            return Err(e);
+            return Err(crate::suites::no_cipher_match());
         }
+        let kx_groups = match &self.groups {
+            Some(names) => crate::suites::kx_groups(&crate::suites::all_kx_groups(), names),
+            None => base.kx_groups.clone(),
+        };
         Ok(Arc::new(CryptoProvider {
             cipher_suites: suites,
+            kx_groups,
             ..(**base).clone()
         }))
     }
@@ -509,12 +545,19 @@ impl Params {
         self.max_version >= 0x0304
     }
 
+    /// The versions in range that `ciphers` leaves suites for (as in Node,
+    /// a list of TLS 1.3 suites alone means TLS 1.3 only).
     fn versions(&self) -> Vec<&'static SupportedProtocolVersion> {
+        let has = |v: u16| match &self.ciphers {
+            None => true,
+            Some(spec) if v == 0x0303 => !spec.tls12.is_empty(),
+            Some(spec) => spec.tls13.as_ref().is_none_or(|l| !l.is_empty()),
+        };
         [&rustls::version::TLS12, &rustls::version::TLS13]
             .into_iter()
             .filter(|v| {
                 let n = u16::from(v.version);
-                n >= self.min_version && n <= self.max_version
+                n >= self.min_version && n <= self.max_version && has(n)
             })
             .collect()
     }

@@ -34,6 +34,8 @@ pub struct EventInfo {
     pub alpn: Option<String>,
     pub servername: Option<String>,
     pub group: Option<String>,
+    pub group_type: Option<String>,
+    pub group_size: Option<u32>,
     pub verify_code: Option<String>,
     pub verify_message: Option<String>,
     pub peer_certs: Option<Vec<Buffer>>,
@@ -51,6 +53,8 @@ pub struct EventInfo {
     pub id: Option<u32>,
     /// Key-log lines of a server's handshake.
     pub keylog: Option<Vec<Buffer>>,
+    /// Client with `requestOCSP`: the stapled response (empty: none).
+    pub ocsp: Option<Buffer>,
 }
 
 impl EventInfo {
@@ -80,12 +84,15 @@ impl EventInfo {
             cipher_standard: info.cipher_standard,
             alpn: info.alpn,
             servername: info.servername,
-            group: info.group,
+            group: info.group.map(|g| g.1.to_owned()),
+            group_type: info.group.map(|g| g.0.to_owned()),
+            group_size: info.group.and_then(|g| g.2),
             verify_code: info.verify.map(|v| v.code().to_owned()),
             verify_message: info.verify.map(|v| v.message().to_owned()),
             peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
             peer_cn: info.host_names.as_ref().and_then(|n| n.cn.clone()),
             peer_san: info.host_names.and_then(|n| n.san),
+            ocsp: info.ocsp.map(Buffer::from),
             keylog: (!info.keylog.is_empty())
                 .then(|| info.keylog.into_iter().map(Buffer::from).collect()),
             ..Self::default()
@@ -110,6 +117,7 @@ mod kind {
     pub const INPUT_DRAIN: u32 = 12;
     pub const SNI: u32 = 13;
     pub const KEYLOG: u32 = 14;
+    pub const OCSP_REQUEST: u32 = 15;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -171,6 +179,14 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                     ..EventInfo::default()
                 };
                 (id, kind::SNI, None, Some(info))
+            }
+            ServerEvent::Ocsp(ask, cert, issuer) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    peer_certs: Some(issuer.into_iter().map(Buffer::from).collect()),
+                    ..EventInfo::default()
+                };
+                (id, kind::OCSP_REQUEST, Some(Buffer::from(cert)), Some(info))
             }
         },
     }

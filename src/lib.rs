@@ -20,11 +20,15 @@ mod keylog;
 #[forbid(unsafe_code)]
 mod names;
 #[forbid(unsafe_code)]
+mod ocsp;
+#[forbid(unsafe_code)]
 mod pipe;
 #[forbid(unsafe_code)]
 mod runtime;
 #[forbid(unsafe_code)]
 mod server;
+#[forbid(unsafe_code)]
+mod suites;
 #[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
@@ -81,6 +85,8 @@ pub struct ContextOptions {
     pub pfx: Option<Vec<PfxInput>>,
     /// CRLs, PEM or DER.
     pub crl: Option<Vec<Buffer>>,
+    /// `@SECLEVEL=n` from `ciphers`.
+    pub seclevel: Option<u32>,
 }
 
 /// One `pfx` entry with its passphrase.
@@ -114,6 +120,7 @@ impl NativeContext {
                 .map(|p| (p.buf.to_vec(), p.passphrase))
                 .collect(),
             crls: buffers(options.crl),
+            seclevel: options.seclevel.and_then(|n| u8::try_from(n).ok()),
         };
         let inner = Context::new(input).map_err(throw)?;
         Ok(Self {
@@ -143,6 +150,10 @@ pub struct TlsParams {
     pub sigalgs: Option<String>,
     /// Someone listens for `'keylog'` on this connection.
     pub keylog: Option<bool>,
+    /// `ecdhCurve` (OpenSSL group list, or `auto`).
+    pub ecdh_curve: Option<String>,
+    /// Client: `requestOCSP` (keep the stapled response).
+    pub request_ocsp: Option<bool>,
 }
 
 impl TlsParams {
@@ -162,10 +173,38 @@ impl TlsParams {
             request_cert: self.request_cert.unwrap_or(d.request_cert),
             reject_unauthorized: self.reject_unauthorized.unwrap_or(d.reject_unauthorized),
             honor_cipher_order: self.honor_cipher_order.unwrap_or(d.honor_cipher_order),
-            ciphers: self.ciphers.as_deref().and_then(names::cipher_list),
+            // Checked when the context was made (`check_tls_options`).
+            ciphers: self
+                .ciphers
+                .as_deref()
+                .and_then(|c| suites::parse_ciphers(c).ok()),
+            groups: self
+                .ecdh_curve
+                .as_deref()
+                .and_then(|c| suites::parse_curves(c).ok().flatten()),
             sigalgs: self.sigalgs.as_deref().and_then(names::sigalg_list),
         }
     }
+}
+
+/// `createSecureContext`'s checks of `ciphers` and `ecdhCurve`, with
+/// OpenSSL's and Node's errors; returns the `@SECLEVEL` the ciphers set.
+#[napi]
+pub fn check_tls_options(
+    ciphers: Option<String>,
+    ecdh_curve: Option<String>,
+) -> napi::Result<Option<u32>> {
+    let mut seclevel = None;
+    if let Some(c) = ciphers {
+        seclevel = suites::parse_ciphers(&c)
+            .map_err(throw)?
+            .seclevel
+            .map(u32::from);
+    }
+    if let Some(c) = ecdh_curve {
+        suites::parse_curves(&c).map_err(throw)?;
+    }
+    Ok(seclevel)
 }
 
 /// How a wrapped stream is used.
@@ -211,6 +250,24 @@ fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
     }
 }
 
+/// `config` with a verifier of its own that keeps the stapled OCSP
+/// response in `slot` (`requestOCSP`).
+fn keep_ocsp(
+    config: &Arc<rustls::ClientConfig>,
+    params: &Params,
+    slot: ocsp::ResponseSlot,
+) -> Arc<rustls::ClientConfig> {
+    let verifier = verify::RecordingServerVerifier::new(
+        context::provider().signature_verification_algorithms,
+        params.sigalgs.clone(),
+    )
+    .keeping_ocsp(slot);
+    let mut copy = (**config).clone();
+    copy.dangerous()
+        .set_certificate_verifier(Arc::new(verifier));
+    Arc::new(copy)
+}
+
 /// A TLS connection (the module doc's `CryptoStream`): the native half of a
 /// `TLSSocket`.
 #[napi]
@@ -252,6 +309,7 @@ impl CryptoStream {
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let params_keylog = params.keylog.unwrap_or(false);
+        let request_ocsp = params.request_ocsp.unwrap_or(false);
         let mut params = params.to_params();
         let server_name = server_name(target.servername.unwrap_or_default(), &mut params);
         let mut config = context.inner.client_config(&params).map_err(throw)?;
@@ -276,6 +334,11 @@ impl CryptoStream {
         if params_keylog {
             config = keylog::client_config(&config, keylog::KeyLines::to_sink(sink.clone()));
         }
+        let ocsp_slot = request_ocsp.then(|| {
+            let slot = ocsp::ResponseSlot::default();
+            config = keep_ocsp(&config, &params, slot.clone());
+            slot
+        });
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
         rt.spawn(conn::connect(
@@ -283,6 +346,7 @@ impl CryptoStream {
             config,
             server_name,
             trust,
+            ocsp_slot,
             shared,
             sink,
         ));
@@ -301,6 +365,7 @@ impl CryptoStream {
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let wants_keylog = params.keylog.unwrap_or(false);
+        let request_ocsp = params.request_ocsp.unwrap_or(false);
         let mut params = params.to_params();
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
@@ -322,9 +387,17 @@ impl CryptoStream {
             if let Some(lines) = &lines {
                 config = keylog::client_config(&config, lines.clone());
             }
+            let slot = request_ocsp.then(ocsp::ResponseSlot::default);
+            if let Some(slot) = &slot {
+                config = keep_ocsp(&config, &params, slot.clone());
+            }
             let tls = rustls::ClientConnection::new(config, name)
                 .map_err(|e| throw(NodeError::from(&e)))?;
-            Session::client(tls, io, trust)
+            let mut session = Session::client(tls, io, trust);
+            if let Some(slot) = slot {
+                session.keep_ocsp(slot);
+            }
+            session
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
         let timeout = options
@@ -500,6 +573,8 @@ pub struct ListenOptions {
     pub sni_callback: Option<bool>,
     /// Someone listens for `'keylog'` already.
     pub keylog: Option<bool>,
+    /// Someone listens for `'OCSPRequest'` already.
+    pub ocsp: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -621,6 +696,9 @@ impl TlsServer {
         state
             .keylog
             .store(options.keylog.unwrap_or(false), Ordering::Relaxed);
+        state
+            .ocsp
+            .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
         let settings = ServerSettings {
             config,
@@ -637,6 +715,7 @@ impl TlsServer {
                     params: params.clone(),
                     table: sni.clone(),
                 }),
+            context: context.inner.clone(),
         };
         home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
         Ok(Self {
@@ -682,6 +761,25 @@ impl TlsServer {
     pub fn take(&self, id: u32) -> Option<CryptoStream> {
         let session = self.state.ready.lock().ok()?.remove(&id)?;
         Some(CryptoStream::with_parked(Some(session)))
+    }
+
+    /// New connections ask JavaScript for an OCSP response to staple when
+    /// the client wants one (someone listens for `'OCSPRequest'`) or not.
+    #[napi]
+    pub fn set_ocsp(&self, on: bool) {
+        self.state.ocsp.store(on, Ordering::Relaxed);
+    }
+
+    /// The answer to an `OCSP_REQUEST` event: the response to staple (none
+    /// when `None`); `fail` drops the connection.
+    #[napi]
+    pub fn answer_ocsp(&self, id: u32, response: Option<Buffer>, fail: bool) {
+        let answer = match (fail, response) {
+            (true, _) => server::OcspAnswer::Fail,
+            (false, Some(r)) => server::OcspAnswer::Staple(r.to_vec()),
+            (false, None) => server::OcspAnswer::Nothing,
+        };
+        self.state.answer_ocsp(id, answer);
     }
 
     /// New connections keep their key-log lines (someone listens for

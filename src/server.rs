@@ -29,6 +29,20 @@ pub enum ServerEvent {
     /// `SNICallback`: which context serves this name? Answer with
     /// [`ServerState::answer_sni`] and this id.
     Sni(u32, String),
+    /// `'OCSPRequest'`: the certificate (DER) and its issuer's; answer with
+    /// [`ServerState::answer_ocsp`] and this id.
+    Ocsp(u32, Vec<u8>, Option<Vec<u8>>),
+}
+
+/// JavaScript's answer to an `'OCSPRequest'`.
+#[derive(Debug)]
+pub enum OcspAnswer {
+    /// Staple this response.
+    Staple(Vec<u8>),
+    /// Staple nothing.
+    Nothing,
+    /// The callback failed: drop the connection (JS has reported it).
+    Fail,
 }
 
 /// What `SNICallback` chose.
@@ -112,6 +126,10 @@ pub struct ServerState {
     sni_asks: Mutex<HashMap<u32, oneshot::Sender<SniAnswer>>>,
     /// Someone listens for `'keylog'`: new connections keep their lines.
     pub keylog: std::sync::atomic::AtomicBool,
+    /// Someone listens for `'OCSPRequest'`: ask when a client wants a staple.
+    pub ocsp: std::sync::atomic::AtomicBool,
+    /// `'OCSPRequest'` questions waiting for JavaScript's answer.
+    ocsp_asks: Mutex<HashMap<u32, oneshot::Sender<OcspAnswer>>>,
 }
 
 impl ServerState {
@@ -125,6 +143,33 @@ impl ServerState {
         if let Some(tx) = waiting {
             let _ = tx.send(answer);
         }
+    }
+
+    /// JavaScript's answer to [`ServerEvent::Ocsp`] `id`.
+    pub fn answer_ocsp(&self, id: u32, answer: OcspAnswer) {
+        let waiting = self
+            .ocsp_asks
+            .lock()
+            .ok()
+            .and_then(|mut asks| asks.remove(&id));
+        if let Some(tx) = waiting {
+            let _ = tx.send(answer);
+        }
+    }
+
+    async fn ask_ocsp(
+        &self,
+        cert: Vec<u8>,
+        issuer: Option<Vec<u8>>,
+        sink: &ServerSink,
+    ) -> OcspAnswer {
+        let (tx, rx) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut asks) = self.ocsp_asks.lock() {
+            asks.insert(id, tx);
+        }
+        sink(ServerEvent::Ocsp(id, cert, issuer));
+        rx.await.unwrap_or(OcspAnswer::Fail)
     }
 
     async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
@@ -151,6 +196,8 @@ pub struct ServerSettings {
     pub handshake_timeout: Duration,
     /// Set when `SNICallback` chooses the certificate.
     pub sni: Option<SniHook>,
+    /// The server's context (its certificate, for `'OCSPRequest'`).
+    pub context: Arc<Context>,
 }
 
 /// Accepts until stopped.
@@ -242,20 +289,22 @@ async fn handshake(
         .keylog
         .load(Ordering::Relaxed)
         .then(crate::keylog::KeyLines::kept);
-    let tls = match &settings.sni {
-        None => rustls::ServerConnection::new(match &keylog {
-            Some(lines) => crate::keylog::server_config(&settings.config, lines.clone()),
-            None => settings.config,
-        })
-        .map(|tls| (tls, settings.trust))
-        .map_err(|e| NodeError::from(&e)),
-        Some(hook) => {
-            let asked = sni_accept(&io, hook, &state, &sink, keylog.clone());
-            match tokio::time::timeout(settings.handshake_timeout, asked).await {
-                Ok(r) => r,
-                Err(_) => Err(NodeError::handshake_timeout()),
-            }
+    // The ClientHello is read first when JavaScript has a say in how it is
+    // answered (SNICallback, OCSPRequest).
+    let consult = settings.sni.is_some() || state.ocsp.load(Ordering::Relaxed);
+    let tls = if consult {
+        let asked = hello_accept(&io, &settings, &state, &sink, keylog.clone());
+        match tokio::time::timeout(settings.handshake_timeout, asked).await {
+            Ok(r) => r,
+            Err(_) => Err(NodeError::handshake_timeout()),
         }
+    } else {
+        rustls::ServerConnection::new(match &keylog {
+            Some(lines) => crate::keylog::server_config(&settings.config, lines.clone()),
+            None => settings.config.clone(),
+        })
+        .map(|tls| (tls, settings.trust.clone()))
+        .map_err(|e| NodeError::from(&e))
     };
     let (tls, trust) = match tls {
         Ok(ok) => ok,
@@ -292,19 +341,53 @@ fn server_side(e: NodeError) -> NodeError {
     }
 }
 
-/// Reads the ClientHello, lets `SNICallback` choose the context for its
-/// name, and continues with that context's configuration.
-async fn sni_accept(
+/// Copies what a reader yields (the ClientHello's records), up to a bound.
+struct Tee<'a, R>(R, &'a mut Vec<u8>);
+
+impl<R: std::io::Read> std::io::Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        if self.1.len() < 64 * 1024 {
+            self.1.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// The certificate `'OCSPRequest'` is about, and its issuer: the context's
+/// first certificate, the issuer from its chain or its `ca`.
+fn ocsp_subject(context: &Context) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let chain = &context.identities.first()?.cert;
+    let leaf = chain.first()?;
+    let issuer_name = crate::der::parse_cert(leaf)?.issuer;
+    let issuer = chain
+        .get(1)
+        .or_else(|| {
+            context
+                .trust
+                .ca
+                .iter()
+                .find(|c| crate::der::parse_cert(c).is_some_and(|p| p.subject == issuer_name))
+        })
+        .map(|c| c.as_ref().to_vec());
+    Some((leaf.as_ref().to_vec(), issuer))
+}
+
+/// Reads the ClientHello; lets `SNICallback` choose the context for its
+/// name, and `'OCSPRequest'` the response to staple when the client asks
+/// for one; continues with the configuration that makes.
+async fn hello_accept(
     io: &Transport,
-    hook: &SniHook,
+    settings: &ServerSettings,
     state: &ServerState,
     sink: &ServerSink,
     keylog: Option<Arc<crate::keylog::KeyLines>>,
 ) -> Result<(rustls::ServerConnection, Trust), NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
+    let mut hello = Vec::new();
     let accepted = loop {
         io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
-        match acceptor.read_tls(&mut Io(io)) {
+        match acceptor.read_tls(&mut Tee(Io(io), &mut hello)) {
             Ok(0) => return Err(NodeError::disconnected_before_secure()),
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
@@ -319,20 +402,42 @@ async fn sni_accept(
             }
         }
     };
-    let name = accepted.client_hello().server_name().map(str::to_owned);
-    let answer = match name {
-        Some(name) => state.ask_sni(name, sink).await,
-        None => SniAnswer::Default,
-    };
-    let context = match answer {
-        SniAnswer::Context(context) => context,
-        SniAnswer::Default => hook.context.clone(),
-        // As Node: the connection is dropped without an alert.
-        SniAnswer::Fail => {
-            return Err(NodeError::new("ERR_TLS_SNI_CALLBACK", "SNICallback failed"))
+    let (mut config, context) = match &settings.sni {
+        Some(hook) => {
+            let name = accepted.client_hello().server_name().map(str::to_owned);
+            let answer = match name {
+                Some(name) => state.ask_sni(name, sink).await,
+                None => SniAnswer::Default,
+            };
+            let context = match answer {
+                SniAnswer::Context(context) => context,
+                SniAnswer::Default => hook.context.clone(),
+                // As Node: the connection is dropped without an alert.
+                SniAnswer::Fail => {
+                    return Err(NodeError::new("ERR_TLS_SNI_CALLBACK", "SNICallback failed"))
+                }
+            };
+            let config = context.server_config_with(&hook.params, hook.table.clone())?;
+            (config, context)
         }
+        None => (settings.config.clone(), settings.context.clone()),
     };
-    let mut config = context.server_config_with(&hook.params, hook.table.clone())?;
+    if state.ocsp.load(Ordering::Relaxed) && crate::ocsp::requests_status(&hello) {
+        if let Some((cert, issuer)) = ocsp_subject(&context) {
+            match state.ask_ocsp(cert, issuer, sink).await {
+                OcspAnswer::Staple(response) => {
+                    config = crate::ocsp::server_config(&config, response);
+                }
+                OcspAnswer::Nothing => {}
+                OcspAnswer::Fail => {
+                    return Err(NodeError::new(
+                        "ERR_TLS_OCSP_CALLBACK",
+                        "OCSPRequest failed",
+                    ))
+                }
+            }
+        }
+    }
     if let Some(lines) = keylog {
         config = crate::keylog::server_config(&config, lines);
     }

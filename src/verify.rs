@@ -289,13 +289,25 @@ pub struct RecordingServerVerifier {
     algs: WebPkiSupportedAlgorithms,
     /// `sigalgs`: the schemes offered to the server, in order.
     schemes: Option<Vec<SignatureScheme>>,
+    /// `requestOCSP`: where the stapled response is left (one connection's).
+    ocsp: Option<crate::ocsp::ResponseSlot>,
 }
 
 impl RecordingServerVerifier {
     /// A verifier using `algs` for handshake signatures, offering `schemes`
     /// (all of `algs` when `None`).
     pub fn new(algs: WebPkiSupportedAlgorithms, schemes: Option<Vec<SignatureScheme>>) -> Self {
-        Self { algs, schemes }
+        Self {
+            algs,
+            schemes,
+            ocsp: None,
+        }
+    }
+
+    /// The same verifier, keeping the stapled OCSP response in `slot`.
+    pub fn keeping_ocsp(mut self, slot: crate::ocsp::ResponseSlot) -> Self {
+        self.ocsp = Some(slot);
+        self
     }
 }
 
@@ -305,9 +317,14 @@ impl ServerCertVerifier for RecordingServerVerifier {
         _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(slot) = &self.ocsp {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(ocsp_response.to_vec());
+            }
+        }
         Ok(ServerCertVerified::assertion())
     }
 

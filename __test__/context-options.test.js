@@ -1,0 +1,149 @@
+'use strict';
+// What a SecureContext carries applies to the connections that use it:
+// minVersion/maxVersion, ciphers (OpenSSL cipher strings and TLS 1.3 names),
+// ecdhCurve, honorCipherOrder; with Node's errors at createSecureContext.
+// Differential: every case in every (server impl, client impl) pairing must
+// give what node:tls on both ends gives.
+
+const { test, describe } = require('node:test');
+const assert = require('node:assert/strict');
+const { impls, implPairs, certs, scope, withTimeout } = require('./helpers');
+
+// Connects and reports what each end saw.
+async function negotiate(t, S, C, serverOptions, clientOptions) {
+  const sc = scope(t);
+  let serverView;
+  const { port } = await sc.server(S, { ...certs.rsa, ...serverOptions }, (s) => {
+    serverView = { protocol: s.getProtocol(), cipher: s.getCipher(), eph: s.getEphemeralKeyInfo() };
+    s.end();
+  });
+  const opts = typeof clientOptions === 'function' ? clientOptions(C) : clientOptions;
+  return withTimeout(new Promise((resolve) => {
+    const c = sc.connect(C, { port, host: '127.0.0.1', rejectUnauthorized: false, ...opts }, () => {
+      const clientView = { protocol: c.getProtocol(), cipher: c.getCipher(), eph: c.getEphemeralKeyInfo() };
+      c.resume();
+      c.on('close', () => resolve({ client: clientView, server: serverView }));
+    });
+    c.on('error', (err) => resolve({ error: err.code }));
+  }), 5000, 'negotiate');
+}
+
+const cases = [
+  { name: 'secureContext with maxVersion TLSv1.2 and one suite',
+    server: {},
+    client: (C) => ({ secureContext: C.createSecureContext({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }) }),
+    expect: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES256-GCM-SHA384' } },
+  { name: 'connection options beside a secureContext are not consulted',
+    server: {},
+    client: (C) => ({ maxVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256',
+                      secureContext: C.createSecureContext({ maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' }) }),
+    expect: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' } },
+  { name: 'server maxVersion TLSv1.2, alias rule list on the client',
+    server: { maxVersion: 'TLSv1.2' },
+    client: { ciphers: 'ECDHE+AESGCM:!AES128:!ECDSA' },
+    expect: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES256-GCM-SHA384' } },
+  { name: 'TLS 1.3 suite names alone: TLS 1.3 with that suite',
+    server: {},
+    client: { ciphers: 'TLS_CHACHA20_POLY1305_SHA256' },
+    expect: { protocol: 'TLSv1.3', cipher: 'TLS_CHACHA20_POLY1305_SHA256' } },
+  { name: 'server ciphers restrict TLS 1.3 suites too',
+    server: { ciphers: 'TLS_AES_128_GCM_SHA256:ECDHE-RSA-AES128-GCM-SHA256' },
+    client: {},
+    expect: { protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' } },
+  { name: 'honorCipherOrder: the server\'s order wins (TLS 1.2)',
+    server: { maxVersion: 'TLSv1.2', honorCipherOrder: true,
+              ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' },
+    client: { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256' },
+    expect: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' } },
+  { name: 'a server honours its own order by default (TLS 1.2)',
+    server: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' },
+    client: { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256' },
+    expect: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES128-GCM-SHA256' } },
+  { name: 'honorCipherOrder: false, the client\'s order wins (TLS 1.2)',
+    server: { maxVersion: 'TLSv1.2', honorCipherOrder: false,
+              ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384' },
+    client: { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256' },
+    expect: { protocol: 'TLSv1.2', cipher: 'ECDHE-RSA-AES256-GCM-SHA384' } },
+  { name: 'ecdhCurve P-384 on the client (TLS 1.3)',
+    server: {},
+    client: { ecdhCurve: 'P-384' },
+    expect: { protocol: 'TLSv1.3', eph: { type: 'ECDH', name: 'secp384r1', size: 384 } } },
+  { name: 'ecdhCurve prime256v1 on the server (TLS 1.2)',
+    server: { ecdhCurve: 'prime256v1', maxVersion: 'TLSv1.2' },
+    client: {},
+    expect: { protocol: 'TLSv1.2', eph: { type: 'ECDH', name: 'prime256v1', size: 256 } } },
+  { name: 'ecdhCurve list X25519:P-256 on both',
+    server: { ecdhCurve: 'X25519:P-256' },
+    client: { ecdhCurve: 'X25519:P-256' },
+    expect: { protocol: 'TLSv1.3', eph: { type: 'ECDH', name: 'X25519', size: 253 } } },
+  { name: 'no common group', server: { ecdhCurve: 'P-384' }, client: { ecdhCurve: 'X25519' },
+    expect: 'error' },
+  { name: 'no common TLS 1.2 suite', server: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256' },
+    client: { ciphers: 'ECDHE-RSA-AES256-GCM-SHA384' }, expect: 'error' },
+];
+
+function pick(r, expect) {
+  if (r.error) return 'error';
+  const out = { protocol: r.client.protocol };
+  if (expect.cipher) out.cipher = r.client.cipher.name;
+  if (expect.eph) out.eph = r.client.eph;
+  return out;
+}
+
+describe('SecureContext options reach the connection', () => {
+  for (const c of cases) {
+    for (const [s, cl] of implPairs()) {
+      test(`${c.name}: ${s} server, ${cl} client`, async (t) => {
+        const r = await negotiate(t, impls[s], impls[cl], c.server, c.client);
+        assert.deepEqual(pick(r, c.expect), c.expect);
+        if (!r.error) {
+          // getCipher()'s shape, and the server's view of the same facts.
+          assert.deepEqual(Object.keys(r.client.cipher), ['name', 'standardName', 'version']);
+          assert.equal(r.client.cipher.version, r.client.protocol);
+          assert.deepEqual(r.server.cipher, r.client.cipher);
+          assert.equal(r.server.protocol, r.client.protocol);
+          assert.equal(r.server.eph, null);
+        }
+      });
+    }
+  }
+});
+
+describe('createSecureContext checks', () => {
+  const shape = (tls, options) => {
+    try {
+      tls.createSecureContext(options);
+      return 'ok';
+    } catch (err) {
+      return [err.name, err.code, err.message];
+    }
+  };
+  const inputs = [
+    { ciphers: 'FOOBARBAZ' }, { ciphers: 'aes256-sha' }, { ciphers: 'TLS_not_a_cipher' },
+    { ciphers: 'TLS_AES_128_GCM_SHA256:FOO' }, { ciphers: '!ALL' }, { ciphers: ':' },
+    { ciphers: 'HIGH:!aNULL' }, { ciphers: 'AES128-SHA256' }, { ciphers: '' },
+    { ecdhCurve: 'foo' }, { ecdhCurve: 'P-256:foo' }, { ecdhCurve: 'auto' }, { ecdhCurve: 'X25519:P-256' },
+    { ecdhCurve: 42 }, { sigalgs: '' }, { ciphers: 42 },
+  ];
+  for (const [name, tls] of Object.entries(impls)) {
+    test(`${name}: Node's errors`, () => {
+      const got = inputs.map((o) => shape(tls, o));
+      const codes = got.map((g) => (g === 'ok' ? 'ok' : g[1]));
+      assert.deepEqual(codes, [
+        'ERR_SSL_NO_CIPHER_MATCH', 'ERR_SSL_NO_CIPHER_MATCH', 'ERR_SSL_NO_CIPHER_MATCH',
+        'ERR_SSL_NO_CIPHER_MATCH', 'ERR_SSL_NO_CIPHER_MATCH', 'ERR_INVALID_ARG_VALUE',
+        'ok', 'ok', 'ok',
+        'ERR_CRYPTO_OPERATION_FAILED', 'ERR_CRYPTO_OPERATION_FAILED', 'ok', 'ok',
+        'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_TYPE',
+      ]);
+    });
+  }
+  test('the messages are node:tls\'s', { skip: !(impls.node && impls.rustls) && 'needs both' }, () => {
+    for (const o of inputs) {
+      const n = shape(impls.node, o);
+      const r = shape(impls.rustls, o);
+      if (n === 'ok') assert.equal(r, 'ok');
+      else assert.deepEqual(r.slice(1), n.slice(1), JSON.stringify(o));
+    }
+  });
+});
