@@ -261,6 +261,7 @@ fn mismatch() -> NodeError {
 impl Context {
     /// Parses and cross-checks everything, as `createSecureContext` must.
     pub fn new(input: ContextInput) -> Result<Self, NodeError> {
+        let min_rsa_bits = input.min_rsa_bits();
         let mut chains = input
             .certs
             .iter()
@@ -274,8 +275,17 @@ impl Context {
         }
         for chain in &chains {
             let bits = der::parse_cert(&chain[0]).and_then(|p| der::rsa_bits(p.spki));
-            if let Some(bits) = bits.filter(|&b| b < input.min_rsa_bits()) {
+            if let Some(bits) = bits.filter(|&b| b < min_rsa_bits) {
                 return Err(too_small(bits));
+            }
+            if let Some(bits) = bits.filter(|&b| b < 2048) {
+                // The security level allows it; aws-lc-rs does not sign with it.
+                let mut e = too_small(bits);
+                e.message = format!(
+                    "ee key too small: the certificate's RSA key has {bits} bits; @SECLEVEL allows \
+                     it, but rustls-tls (aws-lc-rs) signs with RSA keys of 2048 bits and more only"
+                );
+                return Err(e);
             }
         }
         let keys = input
@@ -308,13 +318,14 @@ impl Context {
                 Trust::new(roots, ca)
             }
         };
-        let trust = if input.crls.is_empty() {
-            trust
-        } else {
-            Trust {
-                crls: Arc::new(parse_crls(&input.crls)?),
-                ..trust
-            }
+        let trust = Trust {
+            crls: if input.crls.is_empty() {
+                trust.crls
+            } else {
+                Arc::new(parse_crls(&input.crls)?)
+            },
+            legacy_rsa: min_rsa_bits < 2048,
+            ..trust
         };
         // OpenSSL keeps one certificate and one key per key type, the last
         // given of each winning; a pair whose halves do not match is an

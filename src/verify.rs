@@ -117,6 +117,8 @@ pub struct Trust {
     /// `crl`: when any is given, every certificate of the chain must be
     /// covered by its issuer's CRL and not listed there.
     pub crls: Arc<Vec<webpki::CertRevocationList<'static>>>,
+    /// `@SECLEVEL` 0 or 1: RSA keys of 1024 bits may sign in the chain.
+    pub legacy_rsa: bool,
 }
 
 impl Trust {
@@ -126,9 +128,50 @@ impl Trust {
             roots: Arc::new(roots),
             ca: Arc::new(ca),
             crls: Arc::default(),
+            legacy_rsa: false,
         }
     }
 }
+
+/// RSA PKCS#1 signatures by keys from 1024 bits, which OpenSSL's security
+/// level 1 accepts (and webpki never does).
+#[derive(Debug)]
+struct LegacyRsa(
+    &'static aws_lc_rs::signature::RsaParameters,
+    rustls::pki_types::AlgorithmIdentifier,
+);
+
+impl rustls::pki_types::SignatureVerificationAlgorithm for LegacyRsa {
+    fn verify_signature(
+        &self,
+        public_key: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), rustls::pki_types::InvalidSignature> {
+        aws_lc_rs::signature::UnparsedPublicKey::new(self.0, public_key)
+            .verify(message, signature)
+            .map_err(|_| rustls::pki_types::InvalidSignature)
+    }
+
+    fn public_key_alg_id(&self) -> rustls::pki_types::AlgorithmIdentifier {
+        rustls::pki_types::alg_id::RSA_ENCRYPTION
+    }
+
+    fn signature_alg_id(&self) -> rustls::pki_types::AlgorithmIdentifier {
+        self.1
+    }
+}
+
+static LEGACY_RSA: [LegacyRsa; 2] = [
+    LegacyRsa(
+        &aws_lc_rs::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
+        rustls::pki_types::alg_id::RSA_PKCS1_SHA256,
+    ),
+    LegacyRsa(
+        &aws_lc_rs::signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
+        rustls::pki_types::alg_id::RSA_PKCS1_SHA512,
+    ),
+];
 
 /// Which end of the connection the chain belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -230,8 +273,21 @@ pub fn verify_chain(
                 .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
                 .build()
         });
+    let with_legacy: Vec<&dyn rustls::pki_types::SignatureVerificationAlgorithm>;
+    let chain_algs = if trust.legacy_rsa {
+        // First: webpki settles on the first algorithm with the signature's
+        // identifier, and the 2048-bit ones would refuse a 1024-bit key.
+        with_legacy = LEGACY_RSA
+            .iter()
+            .map(|a| a as &dyn rustls::pki_types::SignatureVerificationAlgorithm)
+            .chain(algs.all.iter().copied())
+            .collect();
+        &with_legacy[..]
+    } else {
+        algs.all
+    };
     let result = cert.verify_for_usage(
-        algs.all,
+        chain_algs,
         &trust.roots.roots,
         &chain[1..],
         UnixTime::now(),
@@ -448,3 +504,26 @@ impl std::fmt::Display for ChainRejected {
 }
 
 impl std::error::Error for ChainRejected {}
+
+#[cfg(test)]
+mod legacy_tests {
+    use super::*;
+    use rustls::pki_types::pem::PemObject;
+
+    #[test]
+    fn weak_ca_at_seclevel_1() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/__test__/fixtures/seclevel/");
+        let ca = CertificateDer::from_pem_file(format!("{dir}ca1024-cert.pem")).unwrap();
+        let leaf = CertificateDer::from_pem_file(format!("{dir}leaf-cert.pem")).unwrap();
+        let mut roots = RootCertStore::empty();
+        roots.add(ca.clone()).unwrap();
+        let mut trust = Trust::new(roots, vec![ca]);
+        let algs = crate::context::provider().signature_verification_algorithms;
+        assert_eq!(
+            verify_chain(&trust, std::slice::from_ref(&leaf), Role::Server, &algs),
+            Some(VerifyCode::CaKeyTooSmall)
+        );
+        trust.legacy_rsa = true;
+        assert_eq!(verify_chain(&trust, &[leaf], Role::Server, &algs), None);
+    }
+}
