@@ -147,3 +147,33 @@ describe('createSecureContext checks', () => {
     }
   });
 });
+
+describe('secureContext.context methods', () => {
+  for (const [s, c] of implPairs()) {
+    test(`addCACert() trusts a CA from then on, for that context only: ${s} server, ${c} client`, async (t) => {
+      const sc = scope(t);
+      const C = impls[c];
+      const { port } = await sc.server(impls[s], certs.rsa, (sock) => sock.end());
+      const attempt = (secureContext) => withTimeout(new Promise((resolve) => {
+        const sock = sc.connect(C, { port, host: '127.0.0.1', servername: 'localhost', secureContext }, () => {
+          resolve('ok');
+          sock.destroy();
+        });
+        sock.on('error', (err) => resolve(err.code));
+      }), 5000, 'connect');
+      const without = C.createSecureContext({});
+      const withCa = C.createSecureContext({});
+      withCa.context.addCACert(certs.ca);
+      assert.equal(await attempt(without), 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      assert.equal(await attempt(withCa), 'ok');
+    });
+
+    test(`setCiphers() changes the TLS 1.2 suites of later connections: ${s} server, ${c} client`, async (t) => {
+      const C = impls[c];
+      const secureContext = C.createSecureContext({ maxVersion: 'TLSv1.2' });
+      secureContext.context.setCiphers('ECDHE-RSA-AES256-GCM-SHA384');
+      const r = await negotiate(t, impls[s], C, {}, { secureContext });
+      assert.equal(r.client.cipher.name, 'ECDHE-RSA-AES256-GCM-SHA384');
+    });
+  }
+});

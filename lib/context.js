@@ -298,8 +298,55 @@ class SecureContext {
     this[kCerts] = cert || [];
     this[kCa] = ca;
     this[kTls] = tlsSettings;
+    this.context[kOwner] = this;
   }
 }
+
+// The SecureContext a native context belongs to.
+const kOwner = Symbol('kOwner');
+
+// Node's `secureContext.context` methods that libraries call directly.
+Object.defineProperties(binding.NativeContext.prototype, {
+  // addCACert(cert): trusts `cert` (PEM, one or more) too, from now on.
+  addCACert: {
+    configurable: true,
+    writable: true,
+    value: function addCACert(cert) {
+      if (!isBytes(cert)) throw errors.invalidArgType('cert', kBytesExpected, cert);
+      const pem = toBuffer(cert);
+      try {
+        this.addCaCert(pem);
+      } catch (err) {
+        throw errors.fromNative(err);
+      }
+      const owner = this[kOwner];
+      if (owner) {
+        owner[kCa] = [...(owner[kCa] || []), pem];
+        owner[kTrusted] = undefined;
+      }
+    },
+  },
+  // setCiphers(ciphers): the TLS 1.2 cipher list (OpenSSL's
+  // SSL_CTX_set_cipher_list); the TLS 1.3 suites stay as they are.
+  setCiphers: {
+    configurable: true,
+    writable: true,
+    value: function setCiphers(ciphers) {
+      if (typeof ciphers !== 'string') throw errors.invalidArgType('ciphers', 'of type string', ciphers);
+      const owner = this[kOwner];
+      const settings = owner && owner[kTls];
+      if (!settings) return;
+      const tls13 = settings.ciphers.split(':').filter((c) => c.startsWith('TLS_'));
+      const next = [...tls13, ...ciphers.split(':').filter((c) => c && !c.startsWith('TLS_'))].join(':');
+      try {
+        binding.checkTlsOptions(next || settings.ciphers, undefined);
+      } catch (err) {
+        throw errors.fromNative(err);
+      }
+      if (next) settings.ciphers = next;
+    },
+  },
+});
 
 // The `ca` certificates as X509Certificate objects (parsed on first use).
 function trustedCerts(context) {

@@ -574,6 +574,10 @@ class TLSSocket extends net.Socket {
 
   disableRenegotiation() {}
 
+  // OpenSSL's protocol trace (SSL_trace) has no rustls counterpart; the
+  // call is accepted and prints nothing (README).
+  enableTrace() {}
+
   renegotiate(options, callback) {
     const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
                                  'TLS session renegotiation disabled for this socket');

@@ -51,7 +51,7 @@ pub fn default_trust() -> &'static Trust {
 
 /// What `createSecureContext` was given, after JavaScript normalised it:
 /// every entry is PEM (or DER for certificates), keys already decrypted.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ContextInput {
     /// `cert`: each entry a PEM chain, leaf first.
     pub certs: Vec<Vec<u8>>,
@@ -66,6 +66,9 @@ pub struct ContextInput {
     /// OpenSSL's security level (`@SECLEVEL=n` in `ciphers`); `None` for
     /// the default, 2, as in Node 24.
     pub seclevel: Option<u8>,
+    /// `context.addCACert()`: trusted on top of `ca` (or the default roots,
+    /// as OpenSSL adds them to a copy of its default store).
+    pub added_ca: Vec<Vec<u8>>,
 }
 
 impl ContextInput {
@@ -304,7 +307,11 @@ impl Context {
                     .map_err(|_| key_error())
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let trust = match input.ca {
+        let trust = match &input.ca {
+            None if !input.added_ca.is_empty() => {
+                let base = default_trust();
+                Trust::new((*base.roots).clone(), base.ca.to_vec())
+            }
             None => default_trust().clone(),
             Some(bundles) => {
                 // Like OpenSSL, `ca` takes the certificates it finds and
@@ -317,6 +324,19 @@ impl Context {
                 roots.add_parsable_certificates(ca.iter().cloned());
                 Trust::new(roots, ca)
             }
+        };
+        let trust = if input.added_ca.is_empty() {
+            trust
+        } else {
+            let added: Vec<_> = input
+                .added_ca
+                .iter()
+                .flat_map(|pem| parse_chain(pem).unwrap_or_default())
+                .collect();
+            let mut roots = (*trust.roots).clone();
+            roots.add_parsable_certificates(added.iter().cloned());
+            let ca = trust.ca.iter().cloned().chain(added).collect();
+            Trust::new(roots, ca)
         };
         let trust = Trust {
             crls: if input.crls.is_empty() {

@@ -102,6 +102,8 @@ pub struct PfxInput {
 #[napi]
 pub struct NativeContext {
     inner: Arc<Context>,
+    /// What it was made from, to remake it when `addCACert()` adds to it.
+    input: ContextInput,
 }
 
 #[napi]
@@ -121,11 +123,24 @@ impl NativeContext {
                 .collect(),
             crls: buffers(options.crl),
             seclevel: options.seclevel.and_then(|n| u8::try_from(n).ok()),
+            added_ca: Vec::new(),
         };
-        let inner = Context::new(input).map_err(throw)?;
+        let inner = Context::new(input.clone()).map_err(throw)?;
         Ok(Self {
             inner: Arc::new(inner),
+            input,
         })
+    }
+
+    /// `context.addCACert(pem)`: trusts the certificates in `pem` too, for
+    /// connections made from now on (as OpenSSL adds them to the store).
+    #[napi]
+    pub fn add_ca_cert(&mut self, pem: Buffer) -> napi::Result<()> {
+        let mut input = self.input.clone();
+        input.added_ca.push(pem.to_vec());
+        self.inner = Arc::new(Context::new(input.clone()).map_err(throw)?);
+        self.input = input;
+        Ok(())
     }
 }
 
