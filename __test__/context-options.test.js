@@ -177,3 +177,34 @@ describe('secureContext.context methods', () => {
     });
   }
 });
+
+describe('a version range with nothing in it', () => {
+  async function outcome(t, S, C, serverOptions, clientOptions) {
+    const sc = scope(t);
+    const out = {};
+    const { server, port } = await sc.server(S, { ...certs.rsa, ...serverOptions }, (s) => s.end());
+    server.on('tlsClientError', (err) => { out.server = err.code; });
+    await withTimeout(new Promise((resolve) => {
+      const c = sc.connect(C, { port, host: '127.0.0.1', rejectUnauthorized: false, ...clientOptions },
+                           () => { out.client = c.getProtocol(); c.destroy(); });
+      c.on('error', (err) => { out.client = err.code; });
+      c.on('close', resolve);
+    }), 5000, 'close');
+    for (let i = 0; i < 50 && serverOptions.maxVersion && !out.server; i++) await new Promise((r) => setTimeout(r, 10));
+    return out;
+  }
+  for (const [s, c] of implPairs()) {
+    test(`client maxVersion TLSv1.1: no protocols available: ${s} server, ${c} client`, async (t) => {
+      const r = await outcome(t, impls[s], impls[c], {}, { maxVersion: 'TLSv1.1' });
+      assert.equal(r.client, 'ERR_SSL_NO_PROTOCOLS_AVAILABLE');
+    });
+    test(`client minVersion above maxVersion: no protocols available: ${s} server, ${c} client`, async (t) => {
+      const r = await outcome(t, impls[s], impls[c], {}, { minVersion: 'TLSv1.3', maxVersion: 'TLSv1.2' });
+      assert.equal(r.client, 'ERR_SSL_NO_PROTOCOLS_AVAILABLE');
+    });
+    test(`server maxVersion TLSv1.1: each handshake refused with protocol_version: ${s} server, ${c} client`, async (t) => {
+      const r = await outcome(t, impls[s], impls[c], { maxVersion: 'TLSv1.1' }, {});
+      assert.deepEqual(r, { server: 'ERR_SSL_NO_PROTOCOLS_AVAILABLE', client: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+    });
+  }
+});

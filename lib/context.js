@@ -122,10 +122,8 @@ function versionNumber(value, which) {
 function protocolRange(options, defaults) {
   const min = versionNumber(options.minVersion || defaults.DEFAULT_MIN_VERSION, 'minimum');
   const max = versionNumber(options.maxVersion || defaults.DEFAULT_MAX_VERSION, 'maximum');
-  if (max < 0x0303) {
-    throw errors.nodeError(Error, 'ERR_TLS_PROTOCOL_UNSUPPORTED',
-                           `maxVersion ${options.maxVersion} is not supported: rustls-tls speaks TLSv1.2 and TLSv1.3 only`);
-  }
+  // A range with nothing rustls speaks is kept as it is: its handshakes
+  // fail as OpenSSL fails them (ERR_SSL_NO_PROTOCOLS_AVAILABLE).
   return { minVersion: Math.max(min, 0x0303), maxVersion: max };
 }
 

@@ -153,6 +153,16 @@ fn parse_crls(entries: &[Vec<u8>]) -> Result<Vec<webpki::CertRevocationList<'sta
         .collect()
 }
 
+/// OpenSSL's error for a version range with nothing in it.
+pub fn no_protocols() -> NodeError {
+    let mut e = NodeError::new(
+        "ERR_SSL_NO_PROTOCOLS_AVAILABLE",
+        "error:0A0000BF:SSL routines::no protocols available",
+    );
+    e.reason = Some("no protocols available".into());
+    e
+}
+
 fn key_error() -> NodeError {
     let mut e = NodeError::new(
         "ERR_OSSL_UNSUPPORTED",
@@ -529,6 +539,9 @@ impl Params {
     fn provider(&self) -> Result<Arc<CryptoProvider>, NodeError> {
         let base = provider();
         let versions = self.versions();
+        if self.speaks_nothing() {
+            return Err(no_protocols());
+        }
         if versions.is_empty() {
             // Nothing left to speak: OpenSSL's words for it.
             let mut e = NodeError::new(
@@ -570,6 +583,23 @@ impl Params {
             kx_groups,
             ..(**base).clone()
         }))
+    }
+
+    /// The version range holds nothing rustls speaks (a maximum under
+    /// TLS 1.2, or a minimum above the maximum): every handshake fails, as
+    /// OpenSSL fails it ("no protocols available").
+    pub fn speaks_nothing(&self) -> bool {
+        self.max_version < 0x0303 || self.min_version > self.max_version
+    }
+
+    /// A copy whose range is rustls' whole range (to build a configuration
+    /// for a server that refuses every handshake).
+    pub fn full_range(&self) -> Self {
+        Self {
+            min_version: 0x0303,
+            max_version: 0x0304,
+            ..self.clone()
+        }
     }
 
     fn tls13(&self) -> bool {

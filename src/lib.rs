@@ -667,6 +667,12 @@ impl TlsServer {
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let params = params.to_params();
+        let no_protocols = params.speaks_nothing();
+        let params = if no_protocols {
+            params.full_range()
+        } else {
+            params
+        };
         let sni = Arc::new(context::SniTable::default());
         let config = context
             .inner
@@ -731,6 +737,7 @@ impl TlsServer {
                     table: sni.clone(),
                 }),
             context: context.inner.clone(),
+            no_protocols,
         };
         home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
         Ok(Self {

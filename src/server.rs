@@ -198,6 +198,9 @@ pub struct ServerSettings {
     pub sni: Option<SniHook>,
     /// The server's context (its certificate, for `'OCSPRequest'`).
     pub context: Arc<Context>,
+    /// The version range holds nothing rustls speaks: every handshake is
+    /// refused with a protocol_version alert.
+    pub no_protocols: bool,
 }
 
 /// Accepts until stopped.
@@ -285,6 +288,16 @@ async fn handshake(
         }
     };
     let endpoints = io.endpoints();
+    if settings.no_protocols {
+        // As OpenSSL: a protocol_version alert (TLS 1.2 record), and the
+        // server reports that it has no protocol to offer.
+        let _ = io.readable().await;
+        let alert = [21u8, 3, 3, 0, 2, 2, 70];
+        let _ = io.writable().await;
+        let _ = std::io::Write::write(&mut Io(&io), &alert);
+        let e = crate::context::no_protocols();
+        return sink(ServerEvent::ClientError(e, endpoints, pending));
+    }
     let keylog = state
         .keylog
         .load(Ordering::Relaxed)
