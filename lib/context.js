@@ -7,6 +7,9 @@ const crypto = require('crypto');
 const { binding } = require('./native');
 const errors = require('./errors');
 const { parseBundles } = require('./cert');
+const { sessionParam } = require('./session');
+// Loaded first: it tells the addon which stores the default trust holds.
+require('./ca');
 
 const kNative = Symbol('kNative');
 // The certificate chains given, for getCertificate().
@@ -116,10 +119,37 @@ function versionNumber(value, which) {
   return n;
 }
 
+// secureProtocol names (OpenSSL's methods) as version ranges.
+const kMethods = {
+  TLS_method: null,
+  SSLv23_method: null,
+  TLSv1_method: 'TLSv1',
+  TLSv1_1_method: 'TLSv1.1',
+  TLSv1_2_method: 'TLSv1.2',
+  TLSv1_3_method: 'TLSv1.3',
+};
+
+function methodRange(options) {
+  const method = options.secureProtocol;
+  if (typeof method !== 'string') return null;
+  for (const name of ['minVersion', 'maxVersion']) {
+    if (options[name]) {
+      throw errors.nodeError(TypeError, 'ERR_TLS_PROTOCOL_VERSION_CONFLICT',
+                             `TLS protocol version ${JSON.stringify(options[name])} conflicts with secureProtocol ${JSON.stringify(method)}`);
+    }
+  }
+  const version = kMethods[method.replace(/_(server|client)_method$/, '_method')];
+  if (version === undefined) {
+    throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_METHOD', `Unknown method: ${method}`);
+  }
+  return version === null ? null : { minVersion: version, maxVersion: version };
+}
+
 // minVersion/maxVersion as wire numbers. rustls speaks TLS 1.2 and 1.3
-// only, so a minimum below 1.2 is raised to 1.2 and a maximum below 1.2 is
-// refused outright (Node would negotiate a protocol rustls will never speak).
+// only, so a minimum below 1.2 is raised to 1.2.
 function protocolRange(options, defaults) {
+  const method = methodRange(options);
+  if (method) options = { ...options, ...method };
   const min = versionNumber(options.minVersion || defaults.DEFAULT_MIN_VERSION, 'minimum');
   const max = versionNumber(options.maxVersion || defaults.DEFAULT_MAX_VERSION, 'maximum');
   // A range with nothing rustls speaks is kept as it is: its handshakes
@@ -171,12 +201,27 @@ function validateNumber(options, name) {
 
 // The type checks Node makes in createSecureContext, with its codes.
 function validateContextOptions(options) {
-  for (const name of ['ciphers', 'ecdhCurve', 'passphrase', 'sigalgs', 'privateKeyIdentifier',
+  for (const name of ['ciphers', 'passphrase', 'sigalgs', 'privateKeyIdentifier',
     'privateKeyEngine', 'clientCertEngine', 'sessionIdContext']) {
     validateString(options, name);
   }
+  // Only an absent ecdhCurve means the default; null is refused (as Node).
+  if (options.ecdhCurve !== undefined && typeof options.ecdhCurve !== 'string') {
+    throw errors.invalidArgType('options.ecdhCurve', 'of type string', options.ecdhCurve);
+  }
   validateNumber(options, 'sessionTimeout');
-  if (options.ticketKeys !== undefined && options.ticketKeys !== null) validateTicketKeys(options.ticketKeys);
+  const timeout = options.sessionTimeout;
+  if (timeout != null && !(timeout >= 0 && timeout <= 2 ** 31 - 1)) {
+    throw errors.outOfRange('options.sessionTimeout', '>= 0 && <= 2147483647', timeout);
+  }
+  if (options.ticketKeys != null) validateTicketKeys(options.ticketKeys);
+  // OpenSSL engines (keys and client certificates held by an engine) do
+  // not exist in rustls: Node's error for an OpenSSL built without them.
+  if (options.clientCertEngine != null || options.privateKeyEngine != null ||
+      options.privateKeyIdentifier != null) {
+    throw errors.nodeError(Error, 'ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED',
+                           'Custom engines not supported by this OpenSSL');
+  }
   for (const name of ['minVersion', 'maxVersion']) {
     const v = options[name];
     if (v !== undefined && v !== null && kVersions[v] === undefined) {
@@ -191,7 +236,8 @@ function validateTicketKeys(keys) {
                                 'an instance of Buffer, TypedArray, or DataView', keys);
   }
   if (keys.byteLength !== 48) {
-    throw errors.invalidArgValue('options.ticketKeys', keys, 'must be exactly 48 bytes');
+    throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
+                           `The property 'options.ticketKeys' must be exactly 48 bytes. Received ${keys.byteLength}`);
   }
 }
 
@@ -238,6 +284,7 @@ function tlsParams(options, defaults) {
     sigalgs: typeof source.sigalgs === 'string' ? source.sigalgs : undefined,
     ecdhCurve: typeof source.ecdhCurve === 'string' ? source.ecdhCurve :
       (defaults.DEFAULT_ECDH_CURVE || 'auto'),
+    session: sessionParam(options.session),
   };
 }
 
@@ -256,9 +303,8 @@ function contextTls(options) {
   if (typeof ecdhCurve !== 'string') {
     throw errors.invalidArgType('options.ecdhCurve', 'of type string', ecdhCurve);
   }
-  let seclevel;
   try {
-    seclevel = binding.checkTlsOptions(ciphers, ecdhCurve);
+    binding.checkTlsOptions(ciphers, ecdhCurve);
   } catch (err) {
     throw errors.fromNative(err);
   }
@@ -268,8 +314,42 @@ function contextTls(options) {
     sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
     ecdhCurve,
     honorCipherOrder: Boolean(options.honorCipherOrder),
-    seclevel: seclevel == null ? undefined : seclevel,
   };
+}
+
+// OpenSSL's security level, which sets the smallest RSA key a context takes:
+// `@SECLEVEL=n` in `ciphers` when given (OpenSSL's syntax), else the running
+// Node's default: level 2 (2048-bit RSA) with OpenSSL 3.5 and later, as in
+// Node 24; level 1 (1024-bit) with OpenSSL 3.0, as in Node 20 and 22.
+const [sslMajor, sslMinor] = String(process.versions.openssl || '3.5').split('.').map(Number);
+const kDefaultSecurityLevel = sslMajor > 3 || (sslMajor === 3 && sslMinor >= 5) ? 2 : 1;
+
+function securityLevel(ciphers) {
+  const m = typeof ciphers === 'string' ? /@SECLEVEL=(\d)/.exec(ciphers) : null;
+  return m ? Number(m[1]) : kDefaultSecurityLevel;
+}
+
+// Node's default sessionIdContext: from the command line, so that the
+// servers of one program (and its cluster workers) share it.
+let defaultIdContext = null;
+function sessionIdContext(options) {
+  if (typeof options.sessionIdContext === 'string') {
+    const given = Buffer.from(options.sessionIdContext);
+    if (given.length > 32) {
+      // Node throws OpenSSL's error, a TypeError without a code; ours has
+      // one, named as Node names OpenSSL's reasons.
+      const err = errors.nodeError(TypeError, 'ERR_SSL_SSL_SESSION_ID_CONTEXT_TOO_LONG',
+                                   'error:0A000111:SSL routines:SSL_CTX_set_session_id_context:ssl session id context too long');
+      err.reason = 'ssl session id context too long';
+      throw err;
+    }
+    return given;
+  }
+  if (defaultIdContext === null) {
+    defaultIdContext = Buffer.from(
+      crypto.createHash('sha1').update(process.argv.join(' ')).digest('hex').slice(0, 32));
+  }
+  return defaultIdContext;
 }
 
 class SecureContext {
@@ -286,7 +366,15 @@ class SecureContext {
     const crl = validateBytesOption(options.crl, 'crl');
     const tlsSettings = contextTls(options);
     try {
-      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx, crl, seclevel: tlsSettings.seclevel });
+      this[kNative] = new binding.NativeContext({
+        cert, key, ca, pfx, crl, securityLevel: securityLevel(options.ciphers),
+        ticketKeys: options.ticketKeys == null ? undefined :
+          Buffer.from(options.ticketKeys.buffer, options.ticketKeys.byteOffset, options.ticketKeys.byteLength),
+        sessionTimeout: options.sessionTimeout == null ? undefined : Math.floor(options.sessionTimeout),
+        sessionIdContext: sessionIdContext(options),
+        noTicket: ((options.secureOptions || 0) & crypto.constants.SSL_OP_NO_TICKET) !== 0,
+        allowPartialTrustChain: Boolean(options.allowPartialTrustChain),
+      });
     } catch (err) {
       throw errors.fromNative(err);
     }

@@ -15,6 +15,7 @@ const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } 
 const { TLSSocket, acceptedSocket } = require('./socket');
 const secrets = require('./secrets');
 const ocsp = require('./ocsp');
+const sessions = require('./session');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -27,6 +28,7 @@ const kClosed = Symbol('kClosed');
 const kHolding = Symbol('kHolding');
 const kSni = Symbol('kSni');
 const kId = Symbol('kId');
+const kSessionEvents = Symbol('kSessionEvents');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 function Server(options, listener) {
@@ -72,6 +74,7 @@ function Server(options, listener) {
   this[kPath] = null;
   if (listener) this.on('secureConnection', listener);
   this.on('connection', onConnection);
+  this[kSessionEvents] = sessions.trackSessionListeners(this, () => this[kNative]);
   secrets.watchServer(this, () => this[kNative]);
   ocsp.watchServer(this, () => this[kNative]);
 }
@@ -204,6 +207,7 @@ Server.prototype._bind = function _bind(options) {
     this[kNative].setMaxConnections(limitOf(this[kMaxConnections]));
   }
   this[kId] = id;
+  this[kSessionEvents]();
   for (const [hostname, context] of this[kSni]) this[kNative].addContext(hostname, context.context);
   this._setHold();
   process.nextTick(() => this.emit('listening'));
@@ -217,6 +221,7 @@ Server.prototype[kServerOptions] = function serverOptions() {
     requestCert: this.requestCert,
     rejectUnauthorized: this.rejectUnauthorized,
     minVersion: opts.minVersion,
+    secureProtocol: opts.secureProtocol,
     maxVersion: opts.maxVersion,
     ciphers: opts.ciphers,
     sigalgs: opts.sigalgs,
@@ -247,8 +252,10 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
     // After close(), this may have been the last handshake holding on.
     if (!this[kNative]) this._maybeEmitClose();
   } else if (kind === EV.CLIENT_ERROR) {
-    // A failed SNICallback or OCSPRequest callback was reported when it failed.
-    if (info.code !== 'ERR_TLS_SNI_CALLBACK' && info.code !== 'ERR_TLS_OCSP_CALLBACK') {
+    // A failed SNICallback, resumeSession or OCSPRequest callback was
+    // reported when the callback failed.
+    const reported = ['ERR_TLS_SNI_CALLBACK', 'ERR_TLS_SESSION_CALLBACK', 'ERR_TLS_OCSP_CALLBACK'];
+    if (!reported.includes(info.code)) {
       this._clientError(errors.tlsError(info), info);
     }
     this._maybeEmitClose();
@@ -256,8 +263,32 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
     this._askSni(native, info);
   } else if (kind === EV.OCSP_REQUEST) {
     ocsp.onRequest(this, native, data, info);
+  } else if (kind === EV.NEW_SESSION) {
+    sessions.emitNewSession(this, native, info, data);
+  } else if (kind === EV.RESUME_SESSION) {
+    sessions.emitResumeSession(this, native, info, (err) => {
+      native.answerSession(info.id, null, true);
+      this._clientError(err, info);
+    });
   }
 };
+
+// With captureRejections, an async 'secureConnection' listener that rejects
+// destroys that socket with the error (as Node's tls.Server does); other
+// events are net.Server's business.
+Server.prototype[Symbol.for('nodejs.rejection')] = function onRejection(err, event, sock) {
+  if (event === 'secureConnection') sock.destroy(err);
+  else net.Server.prototype[Symbol.for('nodejs.rejection')].call(this, err, event, sock);
+};
+
+// Server.prototype.setOptions() (DEP0122): sets the options it names on the
+// server; like the constructor's, they take effect at listen().
+Server.prototype.setOptions = util.deprecate(function setOptions(options) {
+  if (options.requestCert !== undefined) this.requestCert = options.requestCert === true;
+  if (options.rejectUnauthorized !== undefined) this.rejectUnauthorized = options.rejectUnauthorized !== false;
+  if (options.clientCertEngine !== undefined) this.clientCertEngine = options.clientCertEngine;
+  Object.assign(this[kOptions], options);
+}, 'Server.prototype.setOptions() is deprecated', 'DEP0122');
 
 // 'tlsClientError' with a stand-in socket for a connection JS never had.
 Server.prototype._clientError = function _clientError(err, info, servername) {
@@ -380,16 +411,24 @@ Server.prototype.addContext = function addContext(hostname, context) {
   return this;
 };
 
-// Validated as Node does; the keys are not applied yet (rustls rotates its
-// own ticket keys), as the README says.
+// The 48 bytes this server's session tickets are sealed with.
+Server.prototype.getTicketKeys = function getTicketKeys() {
+  return this[kContext].context.getTicketKeys();
+};
+
+// New ticket keys, in force at once: tickets sealed with the old ones no
+// longer resume. Node's argument checks and errors.
 Server.prototype.setTicketKeys = function setTicketKeys(keys) {
   if (!ArrayBuffer.isView(keys)) {
     throw errors.invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', keys);
   }
   if (keys.byteLength !== 48) {
-    throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
-                           'Session ticket keys must be a 48-byte buffer');
+    throw errors.nodeError(Error, 'ERR_INTERNAL_ASSERTION',
+                           'Session ticket keys must be a 48-byte buffer\n' +
+                           'This is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n' +
+                           'Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n');
   }
+  this[kContext].context.setTicketKeys(Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength));
 };
 
 function createServer(options, listener) {

@@ -27,6 +27,8 @@ const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./con
 const { peerCertificate, peerX509 } = require('./cert');
 const secrets = require('./secrets');
 const ocsp = require('./ocsp');
+const { isOnread, OnreadSink } = require('./onread');
+const sessions = require('./session');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -60,6 +62,7 @@ const kId = Symbol('kId');
 const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
+const kOnread = Symbol('kOnread');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 function emitClose(socket, hadError) {
@@ -73,6 +76,8 @@ class TLSSocket extends net.Socket {
       allowHalfOpen: Boolean(socket ? socket.allowHalfOpen : options.allowHalfOpen),
       highWaterMark: options.highWaterMark,
     });
+    // `onread` applies to a socket that owns its connection (as in Node).
+    this[kOnread] = !socket && isOnread(options.onread) ? new OnreadSink(this, options.onread) : null;
     this.encrypted = true;
     this.authorized = false;
     this.authorizationError = null;
@@ -96,6 +101,16 @@ class TLSSocket extends net.Socket {
     this[kContext] = null;
     this[kWrapped] = null;
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
+    if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
+      throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
+    }
+    // `signal`: aborting it destroys the socket with an AbortError ('error',
+    // then 'close' with hadError), at once when it is already aborted.
+    // Attached once the socket is whole, not in the stream constructor.
+    if (options.signal !== undefined && options.signal !== null) {
+      require('stream').addAbortSignal(options.signal, this);
+    }
+    if (!options.isServer && options.session) sessions.setGivenSession(this, sessions.sessionParam(options.session));
     secrets.install(this);
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
@@ -148,6 +163,7 @@ class TLSSocket extends net.Socket {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
+          sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
         }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));
@@ -246,15 +262,26 @@ class TLSSocket extends net.Socket {
       case EV.KEYLOG:
         secrets.deliver(this, data);
         break;
+      case EV.SESSION:
+        sessions.onSession(this, data);
+        break;
+      case EV.NEW_SESSION:
+      case EV.RESUME_SESSION:
+        sessions.wrappedCacheEvent(this, this[kNative], kind, info, data);
+        break;
       case EV.DATA:
         if (this.destroyed) return;
         this[kBytesRead] += data.length;
         this._unrefTimer();
-        if (!this.push(data)) this[kNative].readStop();
+        if (this[kOnread] ? !this[kOnread].deliver(data) : !this.push(data)) this[kNative].readStop();
         break;
       case EV.END:
         if (this.destroyed) return;
         this[kPeerEnded] = true;
+        if (this[kOnread]) {
+          this[kOnread].end();
+          break;
+        }
         this.push(null);
         // As net does: with nothing buffered, 'end' follows now, even if
         // nobody reads, so that a half-closed socket can finish and close.
@@ -303,6 +330,16 @@ class TLSSocket extends net.Socket {
       default:
         break;
     }
+  }
+
+  resume() {
+    super.resume();
+    const sink = this[kOnread];
+    if (sink) {
+      sink.flush();
+      if (sink.queue.length === 0 && this[kNative] && !this[kClosed]) this[kNative].readStart();
+    }
+    return this;
   }
 
   _read() {
@@ -480,12 +517,10 @@ class TLSSocket extends net.Socket {
 
   getPeerX509Certificate() {
     if (!this[kInfo]) return undefined;
-    // A server's view of its client reaches into the trusted ca (OpenSSL's
-    // verified chain); a client's view of its server is the chain sent.
-    // From OpenSSL 3.2 on, Node links no issuer on the server side at all.
-    const serverSide = this._tlsOptions.isServer || this.server;
-    if (serverSide && errors.kSslTlsAlerts) return peerX509(this[kInfo].peerCerts.slice(0, 1));
-    return peerX509(this[kInfo].peerCerts, serverSide ? trustedCerts(this[kContext]) : undefined);
+    // The chain as the peer sent it, on both ends (Node links issuers from
+    // SSL_get_peer_cert_chain; getPeerCertificate(true) is what reaches
+    // into the trusted ca).
+    return peerX509(this[kInfo].peerCerts);
   }
 
   // Our own certificate (the first chain's leaf).
@@ -524,15 +559,15 @@ class TLSSocket extends net.Socket {
   }
 
   getSession() {
-    return undefined;
+    return sessions.getSession(this, this[kInfo]);
   }
 
   isSessionReused() {
-    return false;
+    return sessions.isSessionReused(this[kInfo]);
   }
 
   getTLSTicket() {
-    return undefined;
+    return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
   getSharedSigalgs() {
@@ -566,11 +601,22 @@ class TLSSocket extends net.Socket {
     return secrets.exportKeyingMaterial(this, this[kNative], length, label, context);
   }
 
+  // Sets the SNI name a client sends (before its handshake starts).
   setServername(name) {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
+    if (this._tlsOptions.isServer) {
+      throw errors.nodeError(Error, 'ERR_TLS_SNI_FROM_SERVER',
+                             'Cannot issue SNI from a TLS server-side socket');
+    }
+    if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
-  setSession() {}
+  // A client's session to offer, before its handshake starts.
+  setSession(session) {
+    const buf = sessions.sessionParam(session);
+    sessions.setGivenSession(this, buf);
+    if (this[kConnectOptions]) this[kConnectOptions].session = buf;
+  }
 
   disableRenegotiation() {}
 
@@ -662,6 +708,7 @@ function onClientSecure(socket, info) {
   }
   socket.emit('secure');
   socket.emit('secureConnect');
+  sessions.sessionVerified(socket);
   socket._releaseHeld();
 }
 
@@ -763,7 +810,9 @@ function connect(...args) {
   }
   const params = tlsParams(options, tls);
   const context = contextFor(options);
-  if (options.path === undefined && !options.socket) options.port = validatePort(options.port);
+  // As in Node, only a non-empty path means a Unix socket: https.Agent hands
+  // over `path: null` for TCP.
+  if (!options.path && !options.socket) options.port = validatePort(options.port);
 
   const host = options.host || 'localhost';
   const sni = options.servername || (net.isIP(host) ? '' : host);
@@ -776,6 +825,7 @@ function connect(...args) {
   });
   socket[kConnectOptions] = options;
   socket[kContext] = context;
+  if (params.session) sessions.setGivenSession(socket, params.session);
   socket.connecting = true;
   if (cb) socket.once('secureConnect', cb);
   if (options.timeout) socket.setTimeout(options.timeout);
@@ -785,6 +835,8 @@ function connect(...args) {
 
   const start = (target) => {
     if (socket.destroyed) return;
+    // setSession() may have been called since connect().
+    params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
     try {
       const p = { ...params, keylog: secrets.socketWants(socket), requestOcsp: Boolean(options.requestOCSP) };
       socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, p, target));
@@ -795,7 +847,7 @@ function connect(...args) {
 
   if (options.socket) {
     process.nextTick(() => socket[kWrapStart]());
-  } else if (options.path !== undefined) {
+  } else if (options.path) {
     process.nextTick(start, { path: String(options.path), servername: sni });
   } else if (net.isIP(host)) {
     options.where = { address: host, port: options.port };
@@ -849,6 +901,8 @@ function acceptedSocket(server, native, info, context) {
     socket.authorizationError = info.verifyCode || null;
   }
   socket.on('error', onServerSocketError);
+  // pauseOnConnect: the socket starts paused (Node's pauseOnCreate).
+  if (server.pauseOnConnect) socket.pause();
   socket[kAttach]((hub, id) => {
     native.start(hub, id);
     return native;

@@ -35,6 +35,8 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::Notify;
 
 use crate::error::NodeError;
+use crate::session::ConnStore;
+use crate::sniff::{self, Sniff, Verdict};
 use crate::transport::{Endpoints, Io, Transport};
 use crate::verify::{self, Role, Trust, VerifyCode};
 
@@ -82,6 +84,14 @@ pub enum Event {
     InputDrain,
     /// A key-log line (`'keylog'`).
     Keylog(Vec<u8>),
+    /// Client: a new session (a session Buffer, see [`crate::session`]).
+    Session(Vec<u8>),
+    /// Server over a wrapped stream: `'newSession'` (id, data); answer with
+    /// [`Shared::answer_session`].
+    NewSession(Vec<u8>, Vec<u8>),
+    /// Server over a wrapped stream: `'resumeSession'` (id); answer with
+    /// [`Shared::answer_session`] and the data found.
+    ResumeSession(Vec<u8>),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -113,6 +123,10 @@ pub struct SecureInfo {
     pub keylog: Vec<Vec<u8>>,
     /// Client with `requestOCSP`: the stapled response (empty when none).
     pub ocsp: Option<Vec<u8>>,
+    /// The handshake resumed a session.
+    pub resumed: bool,
+    /// Client: the ticket offered, when the session was resumed.
+    pub ticket: Option<Vec<u8>>,
 }
 
 /// Where JavaScript's events go.
@@ -153,6 +167,8 @@ pub struct Shared {
     pub wake: Notify,
     /// The established connection, once there is one (write fast path).
     live: OnceLock<Arc<LiveCell>>,
+    /// Waits for JS's answer to a session cache question.
+    session_answer: Mutex<Option<tokio::sync::oneshot::Sender<crate::server::SessionAnswer>>>,
 }
 
 impl Shared {
@@ -232,6 +248,31 @@ impl Shared {
             .unwrap_or_default()
     }
 
+    /// JavaScript's answer to [`Event::NewSession`] / [`Event::ResumeSession`].
+    pub fn answer_session(&self, data: crate::server::SessionAnswer) {
+        let waiting = self.session_answer.lock().ok().and_then(|mut a| a.take());
+        if let Some(tx) = waiting {
+            let _ = tx.send(data);
+        }
+    }
+
+    /// Asks JavaScript a session cache question and waits for the answer.
+    fn ask_session(
+        &self,
+        sink: &Sink,
+        question: crate::server::SessionAsk,
+    ) -> impl std::future::Future<Output = crate::server::SessionAnswer> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut answer) = self.session_answer.lock() {
+            *answer = Some(tx);
+        }
+        sink(match question {
+            crate::server::SessionAsk::Resume(id) => Event::ResumeSession(id),
+            crate::server::SessionAsk::New(id, data) => Event::NewSession(id, data),
+        });
+        async move { rx.await.unwrap_or(Ok(None)) }
+    }
+
     /// Ask the task to close the socket now.
     pub fn destroy(&self) {
         self.destroyed.store(true, Ordering::SeqCst);
@@ -274,6 +315,11 @@ pub struct Session {
     keylog: Option<Arc<crate::keylog::KeyLines>>,
     /// Client with `requestOCSP`: where the stapled response is left.
     ocsp: Option<crate::ocsp::ResponseSlot>,
+    /// Server side, until a record header has been seen: the client's
+    /// first bytes, judged by [`sniff::judge`] before rustls parses them.
+    head: Option<Vec<u8>>,
+    /// Client: the session store, which knows the ticket offered.
+    store: Option<Arc<ConnStore>>,
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -297,6 +343,8 @@ impl Session {
             judge_peer: request_cert,
             _live: live,
             home: tokio::runtime::Handle::try_current().ok(),
+            head: Some(Vec::new()),
+            store: None,
             keylog: None,
             ocsp: None,
         }
@@ -313,8 +361,13 @@ impl Session {
         self.keylog = Some(lines);
     }
 
-    /// A client-side session.
-    pub fn client(tls: ClientConnection, io: Transport, trust: Trust) -> Self {
+    /// A client-side session; `store` is the one its configuration uses.
+    pub fn client(
+        tls: ClientConnection,
+        io: Transport,
+        trust: Trust,
+        store: Option<Arc<ConnStore>>,
+    ) -> Self {
         Self {
             tls: tls.into(),
             io: Arc::new(io),
@@ -325,7 +378,21 @@ impl Session {
             home: tokio::runtime::Handle::try_current().ok(),
             keylog: None,
             ocsp: None,
+            head: None,
+            store,
         }
+    }
+
+    /// Feeds bytes already read from the transport (a ClientHello looked
+    /// at before the handshake) to rustls.
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), NodeError> {
+        while !bytes.is_empty() {
+            self.tls
+                .read_tls(&mut bytes)
+                .map_err(|e| NodeError::io(&e, "read"))?;
+            self.process()?;
+        }
+        Ok(())
     }
 
     /// The runtime that must serve this session, when it is bound to one.
@@ -333,30 +400,40 @@ impl Session {
         self.home.as_ref()
     }
 
-    /// Runs the handshake, bounded by `timeout` when one is given.
-    pub async fn handshake_within(&mut self, timeout: Option<Duration>) -> Result<(), NodeError> {
-        match timeout {
-            Some(t) if !t.is_zero() => tokio::time::timeout(t, self.handshake())
-                .await
-                .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
-            _ => self.handshake().await,
-        }
-    }
-
-    /// Runs the handshake to completion.
+    /// Runs the handshake to completion. The last flight (a TLS 1.2
+    /// server's Finished, a TLS 1.3 server's tickets) stays queued, to go
+    /// out with the connection's first writes: as in Node, a server's
+    /// program hears of the connection before its peer can (a client's
+    /// `'session'` never comes before the server's `'secureConnection'`).
     pub async fn handshake(&mut self) -> Result<(), NodeError> {
         loop {
-            self.flush().await?;
             if !self.tls.is_handshaking() {
                 return Ok(());
             }
+            self.flush().await?;
             self.io
                 .readable()
                 .await
                 .map_err(|e| NodeError::io(&e, "read"))?;
-            match self.tls.read_tls(&mut Io(&self.io)) {
+            let read = match self.head.as_mut() {
+                Some(head) => self.tls.read_tls(&mut Sniff {
+                    inner: Io(&self.io),
+                    head,
+                }),
+                None => self.tls.read_tls(&mut Io(&self.io)),
+            };
+            match read {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
-                Ok(_) => self.process()?,
+                Ok(_) => {
+                    if let Some(head) = &self.head {
+                        match sniff::judge(head) {
+                            Verdict::NeedMore => {}
+                            Verdict::Tls => self.head = None,
+                            Verdict::NotTls(e) => return Err(e),
+                        }
+                    }
+                    self.process()?
+                }
                 Err(e) if is_would_block(&e) => {}
                 Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
                     return Err(NodeError::disconnected_before_secure())
@@ -417,7 +494,7 @@ impl Session {
     /// Facts about the finished handshake, the peer's chain judged.
     pub fn secure_info(&self) -> SecureInfo {
         let chain = self.tls.peer_certificates().unwrap_or_default();
-        let algs = crate::context::provider().signature_verification_algorithms;
+        let algs = self.trust.algorithms();
         let verify = self
             .judge_peer
             .then(|| verify::verify_chain(&self.trust, chain, self.peer_role, &algs))
@@ -426,6 +503,10 @@ impl Session {
             Connection::Server(s) => s.server_name().map(str::to_owned),
             Connection::Client(_) => None,
         };
+        let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        if let Some(store) = &self.store {
+            store.handshake_done(resumed);
+        }
         SecureInfo {
             protocol: self.tls.protocol_version().map(|v| match v {
                 rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
@@ -463,6 +544,12 @@ impl Session {
                     .and_then(|mut s| s.take())
                     .unwrap_or_default()
             }),
+            resumed,
+            ticket: self
+                .store
+                .as_ref()
+                .filter(|_| resumed)
+                .and_then(|s| s.offered_ticket()),
         }
     }
 
@@ -847,7 +934,7 @@ async fn destroyed(shared: &Shared) {
 /// A client connection's whole life: connect, handshake, then [`serve`].
 pub async fn connect(
     target: Target,
-    config: Arc<ClientConfig>,
+    (config, store): (Arc<ClientConfig>, Arc<ConnStore>),
     server_name: ServerName<'static>,
     trust: Trust,
     ocsp: Option<crate::ocsp::ResponseSlot>,
@@ -858,7 +945,7 @@ pub async fn connect(
         let io = open(&target).await?;
         sink(Event::Connected(io.endpoints()));
         let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
-        let mut session = Session::client(tls, io, trust);
+        let mut session = Session::client(tls, io, trust, Some(store));
         if let Some(slot) = ocsp {
             session.keep_ocsp(slot);
         }
@@ -872,7 +959,7 @@ pub async fn connect(
         }
     };
     match session {
-        Ok(session) => establish(session, None, shared, sink).await,
+        Ok(session) => establish(session, 0, None, shared, sink).await,
         Err(e) => {
             sink(Event::Error(e));
             sink(Event::Close);
@@ -881,14 +968,34 @@ pub async fn connect(
 }
 
 /// Handshake, report it, then [`serve`]; `destroy()` may cut in at any time.
+/// `events` are the server's session cache listeners
+/// ([`crate::server::listeners`] bits; 0 for a client).
 pub async fn establish(
     mut session: Session,
+    events: u8,
     timeout: Option<Duration>,
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    let run = async {
+        if events == 0 {
+            return session.handshake().await;
+        }
+        let io = session.io.clone();
+        let ask = |question| shared.ask_session(&sink, question);
+        let (hello, scope) = crate::server::look_up_session(&io, events, &ask).await?;
+        crate::server::handshake_with_cache(&mut session, &hello, scope, events, &ask).await
+    };
+    let bounded = async {
+        match timeout {
+            Some(t) if !t.is_zero() => tokio::time::timeout(t, run)
+                .await
+                .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
+            _ => run.await,
+        }
+    };
     let result = tokio::select! {
-        r = session.handshake_within(timeout) => r,
+        r = bounded => r,
         () = destroyed(&shared) => {
             sink(Event::Close);
             return;

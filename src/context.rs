@@ -5,7 +5,7 @@
 //! configurations are cut from it per connection parameters (ALPN, protocol
 //! versions, client-certificate policy).
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
@@ -20,6 +20,7 @@ use rustls::{
 use crate::der;
 use crate::error::NodeError;
 use crate::names;
+use crate::session::{self, ConnStore, NodeTicketer};
 use crate::verify::{ClientAuth, RecordingServerVerifier, Trust};
 
 /// The one crypto provider: aws-lc-rs, post-quantum key exchange first.
@@ -28,14 +29,57 @@ pub fn provider() -> &'static Arc<CryptoProvider> {
     PROVIDER.get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
 }
 
-/// The default trust store: Mozilla's roots (`webpki-roots`), plus the
+/// Which stores the default trust holds: (bundled, system). Set once, by
+/// JavaScript, from Node's flags (`--use-system-ca`, `NODE_USE_SYSTEM_CA`,
+/// `--use-openssl-ca`) before any context is made.
+static DEFAULT_STORES: OnceLock<(bool, bool)> = OnceLock::new();
+
+/// Chooses the stores of the default trust; later calls change nothing.
+pub fn configure_default_trust(bundled: bool, system: bool) {
+    let _ = DEFAULT_STORES.set((bundled, system));
+}
+
+/// The system's trusted certificates (`rustls-native-certs`: on Linux the
+/// OpenSSL locations, `SSL_CERT_FILE` and `SSL_CERT_DIR`), read once.
+pub fn system_certs() -> &'static [CertificateDer<'static>] {
+    static SYSTEM: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    SYSTEM.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// `tls.setDefaultCACertificates()`: the trust of contexts made from now on
+/// without `ca`.
+static REPLACED: RwLock<Option<Trust>> = RwLock::new(None);
+
+/// Replaces the default trust with exactly these certificates.
+pub fn set_default_trust(certs: Vec<CertificateDer<'static>>) {
+    if let Ok(mut replaced) = REPLACED.write() {
+        *replaced = Some(Trust::from_ca(certs, false, crate::seclevel::DEFAULT));
+    }
+}
+
+/// The trust of a context given no `ca`.
+fn current_default_trust() -> Trust {
+    REPLACED
+        .read()
+        .ok()
+        .and_then(|r| r.clone())
+        .unwrap_or_else(|| default_trust().clone())
+}
+
+/// The default trust store: Mozilla's roots (`webpki-roots`) unless
+/// `--use-openssl-ca`, the system's with `--use-system-ca`, plus the
 /// certificates in `NODE_EXTRA_CA_CERTS`, as Node loads them.
 pub fn default_trust() -> &'static Trust {
     static DEFAULT: OnceLock<Trust> = OnceLock::new();
     DEFAULT.get_or_init(|| {
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
+        let (bundled, system) = *DEFAULT_STORES.get_or_init(|| (true, false));
+        let mut roots = RootCertStore::empty();
+        if bundled {
+            roots.roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+        }
+        if system {
+            roots.add_parsable_certificates(system_certs().iter().cloned());
+        }
         let mut extra = Vec::new();
         if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") {
             if let Ok(pem) = std::fs::read(path) {
@@ -45,7 +89,14 @@ pub fn default_trust() -> &'static Trust {
                 roots.add_parsable_certificates(extra.iter().cloned());
             }
         }
-        Trust::new(roots, extra)
+        Trust {
+            roots: Arc::new(roots),
+            ca: Arc::new(extra),
+            intermediates: Arc::default(),
+            partial: None,
+            level: crate::seclevel::DEFAULT,
+            crls: Arc::default(),
+        }
     })
 }
 
@@ -63,27 +114,21 @@ pub struct ContextInput {
     pub pfx: Vec<(Vec<u8>, String)>,
     /// `crl`: each entry PEM (one or more CRLs) or one DER CRL.
     pub crls: Vec<Vec<u8>>,
-    /// OpenSSL's security level (`@SECLEVEL=n` in `ciphers`); `None` for
-    /// the default, 2, as in Node 24.
-    pub seclevel: Option<u8>,
     /// `context.addCACert()`: trusted on top of `ca` (or the default roots,
     /// as OpenSSL adds them to a copy of its default store).
     pub added_ca: Vec<Vec<u8>>,
-}
-
-impl ContextInput {
-    /// The smallest RSA key the security level allows (OpenSSL's table:
-    /// level 1 is 80 bits of security, 2 is 112, 3 is 128, ...).
-    fn min_rsa_bits(&self) -> usize {
-        match self.seclevel.unwrap_or(2) {
-            0 => 0,
-            1 => 1024,
-            2 => 2048,
-            3 => 3072,
-            4 => 7680,
-            _ => 15360,
-        }
-    }
+    /// OpenSSL's security level ([`crate::seclevel`]).
+    pub security_level: u8,
+    /// `ticketKeys`; `None` for random keys.
+    pub ticket_keys: Option<[u8; 48]>,
+    /// `sessionTimeout` in seconds.
+    pub session_timeout: Option<u32>,
+    /// `sessionIdContext`.
+    pub session_id_context: Vec<u8>,
+    /// `secureOptions` has `SSL_OP_NO_TICKET`.
+    pub no_ticket: bool,
+    /// `allowPartialTrustChain`: every `ca` certificate is a trust anchor.
+    pub allow_partial: bool,
 }
 
 /// A parsed secure context.
@@ -91,13 +136,19 @@ impl ContextInput {
 pub struct Context {
     /// Key + chain pairs a server offers, elliptic-curve keys first.
     pub identities: Vec<Arc<CertifiedKey>>,
-    /// The same keys with the chains a client sends.
-    pub client_identities: Vec<Arc<CertifiedKey>>,
     /// Trust store for the peer's chain.
     pub trust: Trust,
     /// Client configurations made so far, by parameters: a context used
     /// for many connections builds each configuration once.
     client_configs: Mutex<Vec<(Params, Arc<ClientConfig>)>>,
+    /// The server's session tickets (`ticketKeys`, `sessionTimeout`).
+    pub ticketer: Arc<NodeTicketer>,
+    /// `SSL_OP_NO_TICKET`: no tickets; sessions by id through the cache
+    /// events only.
+    no_ticket: bool,
+    /// Our client certificates, one object per context: rustls resumes a
+    /// session only with the resolver that made it.
+    client_resolver: Arc<dyn ResolvesClientCert>,
 }
 
 fn pem_error() -> NodeError {
@@ -172,12 +223,13 @@ fn key_error() -> NodeError {
     e
 }
 
-fn too_small(bits: usize) -> NodeError {
+fn too_small(bits: usize, min: usize) -> NodeError {
     NodeError::new(
         "ERR_SSL_EE_KEY_TOO_SMALL",
         format!(
-            "ee key too small: the certificate's RSA key has {bits} bits; rustls-tls, like Node 24, \
-             needs at least 2048 (make one with `openssl genrsa -out key.pem 2048`)"
+            "ee key too small: the certificate's RSA key has {bits} bits; this security level \
+             needs at least {min} (make one with `openssl genrsa -out key.pem 2048`, or lower \
+             the level on purpose with `@SECLEVEL=1` in `ciphers`)"
         ),
     )
 }
@@ -232,16 +284,18 @@ type Slot<'a> = (
     Option<Arc<dyn SigningKey>>,
 );
 
-/// Our chain as sent: what `cert` gave, completed from `ca` with issuers
-/// found by name, as OpenSSL completes it when the certificate alone was
-/// given. Node's clients send the self-issued root too; its servers stop
-/// below it (`with_root`).
+/// Our chain as sent. A `cert` that carries its own chain is sent as given;
+/// a certificate alone is completed from `ca` with issuers found by name, up
+/// to and including the self-issued root, as OpenSSL's automatic chain
+/// building does for both ends.
 fn complete_chain(
     chain: &[CertificateDer<'static>],
     ca: &[CertificateDer<'static>],
-    with_root: bool,
 ) -> Vec<CertificateDer<'static>> {
     let mut out = chain.to_vec();
+    if out.len() > 1 {
+        return out;
+    }
     while out.len() < 10 {
         let Some(last) = out.last().and_then(|c| der::parse_cert(c)) else {
             break;
@@ -253,10 +307,8 @@ fn complete_chain(
             !out.contains(c) && der::parse_cert(c).is_some_and(|p| p.subject == last.issuer)
         });
         match issuer {
-            Some(c) if with_root || der::parse_cert(c).is_some_and(|p| !p.self_issued()) => {
-                out.push(c.clone())
-            }
-            _ => break,
+            Some(c) => out.push(c.clone()),
+            None => break,
         }
     }
     out
@@ -274,7 +326,6 @@ fn mismatch() -> NodeError {
 impl Context {
     /// Parses and cross-checks everything, as `createSecureContext` must.
     pub fn new(input: ContextInput) -> Result<Self, NodeError> {
-        let min_rsa_bits = input.min_rsa_bits();
         let mut chains = input
             .certs
             .iter()
@@ -288,17 +339,9 @@ impl Context {
         }
         for chain in &chains {
             let bits = der::parse_cert(&chain[0]).and_then(|p| der::rsa_bits(p.spki));
-            if let Some(bits) = bits.filter(|&b| b < min_rsa_bits) {
-                return Err(too_small(bits));
-            }
-            if let Some(bits) = bits.filter(|&b| b < 2048) {
-                // The security level allows it; aws-lc-rs does not sign with it.
-                let mut e = too_small(bits);
-                e.message = format!(
-                    "ee key too small: the certificate's RSA key has {bits} bits; @SECLEVEL allows \
-                     it, but rustls-tls (aws-lc-rs) signs with RSA keys of 2048 bits and more only"
-                );
-                return Err(e);
+            let min = crate::seclevel::min_rsa_bits(input.security_level);
+            if let Some(bits) = bits.filter(|&b| b < min) {
+                return Err(too_small(bits, min));
             }
         }
         let keys = input
@@ -311,18 +354,26 @@ impl Context {
             })
             .chain(pfx_keys.into_iter().map(Ok))
             .map(|key| {
+                let key = key?;
                 provider()
                     .key_provider
-                    .load_private_key(key?)
+                    .load_private_key(key.clone_key())
+                    .or_else(|_| {
+                        // Under level 2, an RSA key below the provider's 2048
+                        // bits (the certificate check above holds the floor).
+                        (input.security_level < 2)
+                            .then(|| crate::seclevel::small_rsa_key(&key))
+                            .flatten()
+                            .ok_or(())
+                    })
                     .map_err(|_| key_error())
             })
             .collect::<Result<Vec<_>, _>>()?;
         let trust = match &input.ca {
-            None if !input.added_ca.is_empty() => {
-                let base = default_trust();
-                Trust::new((*base.roots).clone(), base.ca.to_vec())
-            }
-            None => default_trust().clone(),
+            None => Trust {
+                level: input.security_level,
+                ..current_default_trust()
+            },
             Some(bundles) => {
                 // Like OpenSSL, `ca` takes the certificates it finds and
                 // ignores anything else (keys, text, broken PEM).
@@ -330,9 +381,7 @@ impl Context {
                     .iter()
                     .flat_map(|pem| parse_chain(pem).unwrap_or_default())
                     .collect();
-                let mut roots = RootCertStore::empty();
-                roots.add_parsable_certificates(ca.iter().cloned());
-                Trust::new(roots, ca)
+                Trust::from_ca(ca, input.allow_partial, input.security_level)
             }
         };
         let trust = if input.added_ca.is_empty() {
@@ -345,8 +394,12 @@ impl Context {
                 .collect();
             let mut roots = (*trust.roots).clone();
             roots.add_parsable_certificates(added.iter().cloned());
-            let ca = trust.ca.iter().cloned().chain(added).collect();
-            Trust::new(roots, ca)
+            let ca: Vec<_> = trust.ca.iter().cloned().chain(added).collect();
+            Trust {
+                roots: Arc::new(roots),
+                ca: Arc::new(ca),
+                ..trust
+            }
         };
         let trust = Trust {
             crls: if input.crls.is_empty() {
@@ -354,7 +407,6 @@ impl Context {
             } else {
                 Arc::new(parse_crls(&input.crls)?)
             },
-            legacy_rsa: min_rsa_bits < 2048,
             ..trust
         };
         // OpenSSL keeps one certificate and one key per key type, the last
@@ -400,16 +452,40 @@ impl Context {
                     return Err(mismatch());
                 }
             }
-            let server_chain = complete_chain(chain, &trust.ca, false);
-            let client_chain = complete_chain(chain, &trust.ca, true);
+            let server_chain = complete_chain(chain, &trust.ca);
+            let client_chain = server_chain.clone();
             identities.push(Arc::new(CertifiedKey::new(server_chain, key.clone())));
             client_identities.push(Arc::new(CertifiedKey::new(client_chain, key)));
         }
+        let client_resolver: Arc<dyn ResolvesClientCert> = if client_identities.is_empty() {
+            // Contexts without client certificates share one, so that a
+            // session resumes in a connection made with another context.
+            static NONE: OnceLock<Arc<Identities>> = OnceLock::new();
+            NONE.get_or_init(|| {
+                Arc::new(Identities {
+                    keys: Vec::new(),
+                    tls13: true,
+                })
+            })
+            .clone()
+        } else {
+            Arc::new(Identities {
+                keys: client_identities,
+                tls13: true,
+            })
+        };
+        let ticketer = Arc::new(NodeTicketer::new(
+            input.ticket_keys,
+            input.session_timeout.unwrap_or(session::DEFAULT_TIMEOUT),
+            input.session_id_context,
+        ));
         Ok(Self {
             identities,
-            client_identities,
             trust,
             client_configs: Mutex::new(Vec::new()),
+            ticketer,
+            no_ticket: input.no_ticket,
+            client_resolver,
         })
     }
 
@@ -437,18 +513,16 @@ impl Context {
             .with_protocol_versions(&params.versions())
             .map_err(|e| NodeError::from(&e))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(RecordingServerVerifier::new(
-                provider().signature_verification_algorithms,
-                params.sigalgs.clone(),
-            )));
-        let mut config = builder.with_client_cert_resolver(Arc::new(Identities {
-            keys: self.client_identities.clone(),
-            tls13: params.tls13(),
-        }));
+            .with_custom_certificate_verifier(recording_verifier(
+                self.trust.level,
+                &params.sigalgs,
+            ));
+        let mut config = builder.with_client_cert_resolver(self.client_resolver.clone());
         config.alpn_protocols = params.alpn.clone();
         config.enable_sni = params.sni;
         // Node resumes a session only when given one (`session`); a shared
-        // configuration must not resume behind the user's back.
+        // configuration must not resume behind the user's back. Each
+        // connection gets its own store ([`with_session`]).
         config.resumption = rustls::client::Resumption::disabled();
         Ok(Arc::new(config))
     }
@@ -471,7 +545,7 @@ impl Context {
         let builder = if params.request_cert {
             builder.with_client_cert_verifier(Arc::new(ClientAuth::new(
                 self.trust.clone(),
-                provider().signature_verification_algorithms,
+                self.trust.algorithms(),
                 params.reject_unauthorized,
             )))
         } else {
@@ -486,8 +560,50 @@ impl Context {
         }));
         config.alpn_protocols = params.alpn.clone();
         config.ignore_client_order = params.honor_cipher_order;
+        config.session_storage = Arc::new(session::ListenerCache);
+        if !self.no_ticket {
+            config.ticketer = self.ticketer.clone();
+        }
         Ok(Arc::new(config))
     }
+}
+
+/// `config` for one connection: offering `session` (a session Buffer) and
+/// reporting the sessions it receives to `store`'s sink.
+pub fn with_session(config: &ClientConfig, store: Arc<ConnStore>) -> Arc<ClientConfig> {
+    let mut config = config.clone();
+    config.resumption = rustls::client::Resumption::store(store);
+    Arc::new(config)
+}
+
+/// The verifier for this security level and these signature algorithms,
+/// one per process: rustls resumes a session only with the verifier that
+/// made it.
+fn recording_verifier(
+    level: u8,
+    sigalgs: &Option<Vec<SignatureScheme>>,
+) -> Arc<RecordingServerVerifier> {
+    type Made = Vec<(
+        u8,
+        Option<Vec<SignatureScheme>>,
+        Arc<RecordingServerVerifier>,
+    )>;
+    static MADE: OnceLock<Mutex<Made>> = OnceLock::new();
+    let make = || {
+        Arc::new(RecordingServerVerifier::new(
+            crate::seclevel::algorithms(level),
+            sigalgs.clone(),
+        ))
+    };
+    let Ok(mut made) = MADE.get_or_init(Mutex::default).lock() else {
+        return make();
+    };
+    if let Some((_, _, v)) = made.iter().find(|(l, s, _)| *l == level && s == sigalgs) {
+        return v.clone();
+    }
+    let v = make();
+    made.push((level, sigalgs.clone(), v.clone()));
+    v
 }
 
 /// Per-connection parameters that select a configuration.

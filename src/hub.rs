@@ -55,6 +55,12 @@ pub struct EventInfo {
     pub keylog: Option<Vec<Buffer>>,
     /// Client with `requestOCSP`: the stapled response (empty: none).
     pub ocsp: Option<Buffer>,
+    /// The handshake resumed a session.
+    pub resumed: Option<bool>,
+    /// Client: the ticket offered, when resumed.
+    pub ticket: Option<Buffer>,
+    /// Server: a session id (`'newSession'`, `'resumeSession'`).
+    pub session_id: Option<Buffer>,
 }
 
 impl EventInfo {
@@ -95,6 +101,8 @@ impl EventInfo {
             ocsp: info.ocsp.map(Buffer::from),
             keylog: (!info.keylog.is_empty())
                 .then(|| info.keylog.into_iter().map(Buffer::from).collect()),
+            resumed: Some(info.resumed),
+            ticket: info.ticket.map(Buffer::from),
             ..Self::default()
         }
         .endpoints(info.endpoints)
@@ -116,8 +124,11 @@ mod kind {
     pub const SHUTDOWN_OUT: u32 = 11;
     pub const INPUT_DRAIN: u32 = 12;
     pub const SNI: u32 = 13;
-    pub const KEYLOG: u32 = 14;
-    pub const OCSP_REQUEST: u32 = 15;
+    pub const SESSION: u32 = 14;
+    pub const NEW_SESSION: u32 = 15;
+    pub const RESUME_SESSION: u32 = 16;
+    pub const KEYLOG: u32 = 17;
+    pub const OCSP_REQUEST: u32 = 18;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -157,6 +168,23 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
             Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
             Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
             Event::Keylog(line) => (id, kind::KEYLOG, Some(Buffer::from(line)), None),
+            Event::Session(bytes) => (id, kind::SESSION, Some(Buffer::from(bytes)), None),
+            Event::NewSession(session_id, data) => {
+                let info = EventInfo {
+                    id: Some(0),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::NEW_SESSION, Some(Buffer::from(data)), Some(info))
+            }
+            Event::ResumeSession(session_id) => {
+                let info = EventInfo {
+                    id: Some(0),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::RESUME_SESSION, None, Some(info))
+            }
         },
         Message::Server(id, event) => match event {
             // The handshake's `Pending` mark drops here, on the JS thread,
@@ -187,6 +215,22 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                     ..EventInfo::default()
                 };
                 (id, kind::OCSP_REQUEST, Some(Buffer::from(cert)), Some(info))
+            }
+            ServerEvent::NewSession(ask, session_id, data) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::NEW_SESSION, Some(Buffer::from(data)), Some(info))
+            }
+            ServerEvent::ResumeSession(ask, session_id) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::RESUME_SESSION, None, Some(info))
             }
         },
     }

@@ -26,7 +26,13 @@ mod pipe;
 #[forbid(unsafe_code)]
 mod runtime;
 #[forbid(unsafe_code)]
+mod seclevel;
+#[forbid(unsafe_code)]
 mod server;
+#[forbid(unsafe_code)]
+mod session;
+#[forbid(unsafe_code)]
+mod sniff;
 #[forbid(unsafe_code)]
 mod suites;
 #[forbid(unsafe_code)]
@@ -85,8 +91,19 @@ pub struct ContextOptions {
     pub pfx: Option<Vec<PfxInput>>,
     /// CRLs, PEM or DER.
     pub crl: Option<Vec<Buffer>>,
-    /// `@SECLEVEL=n` from `ciphers`.
-    pub seclevel: Option<u32>,
+    /// OpenSSL's security level (0-5): `@SECLEVEL=n` in `ciphers`, else the
+    /// running Node's default.
+    pub security_level: Option<u32>,
+    /// `ticketKeys` (48 bytes).
+    pub ticket_keys: Option<Buffer>,
+    /// `sessionTimeout` in seconds.
+    pub session_timeout: Option<u32>,
+    /// `sessionIdContext`.
+    pub session_id_context: Option<Buffer>,
+    /// `secureOptions` has `SSL_OP_NO_TICKET`.
+    pub no_ticket: Option<bool>,
+    /// `allowPartialTrustChain`.
+    pub allow_partial_trust_chain: Option<bool>,
 }
 
 /// One `pfx` entry with its passphrase.
@@ -122,8 +139,20 @@ impl NativeContext {
                 .map(|p| (p.buf.to_vec(), p.passphrase))
                 .collect(),
             crls: buffers(options.crl),
-            seclevel: options.seclevel.and_then(|n| u8::try_from(n).ok()),
             added_ca: Vec::new(),
+            security_level: options
+                .security_level
+                .map_or(seclevel::DEFAULT, |l| l.min(5) as u8),
+            ticket_keys: options
+                .ticket_keys
+                .and_then(|k| <[u8; 48]>::try_from(k.as_ref()).ok()),
+            session_timeout: options.session_timeout,
+            session_id_context: options
+                .session_id_context
+                .map(|b| b.to_vec())
+                .unwrap_or_default(),
+            no_ticket: options.no_ticket.unwrap_or(false),
+            allow_partial: options.allow_partial_trust_chain.unwrap_or(false),
         };
         let inner = Context::new(input.clone()).map_err(throw)?;
         Ok(Self {
@@ -142,6 +171,62 @@ impl NativeContext {
         self.input = input;
         Ok(())
     }
+
+    /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
+    #[napi]
+    pub fn get_ticket_keys(&self) -> Buffer {
+        Buffer::from(self.inner.ticketer.keys().to_vec())
+    }
+
+    /// `setTicketKeys()`: from now on, tickets are sealed and opened with
+    /// `keys` (48 bytes, checked by JS).
+    #[napi]
+    pub fn set_ticket_keys(&self, keys: Buffer) -> napi::Result<()> {
+        let keys = <[u8; 48]>::try_from(keys.as_ref()).map_err(|_| invalid("ticket keys"))?;
+        self.inner.ticketer.set_keys(keys);
+        Ok(())
+    }
+}
+
+/// Which stores the default trust holds (Node's flags, read by JS): the
+/// bundled roots, the system's. Only the first call counts.
+#[napi]
+pub fn configure_default_trust(bundled: bool, system: bool) {
+    context::configure_default_trust(bundled, system);
+}
+
+/// The system's trusted certificates, DER.
+#[napi]
+pub fn system_certificates() -> Vec<Buffer> {
+    context::system_certs()
+        .iter()
+        .map(|c| Buffer::from(c.as_ref().to_vec()))
+        .collect()
+}
+
+/// `tls.setDefaultCACertificates()`: certificates (DER, checked by JS)
+/// that contexts made from now on without `ca` trust.
+#[napi]
+pub fn set_default_trust(certs: Vec<Buffer>) {
+    let certs = certs
+        .into_iter()
+        .map(|b| rustls::pki_types::CertificateDer::from(b.to_vec()))
+        .collect();
+    context::set_default_trust(certs);
+}
+
+/// Forgets the session a session Buffer names: its connection closed and
+/// the Buffer never reached the program.
+#[napi]
+pub fn forget_session(session: Buffer) {
+    session::forget(&session);
+}
+
+/// A placeholder session Buffer (Node's unresumable TLS 1.3 session before
+/// any ticket arrived).
+#[napi]
+pub fn placeholder_session() -> Buffer {
+    Buffer::from(session::placeholder(0x13))
 }
 
 /// Per-connection TLS parameters.
@@ -169,6 +254,8 @@ pub struct TlsParams {
     pub ecdh_curve: Option<String>,
     /// Client: `requestOCSP` (keep the stapled response).
     pub request_ocsp: Option<bool>,
+    /// Client: `session`, a session Buffer to resume.
+    pub session: Option<Buffer>,
 }
 
 impl TlsParams {
@@ -231,6 +318,8 @@ pub struct WrapOptions {
     pub servername: Option<String>,
     /// Server: `handshakeTimeout` in ms.
     pub handshake_timeout: Option<u32>,
+    /// Server: session cache listeners (1 `newSession`, 2 `resumeSession`).
+    pub session_events: Option<u32>,
 }
 
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
@@ -266,21 +355,39 @@ fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
 }
 
 /// `config` with a verifier of its own that keeps the stapled OCSP
-/// response in `slot` (`requestOCSP`).
+/// response in `slot` (`requestOCSP`), checking signatures with `algs`.
 fn keep_ocsp(
     config: &Arc<rustls::ClientConfig>,
     params: &Params,
+    algs: rustls::crypto::WebPkiSupportedAlgorithms,
     slot: ocsp::ResponseSlot,
 ) -> Arc<rustls::ClientConfig> {
-    let verifier = verify::RecordingServerVerifier::new(
-        context::provider().signature_verification_algorithms,
-        params.sigalgs.clone(),
-    )
-    .keeping_ocsp(slot);
+    let verifier =
+        verify::RecordingServerVerifier::new(algs, params.sigalgs.clone()).keeping_ocsp(slot);
     let mut copy = (**config).clone();
     copy.dangerous()
         .set_certificate_verifier(Arc::new(verifier));
     Arc::new(copy)
+}
+
+fn session_answer(data: Option<Buffer>, fail: Option<bool>) -> server::SessionAnswer {
+    if fail.unwrap_or(false) {
+        return Err(server::session_callback_failed());
+    }
+    Ok(data.map(|b| b.to_vec()))
+}
+
+fn session_of(params: &TlsParams) -> Option<Vec<u8>> {
+    params.session.as_ref().map(|b| b.to_vec())
+}
+
+/// A client connection's session store, reporting new sessions as events.
+fn session_store(session: Option<&[u8]>, sink: &conn::Sink) -> Arc<session::ConnStore> {
+    let sink = sink.clone();
+    Arc::new(session::ConnStore::new(
+        session,
+        Arc::new(move |buf| sink(conn::Event::Session(buf))),
+    ))
 }
 
 /// A TLS connection (the module doc's `CryptoStream`): the native half of a
@@ -325,9 +432,11 @@ impl CryptoStream {
         let rt = rt()?;
         let params_keylog = params.keylog.unwrap_or(false);
         let request_ocsp = params.request_ocsp.unwrap_or(false);
-        let mut params = params.to_params();
+        let params_in = params;
+        let mut params = params_in.to_params();
         let server_name = server_name(target.servername.unwrap_or_default(), &mut params);
-        let mut config = context.inner.client_config(&params).map_err(throw)?;
+        let base = context.inner.client_config(&params).map_err(throw)?;
+        let session = session_of(&params_in);
         let target = match (target.path, target.addresses) {
             (Some(path), _) => Target::Path(path),
             (None, Some(addresses)) => {
@@ -346,14 +455,22 @@ impl CryptoStream {
         };
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
+        let store = session_store(session.as_deref(), &sink);
+        let mut config = context::with_session(&base, store.clone());
         if params_keylog {
             config = keylog::client_config(&config, keylog::KeyLines::to_sink(sink.clone()));
         }
         let ocsp_slot = request_ocsp.then(|| {
             let slot = ocsp::ResponseSlot::default();
-            config = keep_ocsp(&config, &params, slot.clone());
+            config = keep_ocsp(
+                &config,
+                &params,
+                context.inner.trust.algorithms(),
+                slot.clone(),
+            );
             slot
         });
+        let config = (config, store);
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
         rt.spawn(conn::connect(
@@ -381,6 +498,7 @@ impl CryptoStream {
         let rt = rt()?;
         let wants_keylog = params.keylog.unwrap_or(false);
         let request_ocsp = params.request_ocsp.unwrap_or(false);
+        let session = session_of(&params);
         let mut params = params.to_params();
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
@@ -398,17 +516,24 @@ impl CryptoStream {
             Session::server(tls, io, trust, params.request_cert, None)
         } else {
             let name = server_name(options.servername.unwrap_or_default(), &mut params);
-            let mut config = context.inner.client_config(&params).map_err(throw)?;
+            let base = context.inner.client_config(&params).map_err(throw)?;
+            let store = session_store(session.as_deref(), &sink);
+            let mut config = context::with_session(&base, store.clone());
             if let Some(lines) = &lines {
                 config = keylog::client_config(&config, lines.clone());
             }
             let slot = request_ocsp.then(ocsp::ResponseSlot::default);
             if let Some(slot) = &slot {
-                config = keep_ocsp(&config, &params, slot.clone());
+                config = keep_ocsp(
+                    &config,
+                    &params,
+                    context.inner.trust.algorithms(),
+                    slot.clone(),
+                );
             }
             let tls = rustls::ClientConnection::new(config, name)
                 .map_err(|e| throw(NodeError::from(&e)))?;
-            let mut session = Session::client(tls, io, trust);
+            let mut session = Session::client(tls, io, trust, Some(store));
             if let Some(slot) = slot {
                 session.keep_ocsp(slot);
             }
@@ -418,8 +543,30 @@ impl CryptoStream {
         let timeout = options
             .handshake_timeout
             .map(|ms| Duration::from_millis(u64::from(ms)));
-        rt.spawn(conn::establish(session, timeout, this.shared.clone(), sink));
+        let events = if options.is_server {
+            options
+                .session_events
+                .and_then(|e| u8::try_from(e).ok())
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        rt.spawn(conn::establish(
+            session,
+            events,
+            timeout,
+            this.shared.clone(),
+            sink,
+        ));
         Ok(this)
+    }
+
+    /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
+    /// session's data, if found) event of a wrapped server connection;
+    /// `fail`: the callback was given an error, and the handshake ends.
+    #[napi]
+    pub fn answer_session(&self, _id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.shared.answer_session(session_answer(data, fail));
     }
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.
@@ -612,6 +759,22 @@ pub struct TlsServer {
     /// thread at once (new connections are refused as soon as `close()`
     /// returns, as with Node's own servers).
     closer: Mutex<Option<std::os::fd::OwnedFd>>,
+    /// `close()` was called.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// The JS object is gone (collected, or its worker thread ended): the port
+/// is freed and handshakes that finished but were never taken are dropped,
+/// so that their peers see the connection end.
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::SeqCst) {
+            self.close();
+        }
+        if let Ok(mut ready) = self.state.ready.lock() {
+            ready.clear();
+        }
+    }
 }
 
 fn bind_tcp(
@@ -746,6 +909,7 @@ impl TlsServer {
             path,
             sni,
             closer: Mutex::new(closer),
+            closed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -776,6 +940,29 @@ impl TlsServer {
             (false, None) => server::SniAnswer::Default,
         };
         self.state.answer_sni(id, answer);
+    }
+
+    /// Which session cache listeners the server has (`newSession` and
+    /// `resumeSession`).
+    #[napi]
+    pub fn set_session_events(&self, new_session: bool, resume_session: bool) {
+        let bits = if new_session {
+            server::listeners::NEW_SESSION
+        } else {
+            0
+        } | if resume_session {
+            server::listeners::RESUME_SESSION
+        } else {
+            0
+        };
+        self.state.session_events.store(bits, Ordering::SeqCst);
+    }
+
+    /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
+    /// session's data, if found) event.
+    #[napi]
+    pub fn answer_session(&self, id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.state.answer_session(id, session_answer(data, fail));
     }
 
     /// Takes the session a `SECURE` event announced.
@@ -827,6 +1014,7 @@ impl TlsServer {
     /// Stops accepting and frees the port (or socket path).
     #[napi]
     pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
         if let Some(fd) = self.closer.lock().ok().and_then(|mut c| c.take()) {
             // Shutting a listening socket down stops it listening for every
             // descriptor that shares it; the accept loop then ends as well.

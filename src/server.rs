@@ -3,7 +3,7 @@
 //! finished handshake is parked under an id until JavaScript takes it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +14,8 @@ use tokio::sync::{oneshot, Notify};
 use crate::conn::{LiveGuard, SecureInfo, Session};
 use crate::context::{Context, Params, SniTable};
 use crate::error::NodeError;
+use crate::session::{self, ServerScope};
+use crate::sniff::{self, Sniff, Verdict};
 use crate::transport::Io;
 use crate::transport::{Detached, Endpoints, Transport};
 use crate::verify::Trust;
@@ -29,6 +31,12 @@ pub enum ServerEvent {
     /// `SNICallback`: which context serves this name? Answer with
     /// [`ServerState::answer_sni`] and this id.
     Sni(u32, String),
+    /// `'newSession'` (ask id, session id, data): answer with
+    /// [`ServerState::answer_session`] once stored.
+    NewSession(u32, Vec<u8>, Vec<u8>),
+    /// `'resumeSession'` (ask id, session id): answer with
+    /// [`ServerState::answer_session`] and the data found, if any.
+    ResumeSession(u32, Vec<u8>),
     /// `'OCSPRequest'`: the certificate (DER) and its issuer's; answer with
     /// [`ServerState::answer_ocsp`] and this id.
     Ocsp(u32, Vec<u8>, Option<Vec<u8>>),
@@ -43,6 +51,14 @@ pub enum OcspAnswer {
     Nothing,
     /// The callback failed: drop the connection (JS has reported it).
     Fail,
+}
+
+/// [`ServerState::session_events`] bits: listeners JavaScript has.
+pub mod listeners {
+    /// `'newSession'`.
+    pub const NEW_SESSION: u8 = 1;
+    /// `'resumeSession'`.
+    pub const RESUME_SESSION: u8 = 2;
 }
 
 /// What `SNICallback` chose.
@@ -124,6 +140,10 @@ pub struct ServerState {
     pub stop: Notify,
     /// `SNICallback` questions waiting for JavaScript's answer.
     sni_asks: Mutex<HashMap<u32, oneshot::Sender<SniAnswer>>>,
+    /// Session cache listeners JavaScript has ([`listeners`] bits).
+    pub session_events: AtomicU8,
+    /// Session cache questions waiting for JavaScript's answer.
+    session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
     /// Someone listens for `'keylog'`: new connections keep their lines.
     pub keylog: std::sync::atomic::AtomicBool,
     /// Someone listens for `'OCSPRequest'`: ask when a client wants a staple.
@@ -143,6 +163,44 @@ impl ServerState {
         if let Some(tx) = waiting {
             let _ = tx.send(answer);
         }
+    }
+
+    /// JavaScript's answer to a [`ServerEvent::NewSession`] or
+    /// [`ServerEvent::ResumeSession`].
+    pub fn answer_session(&self, id: u32, data: SessionAnswer) {
+        let waiting = self
+            .session_asks
+            .lock()
+            .ok()
+            .and_then(|mut asks| asks.remove(&id));
+        if let Some(tx) = waiting {
+            let _ = tx.send(data);
+        }
+    }
+
+    async fn ask_session(
+        &self,
+        sink: &ServerSink,
+        event: impl FnOnce(u32) -> ServerEvent,
+    ) -> SessionAnswer {
+        let (tx, rx) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut asks) = self.session_asks.lock() {
+            asks.insert(id, tx);
+        }
+        sink(event(id));
+        // A handshake that ends first (timeout, hang-up) takes its question
+        // back: an answer that never comes leaves nothing behind.
+        struct Asked<'a>(&'a ServerState, u32);
+        impl Drop for Asked<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut asks) = self.0.session_asks.lock() {
+                    asks.remove(&self.1);
+                }
+            }
+        }
+        let _asked = Asked(self, id);
+        rx.await.unwrap_or(Ok(None))
     }
 
     /// JavaScript's answer to [`ServerEvent::Ocsp`] `id`.
@@ -169,6 +227,16 @@ impl ServerState {
             asks.insert(id, tx);
         }
         sink(ServerEvent::Ocsp(id, cert, issuer));
+        // A handshake that ends first takes its question back.
+        struct Asked<'a>(&'a ServerState, u32);
+        impl Drop for Asked<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut asks) = self.0.ocsp_asks.lock() {
+                    asks.remove(&self.1);
+                }
+            }
+        }
+        let _asked = Asked(self, id);
         rx.await.unwrap_or(OcspAnswer::Fail)
     }
 
@@ -298,41 +366,15 @@ async fn handshake(
         let e = crate::context::no_protocols();
         return sink(ServerEvent::ClientError(e, endpoints, pending));
     }
-    let keylog = state
-        .keylog
-        .load(Ordering::Relaxed)
-        .then(crate::keylog::KeyLines::kept);
-    // The ClientHello is read first when JavaScript has a say in how it is
-    // answered (SNICallback, OCSPRequest).
-    let consult = settings.sni.is_some() || state.ocsp.load(Ordering::Relaxed);
-    let tls = if consult {
-        let asked = hello_accept(&io, &settings, &state, &sink, keylog.clone());
-        match tokio::time::timeout(settings.handshake_timeout, asked).await {
-            Ok(r) => r,
-            Err(_) => Err(NodeError::handshake_timeout()),
-        }
-    } else {
-        rustls::ServerConnection::new(match &keylog {
-            Some(lines) => crate::keylog::server_config(&settings.config, lines.clone()),
-            None => settings.config.clone(),
-        })
-        .map(|tls| (tls, settings.trust.clone()))
-        .map_err(|e| NodeError::from(&e))
+    let timeout = settings.handshake_timeout;
+    let events = state.session_events.load(Ordering::SeqCst);
+    let run = establish(io, live, settings, events, &state, &sink);
+    let result = match tokio::time::timeout(timeout, run).await {
+        Ok(r) => r,
+        Err(_) => Err(NodeError::handshake_timeout()),
     };
-    let (tls, trust) = match tls {
-        Ok(ok) => ok,
-        Err(e) => return sink(ServerEvent::ClientError(server_side(e), endpoints, pending)),
-    };
-    let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
-    if let Some(lines) = keylog {
-        session.keep_keylog(lines);
-    }
-    let result = session
-        .handshake_within(Some(settings.handshake_timeout))
-        .await
-        .map_err(server_side);
-    match result {
-        Ok(()) => {
+    match result.map_err(server_side) {
+        Ok(session) => {
             let info = Box::new(session.secure_info());
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut ready) = state.ready.lock() {
@@ -341,6 +383,164 @@ async fn handshake(
             sink(ServerEvent::Secure(id, info, pending));
         }
         Err(e) => sink(ServerEvent::ClientError(e, endpoints, pending)),
+    }
+}
+
+/// The handshake of an accepted socket, with the session cache events when
+/// JavaScript listens for them (`events`, [`listeners`] bits): the
+/// ClientHello's session id is looked up through `'resumeSession'` before
+/// rustls sees it, and the sessions the handshake made go to `'newSession'`
+/// before the connection is announced, as Node holds its handshake for both.
+async fn establish(
+    io: Transport,
+    live: LiveGuard,
+    settings: ServerSettings,
+    events: u8,
+    state: &Arc<ServerState>,
+    sink: &ServerSink,
+) -> Result<Session, NodeError> {
+    let ask = |question: SessionAsk| {
+        state.ask_session(sink, move |ask| match question {
+            SessionAsk::Resume(id) => ServerEvent::ResumeSession(ask, id),
+            SessionAsk::New(id, data) => ServerEvent::NewSession(ask, id, data),
+        })
+    };
+    let (mut hello, scope) = look_up_session(&io, events, &ask).await?;
+    let keylog = state
+        .keylog
+        .load(Ordering::Relaxed)
+        .then(crate::keylog::KeyLines::kept);
+    // The ClientHello is read first when JavaScript has a say in how it is
+    // answered (SNICallback, OCSPRequest).
+    let consult = settings.sni.is_some() || state.ocsp.load(Ordering::Relaxed);
+    let (tls, trust) = if consult {
+        // rustls takes the ClientHello here, looking the session up.
+        let accepted = session::SCOPE
+            .scope(
+                scope.clone(),
+                hello_accept(&io, &hello, &settings, state, sink, keylog.clone()),
+            )
+            .await?;
+        // The acceptor has taken the ClientHello.
+        hello.clear();
+        accepted
+    } else {
+        let config = match &keylog {
+            Some(lines) => crate::keylog::server_config(&settings.config, lines.clone()),
+            None => settings.config.clone(),
+        };
+        rustls::ServerConnection::new(config)
+            .map(|tls| (tls, settings.trust.clone()))
+            .map_err(|e| NodeError::from(&e))?
+    };
+    let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
+    if let Some(lines) = keylog {
+        session.keep_keylog(lines);
+    }
+    handshake_with_cache(&mut session, &hello, scope, events, &ask).await?;
+    Ok(session)
+}
+
+/// The program's answer to a [`SessionAsk`]: the session data found (for
+/// `'resumeSession'`), or an error passed to the callback, which ends the
+/// handshake (JavaScript reports it).
+pub type SessionAnswer = Result<Option<Vec<u8>>, NodeError>;
+
+/// What a handshake ends with when a session callback failed; JavaScript has
+/// reported the program's error already.
+pub fn session_callback_failed() -> NodeError {
+    NodeError::new("ERR_TLS_SESSION_CALLBACK", "session callback failed")
+}
+
+/// A question for the program's session cache listeners.
+#[derive(Debug)]
+pub enum SessionAsk {
+    /// `'resumeSession'`: the data of this session id, if stored.
+    Resume(Vec<u8>),
+    /// `'newSession'`: store this session (id, data).
+    New(Vec<u8>, Vec<u8>),
+}
+
+/// With a `'resumeSession'` listener (`events`), reads the ClientHello and
+/// asks for the session it names; returns the bytes read (for rustls) and
+/// the handshake's session scope.
+pub async fn look_up_session<F, Fut>(
+    io: &Transport,
+    events: u8,
+    ask: &F,
+) -> Result<(Vec<u8>, Arc<ServerScope>), NodeError>
+where
+    F: Fn(SessionAsk) -> Fut,
+    Fut: std::future::Future<Output = SessionAnswer>,
+{
+    let scope = Arc::new(ServerScope {
+        listeners: events != 0,
+        ..ServerScope::default()
+    });
+    let mut hello = Vec::new();
+    if events & listeners::RESUME_SESSION != 0 {
+        let asked = read_hello(io, &mut hello).await?;
+        if !asked.session_id.is_empty() && !asked.has_ticket {
+            let found = ask(SessionAsk::Resume(asked.session_id.clone())).await?;
+            if let (Some(data), Ok(mut slot)) = (found, scope.found.lock()) {
+                *slot = Some((asked.session_id, data));
+            }
+        }
+    }
+    Ok((hello, scope))
+}
+
+/// The handshake, `hello` first, in `scope`; then, with a `'newSession'`
+/// listener, each session it made is handed over before it is reported.
+pub async fn handshake_with_cache<F, Fut>(
+    session: &mut Session,
+    hello: &[u8],
+    scope: Arc<ServerScope>,
+    events: u8,
+    ask: &F,
+) -> Result<(), NodeError>
+where
+    F: Fn(SessionAsk) -> Fut,
+    Fut: std::future::Future<Output = SessionAnswer>,
+{
+    session::SCOPE
+        .scope(scope.clone(), async {
+            session.feed(hello)?;
+            session.handshake().await
+        })
+        .await?;
+    if events & listeners::NEW_SESSION != 0 {
+        let created = scope
+            .created
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default();
+        for (id, data) in created {
+            ask(SessionAsk::New(id, data)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the first record (the ClientHello) into `buf` and says what it
+/// asks for.
+async fn read_hello(io: &Transport, buf: &mut Vec<u8>) -> Result<session::HelloSession, NodeError> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(hello) = session::hello_session(buf) {
+            return Ok(hello);
+        }
+        io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
+        match io.try_read(&mut chunk) {
+            Ok(0) => return Err(NodeError::disconnected_before_secure()),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return Err(NodeError::disconnected_before_secure()),
+        }
+        if buf.len() > 5 + 0x4000 + 0x4000 {
+            // Not a ClientHello record rustls would take either.
+            return Ok(session::HelloSession::default());
+        }
     }
 }
 
@@ -386,23 +586,49 @@ fn ocsp_subject(context: &Context) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     Some((leaf.as_ref().to_vec(), issuer))
 }
 
-/// Reads the ClientHello; lets `SNICallback` choose the context for its
-/// name, and `'OCSPRequest'` the response to staple when the client asks
-/// for one; continues with the configuration that makes.
+/// Reads the ClientHello (`prefix` first, the bytes already read); lets
+/// `SNICallback` choose the context for its name, and `'OCSPRequest'` the
+/// response to staple when the client asks for one; continues with the
+/// configuration that makes.
 async fn hello_accept(
     io: &Transport,
+    mut prefix: &[u8],
     settings: &ServerSettings,
     state: &ServerState,
     sink: &ServerSink,
     keylog: Option<Arc<crate::keylog::KeyLines>>,
 ) -> Result<(rustls::ServerConnection, Trust), NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
+    let mut head = Vec::new();
     let mut hello = Vec::new();
     let accepted = loop {
-        io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
-        match acceptor.read_tls(&mut Tee(Io(io), &mut hello)) {
+        // Bytes already read (the ClientHello looked at for
+        // 'resumeSession') go first; the first five are judged by sniff.
+        let read = if prefix.is_empty() {
+            io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
+            acceptor.read_tls(&mut Tee(
+                Sniff {
+                    inner: Io(io),
+                    head: &mut head,
+                },
+                &mut hello,
+            ))
+        } else {
+            acceptor.read_tls(&mut Tee(
+                Sniff {
+                    inner: &mut prefix,
+                    head: &mut head,
+                },
+                &mut hello,
+            ))
+        };
+        match read {
             Ok(0) => return Err(NodeError::disconnected_before_secure()),
-            Ok(_) => {}
+            Ok(_) => {
+                if let Verdict::NotTls(e) = sniff::judge(&head) {
+                    return Err(e);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(_) => return Err(NodeError::disconnected_before_secure()),
         }
@@ -459,5 +685,9 @@ async fn hello_accept(
         NodeError::from(&e)
     })?;
     // Client certificates are judged against the chosen context's ca.
-    Ok((tls, context.trust.clone()))
+    let trust = match &settings.sni {
+        Some(_) => context.trust.clone(),
+        None => settings.trust.clone(),
+    };
+    Ok((tls, trust))
 }

@@ -42,9 +42,12 @@ pub enum VerifyCode {
     InvalidPurpose,
     /// A signature in the chain does not verify.
     BadSignature,
-    /// An issuing CA's RSA key is under 2048 bits (refused, as Node 24
-    /// refuses it; `X509_V_ERR_CA_KEY_TOO_SMALL`).
+    /// A CA the peer sent has an RSA key under the security level's minimum
+    /// (`X509_V_ERR_CA_KEY_TOO_SMALL`).
     CaKeyTooSmall,
+    /// The trusted root's own key is under the minimum: OpenSSL gives up
+    /// on it without a specific reason (`X509_V_ERR_UNSPECIFIED`).
+    Unspecified,
     /// A certificate in the chain is listed in its issuer's CRL.
     Revoked,
     /// CRLs are in use and none is from this certificate's issuer.
@@ -73,6 +76,7 @@ impl VerifyCode {
             Self::InvalidPurpose => "INVALID_PURPOSE",
             Self::BadSignature => "CERT_SIGNATURE_FAILURE",
             Self::CaKeyTooSmall => "CA_KEY_TOO_SMALL",
+            Self::Unspecified => "UNSPECIFIED",
             Self::Revoked => "CERT_REVOKED",
             Self::UnableToGetCrl => "UNABLE_TO_GET_CRL",
             Self::CrlExpired => "CRL_HAS_EXPIRED",
@@ -95,6 +99,7 @@ impl VerifyCode {
             Self::InvalidPurpose => "unsupported certificate purpose",
             Self::BadSignature => "certificate signature failure",
             Self::CaKeyTooSmall => "CA certificate key too weak",
+            Self::Unspecified => "unspecified certificate verification error",
             Self::Revoked => "certificate revoked",
             Self::UnableToGetCrl => "unable to get certificate CRL",
             Self::CrlExpired => "CRL has expired",
@@ -114,64 +119,57 @@ pub struct Trust {
     pub roots: Arc<RootCertStore>,
     /// The `ca` certificates as given, compared byte for byte with a leaf.
     pub ca: Arc<Vec<CertificateDer<'static>>>,
+    /// `ca` certificates that are not self-issued, when they are not trust
+    /// anchors (no `allowPartialTrustChain`): they only help build a chain
+    /// to one, as in OpenSSL.
+    pub intermediates: Arc<Vec<CertificateDer<'static>>>,
+    /// Every `ca` certificate as an anchor, when `intermediates` is used: a
+    /// chain that ends at one of those is `UNABLE_TO_GET_ISSUER_CERT`.
+    pub partial: Option<Arc<RootCertStore>>,
+    /// OpenSSL's security level: the smallest RSA key a signature may use.
+    pub level: u8,
     /// `crl`: when any is given, every certificate of the chain must be
     /// covered by its issuer's CRL and not listed there.
     pub crls: Arc<Vec<webpki::CertRevocationList<'static>>>,
-    /// `@SECLEVEL` 0 or 1: RSA keys of 1024 bits may sign in the chain.
-    pub legacy_rsa: bool,
 }
 
 impl Trust {
-    /// A trust store of `roots` and `ca`, without CRLs.
-    pub fn new(roots: RootCertStore, ca: Vec<CertificateDer<'static>>) -> Self {
+    /// The algorithms that check signatures at this trust's level.
+    pub fn algorithms(&self) -> WebPkiSupportedAlgorithms {
+        crate::seclevel::algorithms(self.level)
+    }
+
+    /// A store of `ca` certificates; with `allow_partial`, each is a trust
+    /// anchor, otherwise only the self-issued ones are.
+    pub fn from_ca(ca: Vec<CertificateDer<'static>>, allow_partial: bool, level: u8) -> Self {
+        let mut all = RootCertStore::empty();
+        all.add_parsable_certificates(ca.iter().cloned());
+        let (roots, intermediates): (Vec<_>, Vec<_>) = ca
+            .iter()
+            .cloned()
+            .partition(|c| der::parse_cert(c).is_none_or(|p| p.self_issued()));
+        if allow_partial || intermediates.is_empty() {
+            return Self {
+                roots: Arc::new(all),
+                ca: Arc::new(ca),
+                intermediates: Arc::default(),
+                partial: None,
+                level,
+                crls: Arc::default(),
+            };
+        }
+        let mut anchors = RootCertStore::empty();
+        anchors.add_parsable_certificates(roots);
         Self {
-            roots: Arc::new(roots),
+            roots: Arc::new(anchors),
             ca: Arc::new(ca),
+            intermediates: Arc::new(intermediates),
+            partial: Some(Arc::new(all)),
+            level,
             crls: Arc::default(),
-            legacy_rsa: false,
         }
     }
 }
-
-/// RSA PKCS#1 signatures by keys from 1024 bits, which OpenSSL's security
-/// level 1 accepts (and webpki never does).
-#[derive(Debug)]
-struct LegacyRsa(
-    &'static aws_lc_rs::signature::RsaParameters,
-    rustls::pki_types::AlgorithmIdentifier,
-);
-
-impl rustls::pki_types::SignatureVerificationAlgorithm for LegacyRsa {
-    fn verify_signature(
-        &self,
-        public_key: &[u8],
-        message: &[u8],
-        signature: &[u8],
-    ) -> Result<(), rustls::pki_types::InvalidSignature> {
-        aws_lc_rs::signature::UnparsedPublicKey::new(self.0, public_key)
-            .verify(message, signature)
-            .map_err(|_| rustls::pki_types::InvalidSignature)
-    }
-
-    fn public_key_alg_id(&self) -> rustls::pki_types::AlgorithmIdentifier {
-        rustls::pki_types::alg_id::RSA_ENCRYPTION
-    }
-
-    fn signature_alg_id(&self) -> rustls::pki_types::AlgorithmIdentifier {
-        self.1
-    }
-}
-
-static LEGACY_RSA: [LegacyRsa; 2] = [
-    LegacyRsa(
-        &aws_lc_rs::signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY,
-        rustls::pki_types::alg_id::RSA_PKCS1_SHA256,
-    ),
-    LegacyRsa(
-        &aws_lc_rs::signature::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY,
-        rustls::pki_types::alg_id::RSA_PKCS1_SHA512,
-    ),
-];
 
 /// Which end of the connection the chain belongs to.
 #[derive(Debug, Clone, Copy)]
@@ -254,12 +252,14 @@ pub fn verify_chain(
         }
     };
     let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
-        return Some(unknown_issuer());
+        return verify_v1_leaf(trust, leaf, algs).unwrap_or_else(|| Some(unknown_issuer()));
     };
     let usage = match role {
         Role::Server => webpki::KeyUsage::server_auth(),
         Role::Client => webpki::KeyUsage::client_auth(),
     };
+    let mut helpers: Vec<CertificateDer<'_>> = chain[1..].to_vec();
+    helpers.extend(trust.intermediates.iter().cloned());
     // Node turns on X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL as
     // soon as one CRL is added (SecureContext::AddCRL): every certificate of
     // the chain needs its issuer's CRL, an unknown status is an error, and
@@ -273,37 +273,28 @@ pub fn verify_chain(
                 .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
                 .build()
         });
-    let with_legacy: Vec<&dyn rustls::pki_types::SignatureVerificationAlgorithm>;
-    let chain_algs = if trust.legacy_rsa {
-        // First: webpki settles on the first algorithm with the signature's
-        // identifier, and the 2048-bit ones would refuse a 1024-bit key.
-        with_legacy = LEGACY_RSA
-            .iter()
-            .map(|a| a as &dyn rustls::pki_types::SignatureVerificationAlgorithm)
-            .chain(algs.all.iter().copied())
-            .collect();
-        &with_legacy[..]
-    } else {
-        algs.all
-    };
-    let result = cert.verify_for_usage(
-        chain_algs,
-        &trust.roots.roots,
-        &chain[1..],
-        UnixTime::now(),
-        usage,
-        revocation,
-        None,
-    );
-    use webpki::Error as W;
-    match result {
-        Ok(path) => {
+    let verify = |anchors: &RootCertStore| {
+        cert.verify_for_usage(
+            algs.all,
+            &anchors.roots,
+            &helpers,
+            UnixTime::now(),
+            usage,
+            revocation,
+            None,
+        )
+        .map(|path| {
             // webpki does not look the trust anchor up in a CRL; OpenSSL
             // (CRL_CHECK_ALL) wants one from the root for the root as well.
             let subject = path.anchor().subject.as_ref();
-            let covered = trust.crls.is_empty() || trust.crls.iter().any(|c| c.issuer() == subject);
-            (!covered).then_some(VerifyCode::UnableToGetCrl)
-        }
+            trust.crls.is_empty() || trust.crls.iter().any(|c| c.issuer() == subject)
+        })
+    };
+    let result = verify(&trust.roots);
+    use webpki::Error as W;
+    match result {
+        Ok(true) => None,
+        Ok(false) => Some(VerifyCode::UnableToGetCrl),
         Err(W::CertRevoked) => Some(VerifyCode::Revoked),
         Err(W::UnknownRevocationStatus) => Some(VerifyCode::UnableToGetCrl),
         Err(W::CrlExpired { .. }) => Some(VerifyCode::CrlExpired),
@@ -313,6 +304,15 @@ pub fn verify_chain(
             | W::UnsupportedCrlSignatureAlgorithmContext(_)
             | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_),
         ) => Some(VerifyCode::CrlSignatureFailure),
+        // The chain reaches a `ca` certificate that is not a root.
+        Err(W::UnknownIssuer)
+            if trust
+                .partial
+                .as_ref()
+                .is_some_and(|all| verify(all).is_ok()) =>
+        {
+            Some(VerifyCode::UnableToGetIssuer)
+        }
         Err(W::CertExpired { .. }) => Some(VerifyCode::Expired),
         Err(W::CertNotValidYet { .. }) => Some(VerifyCode::NotYetValid),
         Err(W::UnknownIssuer) => Some(unknown_issuer()),
@@ -321,14 +321,18 @@ pub fn verify_chain(
             W::InvalidSignatureForPublicKey
             | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_),
         ) => {
-            // webpki checks RSA signatures with 2048-bit keys and up only.
-            let weak_ca = chain[1..]
-                .iter()
-                .chain(trust.ca.iter())
-                .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
-                .any(|bits| bits < 2048);
-            Some(if weak_ca {
+            // A signature by an RSA key under the level's minimum fails.
+            let min = crate::seclevel::min_rsa_bits(trust.level);
+            let weak = |certs: &[CertificateDer<'_>]| {
+                certs
+                    .iter()
+                    .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
+                    .any(|bits| bits < min)
+            };
+            Some(if weak(&chain[1..]) {
                 VerifyCode::CaKeyTooSmall
+            } else if weak(&trust.ca) {
+                VerifyCode::Unspecified
             } else {
                 VerifyCode::BadSignature
             })
@@ -336,6 +340,53 @@ pub fn verify_chain(
         Err(W::CaUsedAsEndEntity) if self_signed(0) => Some(VerifyCode::DepthZeroSelfSigned),
         Err(_) => Some(VerifyCode::Rejected),
     }
+}
+
+/// webpki refuses X.509 v1 end-entity certificates; OpenSSL takes them, and
+/// Node's docs make them (`openssl x509 -req` without extensions). A v1 leaf
+/// signed directly by a trusted `ca` certificate is judged here: the
+/// signature with the level's algorithms, then the validity period. `None`
+/// when it is no v1 leaf or no trusted issuer is found (the caller names
+/// that case).
+fn verify_v1_leaf(
+    trust: &Trust,
+    leaf: &CertificateDer<'_>,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Option<Option<VerifyCode>> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let signed = der::signed(leaf).filter(|s| s.v1)?;
+    let issuer_name = der::parse_cert(leaf)?.issuer;
+    let issuer_key = trust
+        .ca
+        .iter()
+        .filter_map(|ca| der::parse_cert(ca))
+        .filter(|ca| ca.subject == issuer_name)
+        .find_map(|ca| der::spki_parts(ca.spki))?;
+    let (key_alg, key) = issuer_key;
+    let verified = algs
+        .all
+        .iter()
+        .filter(|alg| {
+            alg.signature_alg_id().as_ref() == signed.algorithm
+                && alg.public_key_alg_id().as_ref() == key_alg
+        })
+        .any(|alg| {
+            alg.verify_signature(key, signed.tbs, signed.signature)
+                .is_ok()
+        });
+    if !verified {
+        return Some(Some(VerifyCode::BadSignature));
+    }
+    let (_, cert) = X509Certificate::from_der(leaf).ok()?;
+    let validity = cert.validity();
+    let now = x509_parser::time::ASN1Time::now();
+    Some(if now < validity.not_before {
+        Some(VerifyCode::NotYetValid)
+    } else if now > validity.not_after {
+        Some(VerifyCode::Expired)
+    } else {
+        None
+    })
 }
 
 /// Client side: accepts any chain during the handshake (it is judged later by
@@ -504,26 +555,3 @@ impl std::fmt::Display for ChainRejected {
 }
 
 impl std::error::Error for ChainRejected {}
-
-#[cfg(test)]
-mod legacy_tests {
-    use super::*;
-    use rustls::pki_types::pem::PemObject;
-
-    #[test]
-    fn weak_ca_at_seclevel_1() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/__test__/fixtures/seclevel/");
-        let ca = CertificateDer::from_pem_file(format!("{dir}ca1024-cert.pem")).unwrap();
-        let leaf = CertificateDer::from_pem_file(format!("{dir}leaf-cert.pem")).unwrap();
-        let mut roots = RootCertStore::empty();
-        roots.add(ca.clone()).unwrap();
-        let mut trust = Trust::new(roots, vec![ca]);
-        let algs = crate::context::provider().signature_verification_algorithms;
-        assert_eq!(
-            verify_chain(&trust, std::slice::from_ref(&leaf), Role::Server, &algs),
-            Some(VerifyCode::CaKeyTooSmall)
-        );
-        trust.legacy_rsa = true;
-        assert_eq!(verify_chain(&trust, &[leaf], Role::Server, &algs), None);
-    }
-}
