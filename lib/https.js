@@ -23,6 +23,8 @@ const kTls = Symbol('kTls');
 
 // http.Server options and listener go to http.Server; TLS options to the TLS
 // server, with HTTP/1.1 offered by ALPN as node:https offers it.
+const kForwarded = ['keylog', 'newSession', 'resumeSession', 'OCSPRequest'];
+
 class Server extends http.Server {
   constructor(options, requestListener) {
     if (typeof options === 'function') {
@@ -57,9 +59,16 @@ class Server extends http.Server {
     // http.Server's own close() stops its timers and emits 'close' on this
     // object (it holds no handle, so at once) when the TLS server has closed.
     inner.on('close', () => http.Server.prototype.close.call(this));
-    inner.on('keylog', (line, socket) => this.emit('keylog', line, socket));
-    inner.on('newSession', (...args) => this.emit('newSession', ...args));
-    inner.on('resumeSession', (...args) => this.emit('resumeSession', ...args));
+    // Events whose mere presence changes the handshake (the server waits
+    // for 'newSession' / 'resumeSession' callbacks; 'keylog' costs work) are
+    // forwarded only once the application listens for them, as a tls.Server
+    // of its own would see them.
+    const forwarded = new Set();
+    this.on('newListener', (event) => {
+      if (!kForwarded.includes(event) || forwarded.has(event)) return;
+      forwarded.add(event);
+      inner.on(event, (...args) => this.emit(event, ...args));
+    });
   }
 
   listen(...args) {
