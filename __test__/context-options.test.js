@@ -208,3 +208,12 @@ describe('a version range with nothing in it', () => {
     });
   }
 });
+
+describe('@SECLEVEL glued to a rule, as OpenSSL reads it', () => {
+  for (const [name, tls] of Object.entries(impls)) {
+    test(`${name}: 'ALL@SECLEVEL=0' and 'DEFAULT@SECLEVEL=1' are taken`, () => {
+      tls.createSecureContext({ ciphers: 'ALL@SECLEVEL=0' });
+      tls.createSecureContext({ ciphers: 'DEFAULT@SECLEVEL=1' });
+    });
+  }
+});

@@ -286,7 +286,9 @@ pub fn parse_ciphers(ciphers: &str) -> Result<CipherSpec, NodeError> {
     let mut banned: Vec<CipherSuite> = Vec::new();
     let mut seclevel = None;
     let mut named_something = false;
-    let rule_text = rules.join(":");
+    // `@` ends a name, as in OpenSSL's parser: `ALL@SECLEVEL=0` is `ALL`
+    // then `@SECLEVEL=0`.
+    let rule_text = rules.join(":").replace('@', ":@");
     for token in rule_text
         .split([':', ' ', ',', ';'])
         .filter(|t| !t.is_empty())
@@ -503,6 +505,9 @@ mod tests {
             parse_ciphers("DEFAULT:@SECLEVEL=0").unwrap().seclevel,
             Some(0)
         );
+        let glued = parse_ciphers("ALL@SECLEVEL=0").unwrap();
+        assert_eq!((glued.tls12.len(), glued.seclevel), (6, Some(0)));
+        assert!(parse_ciphers("RSA@SECLEVEL=0").unwrap().tls12.is_empty());
     }
 
     #[test]
