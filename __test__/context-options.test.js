@@ -217,3 +217,25 @@ describe('@SECLEVEL glued to a rule, as OpenSSL reads it', () => {
     });
   }
 });
+
+describe("addContext(): the chosen context's ca judges client certificates", () => {
+  for (const [s, c] of implPairs()) {
+    test(`${s} server, ${c} client`, async (t) => {
+      const sc = scope(t);
+      const S = impls[s];
+      const seen = [];
+      const { server, port } = await sc.server(S, { ...certs.rsa, requestCert: true, rejectUnauthorized: false },
+                                               (sock) => { seen.push([sock.servername, sock.authorized]); sock.end(); });
+      const attempt = (servername) => withTimeout(new Promise((resolve) => {
+        const sock = sc.connect(impls[c], { port, host: '127.0.0.1', servername, rejectUnauthorized: false,
+                                            ...certs.client }, () => sock.resume());
+        sock.on('close', resolve);
+      }), 5000, 'connect');
+      await attempt('a.example.com');
+      server.addContext('*.example.com', S.createSecureContext({ ...certs.rsa, ca: certs.ca }));
+      await attempt('b.example.com');
+      await attempt('other.test');
+      assert.deepEqual(seen, [['a.example.com', false], ['b.example.com', true], ['other.test', false]]);
+    });
+  }
+});

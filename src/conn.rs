@@ -350,6 +350,19 @@ impl Session {
         }
     }
 
+    /// Server side: the SNI name the client sent.
+    pub fn sni_name(&self) -> Option<&str> {
+        match &self.tls {
+            Connection::Server(s) => s.server_name(),
+            Connection::Client(_) => None,
+        }
+    }
+
+    /// Judges the peer's chain against `trust` instead.
+    pub fn set_trust(&mut self, trust: Trust) {
+        self.trust = trust;
+    }
+
     /// Reports the stapled OCSP response left in `slot` with the handshake.
     pub fn keep_ocsp(&mut self, slot: crate::ocsp::ResponseSlot) {
         self.ocsp = Some(slot);

@@ -766,25 +766,44 @@ impl Identities {
 /// `server.addContext(hostname, context)` entries: the last added whose
 /// pattern matches the SNI name wins, as in Node.
 #[derive(Debug, Default)]
-pub struct SniTable(std::sync::RwLock<Vec<(String, Vec<Arc<CertifiedKey>>)>>);
+pub struct SniTable(std::sync::RwLock<Vec<SniEntry>>);
+
+/// One `addContext()` entry: the name pattern, the context's keys and the
+/// trust store its client certificates are judged against.
+type SniEntry = (String, Vec<Arc<CertifiedKey>>, Trust);
 
 impl SniTable {
     /// Adds `context`'s keys for names matching `pattern` (`*` matches
     /// within one label, as Node's wildcard does).
     pub fn add(&self, pattern: &str, context: &Context) {
         if let Ok(mut table) = self.0.write() {
-            table.push((pattern.to_ascii_lowercase(), context.identities.clone()));
+            table.push((
+                pattern.to_ascii_lowercase(),
+                context.identities.clone(),
+                context.trust.clone(),
+            ));
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Vec<Arc<CertifiedKey>>> {
+    fn entry<T>(&self, name: &str, take: impl Fn(&SniEntry) -> T) -> Option<T> {
         let name = name.to_ascii_lowercase();
         let table = self.0.read().ok()?;
         table
             .iter()
             .rev()
-            .find(|(pattern, _)| glob_match(pattern.as_bytes(), name.as_bytes()))
-            .map(|(_, keys)| keys.clone())
+            .find(|(pattern, _, _)| glob_match(pattern.as_bytes(), name.as_bytes()))
+            .map(take)
+    }
+
+    fn lookup(&self, name: &str) -> Option<Vec<Arc<CertifiedKey>>> {
+        self.entry(name, |(_, keys, _)| keys.clone())
+    }
+
+    /// The trust store of the context serving `name`, when `addContext()`
+    /// has one: as in Node, a client certificate is judged by the `ca` of
+    /// the context the SNI name chose.
+    pub fn trust(&self, name: &str) -> Option<Trust> {
+        self.entry(name, |(_, _, trust)| trust.clone())
     }
 }
 

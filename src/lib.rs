@@ -901,6 +901,7 @@ impl TlsServer {
                 }),
             context: context.inner.clone(),
             no_protocols,
+            table: sni.clone(),
         };
         home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
         Ok(Self {

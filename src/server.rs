@@ -269,6 +269,8 @@ pub struct ServerSettings {
     /// The version range holds nothing rustls speaks: every handshake is
     /// refused with a protocol_version alert.
     pub no_protocols: bool,
+    /// `addContext()` entries.
+    pub table: Arc<SniTable>,
 }
 
 /// Accepts until stopped.
@@ -438,6 +440,13 @@ async fn establish(
         session.keep_keylog(lines);
     }
     handshake_with_cache(&mut session, &hello, scope, events, &ask).await?;
+    // A context `addContext()` chose for the SNI name judges the client's
+    // certificate, as in Node (SNICallback's choice already did).
+    if settings.sni.is_none() {
+        if let Some(trust) = session.sni_name().and_then(|n| settings.table.trust(n)) {
+            session.set_trust(trust);
+        }
+    }
     Ok(session)
 }
 
