@@ -239,3 +239,18 @@ describe("addContext(): the chosen context's ca judges client certificates", () 
     });
   }
 });
+
+describe('rejectUnauthorized: undefined is not false', () => {
+  for (const [s, c] of implPairs()) {
+    test(`an untrusted server is refused: ${s} server, ${c} client`, async (t) => {
+      const sc = scope(t);
+      const { port } = await sc.server(impls[s], certs.rsa, (sock) => sock.end('ng'));
+      const outcome = await withTimeout(new Promise((resolve) => {
+        const sock = sc.connect(impls[c], { port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: undefined },
+                                () => resolve('connected'));
+        sock.on('error', (err) => resolve(err.code));
+      }), 5000, 'connect');
+      assert.equal(outcome, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    });
+  }
+});

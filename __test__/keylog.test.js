@@ -62,6 +62,13 @@ describe('keylog', () => {
         assert.deepEqual(r.server.map(String).sort(), r.client.map(String).sort());
         assert.equal(r.socketSeen, true);
         assert.equal(r.secureEvents, 1);
+        // A server's lines come in OpenSSL's order, whichever server.
+        if (version === 'TLSv1.3') {
+          assert.deepEqual(r.server.map((l) => l.toString().split(' ')[0]), [
+            'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'EXPORTER_SECRET',
+            'SERVER_TRAFFIC_SECRET_0', 'CLIENT_TRAFFIC_SECRET_0',
+          ]);
+        }
         // All of a client's lines come before 'secureConnect'.
         assert.equal(r.linesAtSecure, r.client.length);
       });

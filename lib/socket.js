@@ -794,6 +794,9 @@ function connect(...args) {
     checkServerIdentity: tls.checkServerIdentity,
     ...userOptions,
   };
+  // Given as undefined, it is still the default: Node rejects unless it is
+  // false (an explicit undefined must not let an untrusted peer through).
+  if (options.rejectUnauthorized === undefined) options.rejectUnauthorized = true;
   if (typeof options.checkServerIdentity !== 'function') {
     throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
                                 options.checkServerIdentity);

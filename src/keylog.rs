@@ -43,16 +43,33 @@ impl KeyLines {
         Arc::new(Self(Out::Kept(Mutex::new(Vec::new()))))
     }
 
-    /// The lines kept so far.
+    /// The lines kept so far, in the order an OpenSSL server logs them.
     pub fn take(&self) -> Vec<Vec<u8>> {
-        match &self.0 {
+        let mut lines = match &self.0 {
             Out::Kept(lines) => lines
                 .lock()
                 .map(|mut l| std::mem::take(&mut *l))
                 .unwrap_or_default(),
             Out::Sink(_) => Vec::new(),
-        }
+        };
+        lines.sort_by_key(|l| server_order(l));
+        lines
     }
+}
+
+/// Where a line comes in an OpenSSL server's sequence (TLS 1.3).
+fn server_order(line: &[u8]) -> usize {
+    const ORDER: [&[u8]; 5] = [
+        b"SERVER_HANDSHAKE_TRAFFIC_SECRET ",
+        b"CLIENT_HANDSHAKE_TRAFFIC_SECRET ",
+        b"EXPORTER_SECRET ",
+        b"SERVER_TRAFFIC_SECRET_0 ",
+        b"CLIENT_TRAFFIC_SECRET_0 ",
+    ];
+    ORDER
+        .iter()
+        .position(|label| line.starts_with(label))
+        .unwrap_or(ORDER.len())
 }
 
 /// `LABEL <client_random> <secret>\n`, lower-case hex as OpenSSL writes it.
