@@ -304,7 +304,7 @@ function contextTls(options) {
     throw errors.invalidArgType('options.ecdhCurve', 'of type string', ecdhCurve);
   }
   try {
-    binding.checkTlsOptions(ciphers, ecdhCurve);
+    binding.checkTlsOptions(ciphers, ecdhCurve, typeof options.sigalgs === 'string' ? options.sigalgs : undefined);
   } catch (err) {
     throw errors.fromNative(err);
   }
@@ -425,7 +425,7 @@ Object.defineProperties(binding.NativeContext.prototype, {
       const tls13 = settings.ciphers.split(':').filter((c) => c.startsWith('TLS_'));
       const next = [...tls13, ...ciphers.split(':').filter((c) => c && !c.startsWith('TLS_'))].join(':');
       try {
-        binding.checkTlsOptions(next || settings.ciphers, undefined);
+        binding.checkTlsOptions(next || settings.ciphers, undefined, undefined);
       } catch (err) {
         throw errors.fromNative(err);
       }

@@ -295,7 +295,13 @@ impl TlsParams {
 pub fn check_tls_options(
     ciphers: Option<String>,
     ecdh_curve: Option<String>,
+    sigalgs: Option<String>,
 ) -> napi::Result<Option<u32>> {
+    if let Some(s) = sigalgs {
+        if !suites::sigalgs_known(&s) {
+            return Err(throw(suites::sigalgs_error()));
+        }
+    }
     let mut seclevel = None;
     if let Some(c) = ciphers {
         seclevel = suites::parse_ciphers(&c)

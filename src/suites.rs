@@ -367,6 +367,56 @@ pub fn parse_ciphers(ciphers: &str) -> Result<CipherSpec, NodeError> {
     })
 }
 
+/// Whether OpenSSL knows every name in a `sigalgs` list (`ALG+HASH` or
+/// TLS 1.3 names), whether or not rustls has the scheme.
+pub fn sigalgs_known(sigalgs: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "ecdsa_secp256r1_sha256",
+        "ecdsa_secp384r1_sha384",
+        "ecdsa_secp521r1_sha512",
+        "ecdsa_sha1",
+        "ecdsa_sha224",
+        "ed25519",
+        "ed448",
+        "rsa_pss_rsae_sha256",
+        "rsa_pss_rsae_sha384",
+        "rsa_pss_rsae_sha512",
+        "rsa_pss_pss_sha256",
+        "rsa_pss_pss_sha384",
+        "rsa_pss_pss_sha512",
+        "rsa_pkcs1_sha1",
+        "rsa_pkcs1_sha224",
+        "rsa_pkcs1_sha256",
+        "rsa_pkcs1_sha384",
+        "rsa_pkcs1_sha512",
+        "ecdsa_brainpoolp256r1tls13_sha256",
+        "ecdsa_brainpoolp384r1tls13_sha384",
+        "ecdsa_brainpoolp512r1tls13_sha512",
+    ];
+    sigalgs.split(':').all(|token| {
+        if NAMES.iter().any(|n| n.eq_ignore_ascii_case(token)) {
+            return true;
+        }
+        match token.split_once('+') {
+            Some((alg, hash)) => {
+                ["RSA", "RSA-PSS", "PSS", "ECDSA", "DSA"]
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(alg))
+                    && ["SHA1", "SHA224", "SHA256", "SHA384", "SHA512"]
+                        .iter()
+                        .any(|h| h.eq_ignore_ascii_case(hash))
+            }
+            None => false,
+        }
+    })
+}
+
+/// OpenSSL's (empty) error for a `sigalgs` list it cannot take, as Node
+/// throws it: no code.
+pub fn sigalgs_error() -> NodeError {
+    NodeError::new("", "error:00000000:lib(0)::reason(0)")
+}
+
 /// The groups rustls offers, with the names OpenSSL accepts for them.
 fn group_by_name(name: &str) -> Option<Option<NamedGroup>> {
     let lower = name.to_ascii_lowercase();
@@ -508,6 +558,15 @@ mod tests {
         let glued = parse_ciphers("ALL@SECLEVEL=0").unwrap();
         assert_eq!((glued.tls12.len(), glued.seclevel), (6, Some(0)));
         assert!(parse_ciphers("RSA@SECLEVEL=0").unwrap().tls12.is_empty());
+    }
+
+    #[test]
+    fn sigalg_names() {
+        assert!(sigalgs_known("RSA+SHA256:rsa_pss_rsae_sha256:ed448"));
+        assert!(sigalgs_known("ECDSA+SHA384:RSA-PSS+SHA512"));
+        assert!(!sigalgs_known("foo"));
+        assert!(!sigalgs_known("RSA-PSS+SHA256:foo"));
+        assert!(!sigalgs_known("RSA+MD5"));
     }
 
     #[test]
