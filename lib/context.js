@@ -276,6 +276,7 @@ function tlsParams(options, defaults) {
     maxVersion: range.maxVersion,
     requestCert: Boolean(options.requestCert),
     rejectUnauthorized: options.rejectUnauthorized !== false,
+    requireClientCert: options.requireClientCert,
     // A server passes its own (true unless told otherwise, as in Node);
     // otherwise the context's.
     honorCipherOrder: typeof options.honorCipherOrder === 'boolean' ?
@@ -381,6 +382,7 @@ class SecureContext {
     // Node exposes the OpenSSL handle as `.context`; ours is the parsed
     // native context.
     this.context = this[kNative];
+    nativeContexts.add(this[kNative]);
     this[kCerts] = cert || [];
     this[kCa] = ca;
     this[kTls] = tlsSettings;
@@ -431,6 +433,19 @@ Object.defineProperties(binding.NativeContext.prototype, {
       }
       if (next) settings.ciphers = next;
     },
+  },
+});
+
+// Node's native context has an `_external` accessor that only its own
+// instances answer (an object inheriting from one throws a TypeError); code
+// that probes for a native context reads it.
+const nativeContexts = new WeakSet();
+Object.defineProperty(binding.NativeContext.prototype, '_external', {
+  configurable: true,
+  enumerable: false,
+  get() {
+    if (!nativeContexts.has(this)) throw new TypeError('Illegal invocation');
+    return this;
   },
 });
 

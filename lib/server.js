@@ -16,6 +16,7 @@ const { TLSSocket, acceptedSocket } = require('./socket');
 const secrets = require('./secrets');
 const ocsp = require('./ocsp');
 const sessions = require('./session');
+const { adoptByServer, kByServer } = require('./handle');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -84,12 +85,15 @@ function Server(options, listener) {
 function onConnection(stream) {
   if (!stream || stream instanceof TLSSocket) return;
   stream.server = this;
-  new TLSSocket(stream, {
+  const socket = new TLSSocket(stream, {
     isServer: true,
     server: this,
     secureContext: this[kContext],
     highWaterMark: this.highWaterMark,
+    SNICallback: this[kOptions].SNICallback,
+    [kByServer]: true,
   });
+  adoptByServer(socket, this);
 }
 Object.setPrototypeOf(Server.prototype, net.Server.prototype);
 Object.setPrototypeOf(Server, net.Server);

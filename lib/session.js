@@ -182,7 +182,7 @@ function wrappedCacheEvent(socket, native, kind, info, data) {
     // Destroyed, the connection reports nothing more.
     emitResumeSession(server, native, info, (err) => {
       socket.destroy();
-      server.emit('tlsClientError', err, socket);
+      require('./handle').serverClientError(socket, server, err);
     });
   }
 }

@@ -23,12 +23,14 @@ const native_ = require('./native');
 
 const { binding, EV } = native_;
 const errors = require('./errors');
-const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
+const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const secrets = require('./secrets');
 const ocsp = require('./ocsp');
 const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
+const handle = require('./handle');
+const { readInto } = require('./takeover');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 
 const debug = util.debuglog('tls');
@@ -64,6 +66,10 @@ const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kOnread = Symbol('kOnread');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
+const kShutdownCbs = Symbol('kShutdownCbs');
+const kWrappedIo = Symbol('kWrappedIo');
+const kOutputEnded = Symbol('kOutputEnded');
+const kFinalWaits = Symbol('kFinalWaits');
 
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
@@ -84,6 +90,7 @@ class TLSSocket extends net.Socket {
     this.alpnProtocol = null;
     this.servername = null;
     this._secureEstablished = false;
+    this.secureConnecting = true;
     this._tlsOptions = options;
     this[kNative] = null;
     this[kInfo] = null;
@@ -100,6 +107,11 @@ class TLSSocket extends net.Socket {
     this[kBytesWritten] = 0;
     this[kContext] = null;
     this[kWrapped] = null;
+    this[kShutdownCbs] = [];
+    // Until released (lib/handle.js), errors are also '_tlsError' and an
+    // 'error' nobody listens to does not throw.
+    this._controlReleased = false;
+    this.on('error', this._tlsError);
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
     if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
       throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
@@ -120,19 +132,15 @@ class TLSSocket extends net.Socket {
       this[kContext] = contextFor(options);
       if (options.isServer) {
         this.server = this._server = options.server || null;
-        if (this.server) this.on('error', onServerSocketError);
         this[kWrapStart]();
       } else if (!options[kConnectOptions]) {
         // A client TLSSocket made directly starts its handshake on _start()
-        // or on its first write, as Node's does.
-        this[kConnectOptions] = {
-          rejectUnauthorized: options.rejectUnauthorized === true,
-          checkServerIdentity: () => undefined,
-          servername: options.servername,
-          standalone: true,
-        };
+        // or on its first write, as Node's does, and leaves judging the
+        // server's certificate to its application (ssl.verifyError()).
+        this[kConnectOptions] = { servername: options.servername, standalone: true };
       }
     }
+    this._handle = this.ssl = new handle.TLSHandle(this, this[kContext] || options.secureContext, socket);
   }
 
   // TLS over the wrapped stream: its bytes feed the native connection, whose
@@ -151,7 +159,13 @@ class TLSSocket extends net.Socket {
     const isServer = Boolean(options.isServer);
     const server = isServer ? (options.server || {}) : {};
     const connectOptions = this[kConnectOptions] || {};
-    const source = isServer ? { ...options, ...serverTlsOptions(server) } : { ...options, ...connectOptions };
+    // A server socket made by the application judges its client's
+    // certificate itself (verifyError()); only a tls.Server's own reject.
+    // As in Node (OpenSSL's FAIL_IF_NO_PEER_CERT), requestCert with
+    // rejectUnauthorized still fails a handshake without a certificate.
+    const source = !isServer ? { ...options, ...connectOptions } :
+      options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
+        { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
     let native;
     try {
       const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
@@ -164,6 +178,7 @@ class TLSSocket extends net.Socket {
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
           sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
+          sniCallback: isServer && typeof options.SNICallback === 'function',
         }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));
@@ -180,23 +195,25 @@ class TLSSocket extends net.Socket {
     // process alive while the connection is open (as a reading socket does),
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
-    socket.on('data', (chunk) => {
-      if (typeof chunk === 'string') chunk = Buffer.from(chunk);
-      if (!this[kClosed] && !native.feed(chunk)) socket.pause();
-    });
     let ended = false;
-    socket.on('end', () => {
+    this[kWrappedIo] = readInto(socket, (chunk) => this[kClosed] || native.feed(chunk), () => {
       ended = true;
       native.feedEnd();
     });
-    socket.on('error', (err) => this.destroy(err));
+    socket.on('error', (err) => {
+      if (this._controlReleased) {
+        this.destroy(err);
+      } else {
+        this._emitTLSError(err);
+        this.destroy();
+      }
+    });
     socket.on('close', () => {
       // A stream that ended cleanly may still hold our peer's last records
       // (close_notify) in the native queue: let them be read first. One that
       // was torn down takes this socket with it at once, as in Node.
       if (!this.destroyed && !ended) this.destroy();
     });
-    if (typeof socket.resume === 'function') socket.resume();
   }
 
   // Creates the native connection with `make(hub, id)`, its events routed
@@ -240,6 +257,7 @@ class TLSSocket extends net.Socket {
         this[kInfo] = info;
         this.connecting = false;
         if (this._tlsOptions.isServer) onServerSecure(this, info);
+        else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
         break;
       case EV.CIPHERTEXT: {
@@ -250,14 +268,24 @@ class TLSSocket extends net.Socket {
           if (!this.destroyed) this.destroy();
           return;
         }
-        socket.write(data, () => native.ackOut(data.length));
+        this[kWrappedIo].write(data, () => native.ackOut(data.length));
         break;
       }
       case EV.SHUTDOWN_OUT:
-        if (this[kWrapped] && !this[kWrapped].writableEnded) this[kWrapped].end();
+        if (this[kWrappedIo]) {
+          this[kWrappedIo].endOutput(() => {
+            this[kOutputEnded] = true;
+            const cb = this[kFinalWaits];
+            this[kFinalWaits] = null;
+            if (cb) cb();
+          });
+        }
+        break;
+      case EV.SNI:
+        askSni(this, info.servername);
         break;
       case EV.INPUT_DRAIN:
-        if (this[kWrapped]) this[kWrapped].resume();
+        if (this[kWrappedIo]) this[kWrappedIo].resume();
         break;
       case EV.KEYLOG:
         secrets.deliver(this, data);
@@ -288,16 +316,14 @@ class TLSSocket extends net.Socket {
         this.read(0);
         break;
       case EV.FINISHED: {
+        for (const done of this[kShutdownCbs].splice(0)) done();
+        // Over a wrapped stream, our end is done once that stream has
+        // flushed what we gave it (SHUTDOWN_OUT ended it just before); the
+        // native side is done with it, so no write is waiting on it now.
         const cb = this[kFinalCb];
         this[kFinalCb] = null;
-        // Over a wrapped stream, our end is done once that stream has
-        // flushed what we gave it (SHUTDOWN_OUT ended it just before).
-        const wrapped = this[kWrapped];
-        if (cb && wrapped && !wrapped.writableFinished && !wrapped.destroyed) {
-          wrapped.once('finish', cb);
-        } else if (cb) {
-          cb();
-        }
+        if (cb && this[kWrappedIo] && !this[kOutputEnded]) this[kFinalWaits] = cb;
+        else if (cb) cb();
         break;
       }
       case EV.DRAIN: {
@@ -308,12 +334,11 @@ class TLSSocket extends net.Socket {
       }
       case EV.ERROR: {
         const err = wireError(this, info);
-        const server = this._tlsOptions.isServer && this._tlsOptions.server;
-        if (server && !this._secureEstablished) {
-          // Before the handshake finished, a server's socket reports to the
-          // server ('tlsClientError'), not as its own 'error'.
+        if (this._secureEstablished && !this._controlReleased) {
+          // As Node's onerror: after the handshake, a socket that keeps
+          // control reports it as '_tlsError' only.
+          this._emitTLSError(err);
           this.destroy();
-          server.emit('tlsClientError', err, this);
         } else {
           this.destroy(err);
         }
@@ -345,6 +370,27 @@ class TLSSocket extends net.Socket {
   _read() {
     const native = this[kNative];
     if (native && !this[kClosed]) native.readStart();
+  }
+
+  // For the handle (lib/handle.js): the handshake's facts, a TLS shutdown
+  // (close_notify) with a callback, and a pause of reading.
+  [handle.kFacts]() {
+    return this[kInfo];
+  }
+
+  [handle.kShutdown](cb) {
+    const native = this[kNative];
+    if (!native || this[kClosed]) {
+      process.nextTick(cb);
+      return;
+    }
+    this[kShutdownCbs].push(cb);
+    native.end();
+  }
+
+  [handle.kReadStop]() {
+    const native = this[kNative];
+    if (native && !this[kClosed]) native.readStop();
   }
 
   _write(chunk, encoding, cb) {
@@ -401,15 +447,25 @@ class TLSSocket extends net.Socket {
   _destroy(err, cb) {
     debug('destroy', err && err.code);
     this.connecting = false;
+    this._handle = null;
+    this.ssl = null;
+    this[kShutdownCbs] = [];
     const native = this[kNative];
     if (native && !this[kClosed]) native.destroy();
     this[kSetHold]();
     const wrapped = this[kWrapped];
-    if (wrapped && !wrapped.destroyed) wrapped.destroy();
+    const closingWrapped = wrapped && !wrapped.destroyed;
+    if (closingWrapped) wrapped.destroy();
     this[kHeld] = [];
     this[kDrainCb] = null;
     this[kFinalCb] = null;
     cb(err);
+    if (closingWrapped && wrapped instanceof net.Socket) {
+      // As in Node, where closing TLS closes the socket it took over and
+      // reports its own 'close' from there: the socket's 'close' first.
+      wrapped.once('close', () => emitClose(this, Boolean(err)));
+      return;
+    }
     // Node emits it once the handle has closed, a loop turn later.
     setImmediate(emitClose, this, Boolean(err));
   }
@@ -651,6 +707,29 @@ function onNativeClosed(socket) {
   }
 }
 
+// A wrapped server's SNICallback(servername, cb), as Node's loadSNI: an
+// error destroys the socket with it, a SecureContext serves the handshake,
+// null or undefined leaves the socket's own; a second call is an error.
+function askSni(socket, servername) {
+  let answered = false;
+  const answer = (err, context) => {
+    const native = socket[kNative];
+    if (answered) {
+      socket.destroy(errors.nodeError(Error, 'ERR_MULTIPLE_CALLBACK', 'Callback called multiple times'));
+      return;
+    }
+    answered = true;
+    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (native) native.answerSni(err || context == null ? null : context.context, Boolean(err));
+    if (err) socket.destroy(err);
+  };
+  try {
+    socket._tlsOptions.SNICallback(servername, answer);
+  } catch (err) {
+    if (!answered) answer(err);
+  }
+}
+
 // An error from the wire, with the context Node attaches to it.
 function wireError(socket, info) {
   const opts = socket[kConnectOptions];
@@ -693,7 +772,10 @@ function onClientSecure(socket, info) {
   if (info.verifyCode) {
     verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
   } else {
-    const hostname = options.servername || options.host || 'localhost';
+    // Over a given socket without host or servername, the name the socket
+    // itself connected to (net's `_host`), as in Node.
+    const hostname = options.servername || options.host ||
+      (options.socket && options.socket._host) || 'localhost';
     verifyError = checkIdentity(socket, options.checkServerIdentity, hostname, info);
   }
   if (verifyError) {
@@ -706,28 +788,45 @@ function onClientSecure(socket, info) {
   } else {
     socket.authorized = true;
   }
+  socket.secureConnecting = false;
   socket.emit('secure');
   socket.emit('secureConnect');
   sessions.sessionVerified(socket);
   socket._releaseHeld();
 }
 
-// Server side of a wrapped stream: record the client's verification as Node
-// does, then announce the connection.
+// A client TLSSocket made with `new TLSSocket()`: 'secure' only; whether
+// the server is trusted is the application's call (`ssl.verifyError()`),
+// as in Node, where nothing is verified or rejected for it.
+function onStandaloneSecure(socket, info) {
+  socket._secureEstablished = true;
+  socket.alpnProtocol = info.alpn || false;
+  socket.emit('secure');
+  socket._releaseHeld();
+}
+
+// Server side of a wrapped stream. A tls.Server's own socket records the
+// client's verification as Node does, then the server takes it over
+// ('secureConnection'). One the application made leaves `authorized` to the
+// application (verifyError()), as in Node.
 function onServerSecure(socket, info) {
   const options = socket._tlsOptions;
+  const byServer = options[handle.kByServer] === true;
   const server = options.server;
-  const requestCert = server ? server.requestCert : options.requestCert;
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
   socket.servername = info.servername || false;
-  if (requestCert) {
+  if (byServer && server.requestCert) {
     socket.authorized = !info.verifyCode;
     socket.authorizationError = info.verifyCode || null;
   }
+  if (byServer) {
+    socket._releaseControl();
+    socket.secureConnecting = false;
+  }
   socket.emit('secure');
   socket._releaseHeld();
-  if (server && typeof server.emit === 'function') server.emit('secureConnection', socket);
+  if (byServer && !socket.destroyed) server.emit('secureConnection', socket);
 }
 
 // The TLS settings a server gives the sockets it wraps.
@@ -794,9 +893,9 @@ function connect(...args) {
     checkServerIdentity: tls.checkServerIdentity,
     ...userOptions,
   };
-  // Given as undefined, it is still the default: Node rejects unless it is
-  // false (an explicit undefined must not let an untrusted peer through).
-  if (options.rejectUnauthorized === undefined) options.rejectUnauthorized = true;
+  // Only an explicit false turns verification off (`undefined` given as a
+  // value does not), as in Node.
+  options.rejectUnauthorized = options.rejectUnauthorized !== false;
   if (typeof options.checkServerIdentity !== 'function') {
     throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
                                 options.checkServerIdentity);
@@ -829,7 +928,13 @@ function connect(...args) {
   socket[kConnectOptions] = options;
   socket[kContext] = context;
   if (params.session) sessions.setGivenSession(socket, params.session);
-  socket.connecting = true;
+  socket._releaseControl();
+  // Over a stream the application gave, connecting is that stream's (a
+  // net.Socket still connecting, or one without a handle yet); a plain
+  // Duplex is not connecting at all.
+  const given = options.socket;
+  socket.connecting = !given ? true :
+    given instanceof net.Socket ? Boolean(given.connecting || !given._handle) : false;
   if (cb) socket.once('secureConnect', cb);
   if (options.timeout) socket.setTimeout(options.timeout);
   if (options.noDelay) socket.setNoDelay(true);
@@ -897,6 +1002,9 @@ function acceptedSocket(server, native, info, context) {
   socket[kEndpoints] = info;
   socket[kContext] = context;
   socket._secureEstablished = true;
+  socket.secureConnecting = false;
+  socket._releaseControl();
+  socket.ssl._secureContext = context;
   socket.alpnProtocol = info.alpn || false;
   socket.servername = info.servername || false;
   if (server.requestCert) {
@@ -915,6 +1023,8 @@ function acceptedSocket(server, native, info, context) {
   if (info.keylog) for (const line of info.keylog) secrets.deliver(socket, line);
   return socket;
 }
+
+handle.installControl(TLSSocket.prototype);
 
 module.exports = {
   TLSSocket,

@@ -92,6 +92,8 @@ pub enum Event {
     /// Server over a wrapped stream: `'resumeSession'` (id); answer with
     /// [`Shared::answer_session`] and the data found.
     ResumeSession(Vec<u8>),
+    /// Server over a wrapped stream: `SNICallback` is asked for this name.
+    Sni(String),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -846,6 +848,12 @@ async fn pump(
     }
     loop {
         if shared.destroyed.load(Ordering::SeqCst) {
+            // What JS wrote before destroy() still goes out as far as the
+            // socket takes it now, without waiting: Node's writes reach the
+            // kernel at once, and its destroy() drops only what could not.
+            if let Some(live) = lock(cell).as_mut() {
+                let _ = live.step(shared, sink);
+            }
             return Ok(());
         }
         let next = match lock(cell).as_mut() {
@@ -938,7 +946,7 @@ async fn open(target: &Target) -> Result<Transport, NodeError> {
 }
 
 /// Waits until JS destroys the connection.
-async fn destroyed(shared: &Shared) {
+pub(crate) async fn destroyed(shared: &Shared) {
     while !shared.destroyed.load(Ordering::SeqCst) {
         shared.wake.notified().await;
     }

@@ -547,6 +547,7 @@ impl Context {
                 self.trust.clone(),
                 self.trust.algorithms(),
                 params.reject_unauthorized,
+                params.require_client_cert,
             )))
         } else {
             builder.with_client_cert_verifier(WebPkiClientVerifier::no_client_auth())
@@ -619,8 +620,10 @@ pub struct Params {
     pub sni: bool,
     /// Server: ask for a client certificate.
     pub request_cert: bool,
-    /// Server: fail the handshake on a bad or missing client certificate.
+    /// Server: fail the handshake on a bad client certificate.
     pub reject_unauthorized: bool,
+    /// Server: fail the handshake on a missing client certificate.
+    pub require_client_cert: bool,
     /// Server: prefer our cipher suite order.
     pub honor_cipher_order: bool,
     /// `ciphers`: the suites allowed, in order; `None` for rustls' defaults.
@@ -640,6 +643,7 @@ impl Default for Params {
             sni: true,
             request_cert: false,
             reject_unauthorized: true,
+            require_client_cert: true,
             honor_cipher_order: false,
             ciphers: None,
             groups: None,

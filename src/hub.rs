@@ -185,6 +185,13 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                 };
                 (id, kind::RESUME_SESSION, None, Some(info))
             }
+            Event::Sni(servername) => {
+                let info = EventInfo {
+                    servername: Some(servername),
+                    ..EventInfo::default()
+                };
+                (id, kind::SNI, None, Some(info))
+            }
         },
         Message::Server(id, event) => match event {
             // The handshake's `Pending` mark drops here, on the JS thread,

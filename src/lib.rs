@@ -39,6 +39,8 @@ mod suites;
 mod transport;
 #[forbid(unsafe_code)]
 mod verify;
+#[forbid(unsafe_code)]
+mod wrap_sni;
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -242,6 +244,9 @@ pub struct TlsParams {
     pub request_cert: Option<bool>,
     /// Server: `rejectUnauthorized`.
     pub reject_unauthorized: Option<bool>,
+    /// Server: fail the handshake when no client certificate is sent
+    /// (default: `rejectUnauthorized`).
+    pub require_client_cert: Option<bool>,
     /// Server: `honorCipherOrder`.
     pub honor_cipher_order: Option<bool>,
     /// `ciphers` (OpenSSL cipher string).
@@ -274,6 +279,10 @@ impl TlsParams {
             sni: true,
             request_cert: self.request_cert.unwrap_or(d.request_cert),
             reject_unauthorized: self.reject_unauthorized.unwrap_or(d.reject_unauthorized),
+            require_client_cert: self
+                .require_client_cert
+                .or(self.reject_unauthorized)
+                .unwrap_or(d.require_client_cert),
             honor_cipher_order: self.honor_cipher_order.unwrap_or(d.honor_cipher_order),
             // Checked when the context was made (`check_tls_options`).
             ciphers: self
@@ -326,6 +335,9 @@ pub struct WrapOptions {
     pub handshake_timeout: Option<u32>,
     /// Server: session cache listeners (1 `newSession`, 2 `resumeSession`).
     pub session_events: Option<u32>,
+    /// Server: ask JavaScript (`SNI` events, `answerSni()`) which context
+    /// serves the name the client asks for.
+    pub sni_callback: Option<bool>,
 }
 
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
@@ -405,6 +417,8 @@ pub struct CryptoStream {
     parked: Mutex<Option<Session>>,
     /// The JS-fed transport of a wrapped stream.
     pipe: Mutex<Option<Arc<Pipe>>>,
+    /// A wrapped server waiting for `SNICallback`'s answer.
+    sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
 }
 
 impl CryptoStream {
@@ -413,6 +427,7 @@ impl CryptoStream {
             shared: Arc::new(Shared::default()),
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
+            sni: Mutex::new(None),
         }
     }
 }
@@ -511,6 +526,37 @@ impl CryptoStream {
         let pipe = Arc::new(Pipe::new(sink.clone()));
         let io = transport::Transport::Js(pipe.clone());
         let trust = context.inner.trust.clone();
+        let timeout = options
+            .handshake_timeout
+            .map(|ms| Duration::from_millis(u64::from(ms)));
+        let events = if options.is_server {
+            options
+                .session_events
+                .and_then(|e| u8::try_from(e).ok())
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        if options.is_server && options.sni_callback == Some(true) {
+            let (tx, answer) = tokio::sync::oneshot::channel();
+            *this.sni.lock().map_err(|_| invalid("lock"))? = Some(tx);
+            *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
+            let sni = wrap_sni::SniWrap {
+                context: context.inner.clone(),
+                request_cert: params.request_cert,
+                params,
+                answer,
+                events,
+            };
+            rt.spawn(wrap_sni::establish(
+                io,
+                sni,
+                timeout,
+                this.shared.clone(),
+                sink,
+            ));
+            return Ok(this);
+        }
         let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
         let session = if options.is_server {
             let mut config = context.inner.server_config(&params).map_err(throw)?;
@@ -546,17 +592,6 @@ impl CryptoStream {
             session
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
-        let timeout = options
-            .handshake_timeout
-            .map(|ms| Duration::from_millis(u64::from(ms)));
-        let events = if options.is_server {
-            options
-                .session_events
-                .and_then(|e| u8::try_from(e).ok())
-                .unwrap_or(0)
-        } else {
-            0
-        };
         rt.spawn(conn::establish(
             session,
             events,
@@ -573,6 +608,20 @@ impl CryptoStream {
     #[napi]
     pub fn answer_session(&self, _id: u32, data: Option<Buffer>, fail: Option<bool>) {
         self.shared.answer_session(session_answer(data, fail));
+    }
+
+    /// The answer to a wrapped server's `SNI` event: `context`, or the
+    /// socket's own when `None`; `fail` ends the handshake.
+    #[napi]
+    pub fn answer_sni(&self, context: Option<&NativeContext>, fail: bool) {
+        let answer = match (fail, context) {
+            (true, _) => server::SniAnswer::Fail,
+            (false, Some(c)) => server::SniAnswer::Context(c.inner.clone()),
+            (false, None) => server::SniAnswer::Default,
+        };
+        if let Some(tx) = self.sni.lock().ok().and_then(|mut s| s.take()) {
+            let _ = tx.send(answer);
+        }
     }
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.

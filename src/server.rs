@@ -595,24 +595,26 @@ fn ocsp_subject(context: &Context) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     Some((leaf.as_ref().to_vec(), issuer))
 }
 
-/// Reads the ClientHello (`prefix` first, the bytes already read); lets
-/// `SNICallback` choose the context for its name, and `'OCSPRequest'` the
-/// response to staple when the client asks for one; continues with the
-/// configuration that makes.
-async fn hello_accept(
+/// Reads a client's ClientHello, so that a configuration can be chosen for
+/// the name it asks for. Bytes already read (the ClientHello looked at for
+/// 'resumeSession') go first; the first five are judged by [`sniff`].
+pub async fn read_client_hello(
+    io: &Transport,
+    prefix: &[u8],
+) -> Result<rustls::server::Accepted, NodeError> {
+    read_client_hello_keeping(io, prefix, &mut Vec::new()).await
+}
+
+/// [`read_client_hello`], keeping the records' bytes in `hello` (for what
+/// rustls does not tell of the ClientHello, such as `status_request`).
+async fn read_client_hello_keeping(
     io: &Transport,
     mut prefix: &[u8],
-    settings: &ServerSettings,
-    state: &ServerState,
-    sink: &ServerSink,
-    keylog: Option<Arc<crate::keylog::KeyLines>>,
-) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+    hello: &mut Vec<u8>,
+) -> Result<rustls::server::Accepted, NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
     let mut head = Vec::new();
-    let mut hello = Vec::new();
-    let accepted = loop {
-        // Bytes already read (the ClientHello looked at for
-        // 'resumeSession') go first; the first five are judged by sniff.
+    loop {
         let read = if prefix.is_empty() {
             io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
             acceptor.read_tls(&mut Tee(
@@ -620,7 +622,7 @@ async fn hello_accept(
                     inner: Io(io),
                     head: &mut head,
                 },
-                &mut hello,
+                hello,
             ))
         } else {
             acceptor.read_tls(&mut Tee(
@@ -628,7 +630,7 @@ async fn hello_accept(
                     inner: &mut prefix,
                     head: &mut head,
                 },
-                &mut hello,
+                hello,
             ))
         };
         match read {
@@ -642,14 +644,30 @@ async fn hello_accept(
             Err(_) => return Err(NodeError::disconnected_before_secure()),
         }
         match acceptor.accept() {
-            Ok(Some(accepted)) => break accepted,
+            Ok(Some(accepted)) => return Ok(accepted),
             Ok(None) => {}
             Err((e, mut alert)) => {
                 let _ = alert.write_all(&mut Io(io));
                 return Err(NodeError::from(&e));
             }
         }
-    };
+    }
+}
+
+/// Reads the ClientHello (`prefix` first, the bytes already read); lets
+/// `SNICallback` choose the context for its name, and `'OCSPRequest'` the
+/// response to staple when the client asks for one; continues with the
+/// configuration that makes.
+async fn hello_accept(
+    io: &Transport,
+    prefix: &[u8],
+    settings: &ServerSettings,
+    state: &ServerState,
+    sink: &ServerSink,
+    keylog: Option<Arc<crate::keylog::KeyLines>>,
+) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+    let mut hello = Vec::new();
+    let accepted = read_client_hello_keeping(io, prefix, &mut hello).await?;
     let (mut config, context) = match &settings.sni {
         Some(hook) => {
             let name = accepted.client_hello().server_name().map(str::to_owned);

@@ -462,21 +462,30 @@ impl ServerCertVerifier for RecordingServerVerifier {
     }
 }
 
-/// Server side, for `requestCert`: asks for a client certificate; with
-/// `rejectUnauthorized` a missing or untrusted one fails the handshake, as in
-/// Node (where an untrusted client is dropped without an alert: see
-/// `Session::process`). Otherwise the outcome is only recorded.
+/// Server side, for `requestCert`: asks for a client certificate. With
+/// `reject_unauthorized` an untrusted one fails the handshake, as a
+/// tls.Server does (dropping the client without an alert: see
+/// `Session::process`); with `mandatory` a missing one does (OpenSSL's
+/// `SSL_VERIFY_FAIL_IF_NO_PEER_CERT`, an alert). A TLSSocket the application
+/// made requires a certificate but leaves judging it to the application.
+/// Otherwise the outcome is only recorded.
 #[derive(Debug)]
 pub struct ClientAuth {
     trust: Trust,
     algs: WebPkiSupportedAlgorithms,
     reject_unauthorized: bool,
+    mandatory: bool,
     hints: Vec<DistinguishedName>,
 }
 
 impl ClientAuth {
     /// A verifier judging client chains against `trust`.
-    pub fn new(trust: Trust, algs: WebPkiSupportedAlgorithms, reject_unauthorized: bool) -> Self {
+    pub fn new(
+        trust: Trust,
+        algs: WebPkiSupportedAlgorithms,
+        reject_unauthorized: bool,
+        mandatory: bool,
+    ) -> Self {
         let hints = trust
             .ca
             .iter()
@@ -487,6 +496,7 @@ impl ClientAuth {
             trust,
             algs,
             reject_unauthorized,
+            mandatory,
             hints,
         }
     }
@@ -498,7 +508,7 @@ impl ClientCertVerifier for ClientAuth {
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        self.reject_unauthorized
+        self.mandatory
     }
 
     fn verify_client_cert(
