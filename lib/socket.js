@@ -25,6 +25,8 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const secrets = require('./secrets');
+const ocsp = require('./ocsp');
 const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
@@ -130,6 +132,7 @@ class TLSSocket extends net.Socket {
       require('stream').addAbortSignal(options.signal, this);
     }
     if (!options.isServer && options.session) sessions.setGivenSession(this, sessions.sessionParam(options.session));
+    secrets.install(this);
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
@@ -174,10 +177,11 @@ class TLSSocket extends net.Socket {
         { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
     let native;
     try {
+      const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
       native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
-        tlsParams(source, tls),
+        { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
         {
           isServer,
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
@@ -319,6 +323,9 @@ class TLSSocket extends net.Socket {
         break;
       case EV.INPUT_DRAIN:
         if (this[kWrappedIo]) this[kWrappedIo].resume();
+        break;
+      case EV.KEYLOG:
+        secrets.deliver(this, data);
         break;
       case EV.SESSION:
         sessions.onSession(this, data);
@@ -666,8 +673,13 @@ class TLSSocket extends net.Socket {
 
   getEphemeralKeyInfo() {
     if (!this[kInfo]) return null;
-    if (this.server || !this[kInfo].group) return {};
-    return { type: 'ECDH', name: this[kInfo].group };
+    // A server gets null, as from Node (OpenSSL keeps the peer's key only
+    // on the client).
+    if (this.server || this._tlsOptions.isServer) return null;
+    const { group, groupType, groupSize } = this[kInfo];
+    if (!group) return {};
+    return groupSize === undefined ? { type: groupType, name: group } :
+      { type: groupType, name: group, size: groupSize };
   }
 
   getSession() {
@@ -709,6 +721,10 @@ class TLSSocket extends net.Socket {
     return true;
   }
 
+  exportKeyingMaterial(length, label, context) {
+    return secrets.exportKeyingMaterial(this, this[kNative], length, label, context);
+  }
+
   // Sets the SNI name a client sends (before its handshake starts).
   setServername(name) {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
@@ -727,6 +743,10 @@ class TLSSocket extends net.Socket {
   }
 
   disableRenegotiation() {}
+
+  // OpenSSL's protocol trace (SSL_trace) has no rustls counterpart; the
+  // call is accepted and prints nothing (README).
+  enableTrace() {}
 
   renegotiate(options, callback) {
     const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
@@ -813,6 +833,7 @@ function checkIdentity(socket, check, hostname, info) {
 // connection stands, then let held writes through.
 function onClientSecure(socket, info) {
   const options = socket[kConnectOptions];
+  if (!ocsp.reportResponse(socket, options, info)) return;
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
   let verifyError = null;
@@ -1003,7 +1024,8 @@ function openTransport(socket, options, params, context, host, sni) {
     // setSession() may have been called since connect().
     params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
     try {
-      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, params, target));
+      const p = { ...params, keylog: secrets.socketWants(socket), requestOcsp: Boolean(options.requestOCSP) };
+      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, p, target));
     } catch (err) {
       socket.destroy(errors.fromNative(err));
     }
@@ -1071,6 +1093,9 @@ function acceptedSocket(server, native, info, context) {
     native.start(hub, id);
     return native;
   });
+  // The handshake ran before JavaScript had the socket: its key-log lines
+  // come now, before 'secure'.
+  if (info.keylog) for (const line of info.keylog) secrets.deliver(socket, line);
   return socket;
 }
 
