@@ -881,12 +881,20 @@ async fn pump(
             return Ok(());
         };
         if let Transport::Js(pipe) = io {
-            if let Some(consumed) = pipe.idle_consumed().filter(|_| shared.commands_empty()) {
-                let mark = (consumed, shared.taken.load(Ordering::SeqCst));
-                if last_idle != Some(mark) {
-                    last_idle = Some(mark);
-                    sink(Event::Idle(mark.0, mark.1));
+            // Idle: no input queued, no command waiting, no plaintext left
+            // to encrypt and no record left to send. Anything else is work
+            // the process must stay alive for; reported again each time the
+            // connection comes back to rest.
+            let unsent = write || lock(cell).as_ref().is_some_and(|l| !l.pending.is_empty());
+            match pipe.idle_consumed() {
+                Some(consumed) if !unsent && shared.commands_empty() => {
+                    let mark = (consumed, shared.taken.load(Ordering::SeqCst));
+                    if last_idle != Some(mark) {
+                        last_idle = Some(mark);
+                        sink(Event::Idle(mark.0, mark.1));
+                    }
                 }
+                _ => last_idle = None,
             }
         }
         tokio::select! {
