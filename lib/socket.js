@@ -788,7 +788,10 @@ function askSni(socket, servername) {
     }
     answered = true;
     if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
-    if (native) native.answerSni(err || context == null ? null : context.context, Boolean(err));
+    if (native) {
+      socket[kBusy]();
+      native.answerSni(err || context == null ? null : context.context, Boolean(err));
+    }
     if (err) socket.destroy(err);
   };
   try {
