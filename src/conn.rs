@@ -479,6 +479,23 @@ impl Session {
                 // connection close.
                 return Err(NodeError::hang_up());
             }
+            if matches!(
+                (&self.tls, &err),
+                (
+                    Connection::Server(_),
+                    rustls::Error::NoCertificatesPresented
+                )
+            ) && self.tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
+            {
+                // A TLS 1.2 client without the certificate a server requires:
+                // rustls answers with TLS 1.3's certificate_required; OpenSSL
+                // (and so Node) with handshake_failure (RFC 5246, 7.4.6),
+                // which is what clients match on. The alert goes out in the
+                // clear, as all of TLS 1.2's handshake before Finished.
+                const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+                let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
+                return Err(NodeError::from(&err));
+            }
             while self.tls.wants_write() {
                 if self.tls.write_tls(&mut Io(&self.io)).is_err() {
                     break;
