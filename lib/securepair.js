@@ -72,6 +72,7 @@ class SecurePair extends EventEmitter {
       isServer: Boolean(isServer),
       requestCert: Boolean(requestCert),
       rejectUnauthorized: Boolean(rejectUnauthorized),
+      [Symbol.for('rustls-tls.pairVerifies')]: true,
     });
     this.cleartext.once('secure', () => this.emit('secure'));
     // As the module doc has it, a client pair starts its handshake by

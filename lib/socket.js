@@ -26,6 +26,7 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
+const { takeOver } = require('./takeover');
 
 const debug = util.debuglog('tls');
 
@@ -58,7 +59,11 @@ const kId = Symbol('kId');
 const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
+const kWrapEvents = Symbol('kWrapEvents');
+const kWrapGone = Symbol('kWrapGone');
+const kNoSockname = Symbol('kNoSockname');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
+const kPairVerifies = Symbol.for('rustls-tls.pairVerifies');
 
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
@@ -111,7 +116,9 @@ class TLSSocket extends net.Socket {
           rejectUnauthorized: options.rejectUnauthorized === true,
           checkServerIdentity: () => undefined,
           servername: options.servername,
-          standalone: true,
+          // A secure pair's cleartext judges its server as before (its
+          // 'secure' sets authorized); any other decides nothing.
+          standalone: !options[kPairVerifies],
         };
       }
     }
@@ -125,7 +132,16 @@ class TLSSocket extends net.Socket {
     if (this[kNative] || this.destroyed) return;
     if (socket.pending === true && !socket.destroyed) {
       this.connecting = true;
-      socket.once('connect', () => this[kWrapStart]());
+      // Node's TLSSocket over a socket still connecting knows no local
+      // address of its own.
+      this[kNoSockname] = true;
+      // Node's TLSSocket then reports the stream's 'connect' as its own.
+      socket.once('connect', () => {
+        if (this.destroyed) return;
+        this.connecting = false;
+        this.emit('connect');
+        this[kWrapStart]();
+      });
       return;
     }
     const options = this._tlsOptions;
@@ -142,7 +158,10 @@ class TLSSocket extends net.Socket {
         tlsParams(source, tls),
         {
           isServer,
-          servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
+          // A client TLSSocket made directly sends no SNI: Node sets it in
+          // tls.connect() only.
+          servername: isServer || connectOptions.standalone ? undefined :
+            (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
         }));
     } catch (err) {
@@ -160,21 +179,26 @@ class TLSSocket extends net.Socket {
     // process alive while the connection is open (as a reading socket does),
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
-    socket.on('data', (chunk) => {
+    const events = this[kWrapEvents] = takeOver(socket);
+    events.on('data', (chunk) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
       if (!this[kClosed] && !native.feed(chunk)) socket.pause();
     });
     let ended = false;
-    socket.on('end', () => {
+    events.on('end', () => {
       ended = true;
       native.feedEnd();
     });
-    socket.on('error', (err) => this.destroy(err));
+    events.on('error', (err) => this.destroy(err));
     socket.on('close', () => {
       // A stream that ended cleanly may still hold our peer's last records
       // (close_notify) in the native queue: let them be read first. One that
       // was torn down takes this socket with it at once, as in Node.
-      if (!this.destroyed && !ended) this.destroy();
+      // One that ended cleanly takes it once our peer's end has been
+      // delivered ('end', then 'close', as in Node).
+      if (this.destroyed) return;
+      if (!ended || this[kPeerEnded]) this.destroy();
+      else this[kWrapGone] = true;
     });
     if (typeof socket.resume === 'function') socket.resume();
   }
@@ -252,6 +276,7 @@ class TLSSocket extends net.Socket {
         // As net does: with nothing buffered, 'end' follows now, even if
         // nobody reads, so that a half-closed socket can finish and close.
         this.read(0);
+        if (this[kWrapGone]) process.nextTick(() => this.destroy());
         break;
       case EV.FINISHED: {
         const cb = this[kFinalCb];
@@ -260,7 +285,7 @@ class TLSSocket extends net.Socket {
         // flushed what we gave it (SHUTDOWN_OUT ended it just before).
         const wrapped = this[kWrapped];
         if (cb && wrapped && !wrapped.writableFinished && !wrapped.destroyed) {
-          wrapped.once('finish', cb);
+          this[kWrapEvents].once('finish', cb);
         } else if (cb) {
           cb();
         }
@@ -275,7 +300,22 @@ class TLSSocket extends net.Socket {
       case EV.ERROR: {
         const err = wireError(this, info);
         const server = this._tlsOptions.isServer && this._tlsOptions.server;
-        if (server && !this._secureEstablished) {
+        if (this._secureEstablished && info.reason && !info.syscall) {
+          // A TLS failure after the handshake: Node emits it and leaves the
+          // socket to the application (the native side keeps it open until
+          // destroy()).
+          if (!this._hadError) {
+            this._hadError = true;
+            this.emit('error', err);
+          }
+        } else if (!this._tlsOptions.isServer && !this._secureEstablished && isEofBeforeSecure(info)) {
+          // Node's client sees the peer's FIN as 'end' first, and then
+          // fails: "disconnected before secure TLS connection".
+          this[kPeerEnded] = true;
+          this.push(null);
+          this.read(0);
+          process.nextTick(() => this.destroy(err));
+        } else if (server && !this._secureEstablished) {
           // Before the handshake finished, a server's socket reports to the
           // server ('tlsClientError'), not as its own 'error'.
           this.destroy();
@@ -315,7 +355,10 @@ class TLSSocket extends net.Socket {
 
   _writev(chunks, cb) {
     if (!this._secureEstablished) {
-      this[kHeld].push(() => this._writev(chunks, cb));
+      const run = () => this._writev(chunks, cb);
+      run.writeCb = cb;
+      run.bytes = chunks.reduce((n, { chunk, encoding }) => n + byteLength(chunk, encoding), 0);
+      this[kHeld].push(run);
       this._start();
       return;
     }
@@ -356,6 +399,9 @@ class TLSSocket extends net.Socket {
 
   _destroy(err, cb) {
     debug('destroy', err && err.code);
+    const connecting = this.connecting;
+    const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
+    for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
     this.connecting = false;
     const native = this[kNative];
     if (native && !this[kClosed]) native.destroy();
@@ -368,6 +414,7 @@ class TLSSocket extends net.Socket {
     cb(err);
     // Node emits it once the handle has closed, a loop turn later.
     setImmediate(emitClose, this, Boolean(err));
+    if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting);
   }
 
   _onTimeout() {
@@ -381,8 +428,9 @@ class TLSSocket extends net.Socket {
     for (const run of held) run();
   }
 
+  // Node's: no handle (destroyed) or still connecting.
   get pending() {
-    return !this[kNative] || this.connecting;
+    return this.destroyed || this.connecting || (!this[kNative] && !this[kWrapped]);
   }
 
   get bufferSize() {
@@ -393,22 +441,38 @@ class TLSSocket extends net.Socket {
     return this[kBytesRead];
   }
 
+  // As net counts: what was written, including what still waits in the
+  // stream or for the handshake.
   get bytesWritten() {
-    return this[kBytesWritten];
+    let bytes = this[kBytesWritten];
+    for (const run of this[kHeld]) bytes += run.bytes || 0;
+    for (const { chunk, encoding } of this.writableBuffer) bytes += byteLength(chunk, encoding);
+    return bytes;
   }
 
+  // As net's: the peer's address is remembered once read, and what was not
+  // read before destroy() is gone with the handle.
   _getpeername() {
+    if (this._peername) return this._peername;
+    if (this.destroyed) return {};
+    let name = {};
     const w = this[kWrapped];
     if (w) {
-      if (w.remoteAddress === undefined) return {};
-      return { address: w.remoteAddress, family: w.remoteFamily, port: w.remotePort };
+      if (w.remoteAddress !== undefined) {
+        name = { address: w.remoteAddress, family: w.remoteFamily, port: w.remotePort };
+      }
+    } else {
+      const e = this[kEndpoints];
+      if (e && e.remoteAddress != null) {
+        name = { address: e.remoteAddress, family: e.remoteFamily, port: e.remotePort };
+      }
     }
-    const e = this[kEndpoints];
-    if (!e || e.remoteAddress == null) return {};
-    return { address: e.remoteAddress, family: e.remoteFamily, port: e.remotePort };
+    if (name.address !== undefined) this._peername = name;
+    return name;
   }
 
   _getsockname() {
+    if (this.destroyed || this[kNoSockname]) return {};
     const w = this[kWrapped];
     if (w) {
       if (typeof w.address === 'function') return w.address() || {};
@@ -466,13 +530,18 @@ class TLSSocket extends net.Socket {
     return this;
   }
 
+  // The getters answer as Node's do from its handle: it lives from
+  // construction until destroy() (so null after it), and before the
+  // handshake has finished it knows no peer ({}), no cipher (undefined), and
+  // the highest version it offers.
   getPeerCertificate(detailed) {
-    if (!this[kInfo]) return null;
+    if (this.destroyed) return null;
+    if (!this[kInfo]) return {};
     return peerCertificate(this[kInfo].peerCerts, detailed, trustedCerts(this[kContext]));
   }
 
   getPeerX509Certificate() {
-    if (!this[kInfo]) return undefined;
+    if (!this[kInfo] || this.destroyed) return undefined;
     // A server's view of its client reaches into the trusted ca (OpenSSL's
     // verified chain); a client's view of its server is the chain sent.
     // From OpenSSL 3.2 on, Node links no issuer on the server side at all.
@@ -484,30 +553,35 @@ class TLSSocket extends net.Socket {
   // Our own certificate (the first chain's leaf).
   getCertificate() {
     const certs = this[kContext] && this[kContext][kCerts];
-    if (!this[kInfo]) return null;
+    if (!this[kInfo] || this.destroyed) return null;
     if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
     const certs = this[kContext] && this[kContext][kCerts];
-    if (!this[kInfo] || !certs || certs.length === 0) return undefined;
+    if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
     return peerX509([certs[0]]);
   }
 
   getProtocol() {
-    return this[kInfo] ? this[kInfo].protocol : null;
+    if (this.destroyed) return null;
+    if (this[kInfo]) return this[kInfo].protocol;
+    const options = this[kConnectOptions] || this._tlsOptions;
+    return options.maxVersion || pkg().DEFAULT_MAX_VERSION;
   }
 
   getCipher() {
+    if (this.destroyed) return null;
     const info = this[kInfo];
     if (!info || !info.cipher) return undefined;
     return { name: info.cipher, standardName: info.cipherStandard, version: info.protocol };
   }
 
+  // Node reports the key exchange on the client only (null on a server).
   getEphemeralKeyInfo() {
-    if (!this[kInfo]) return null;
-    if (this.server || !this[kInfo].group) return {};
+    if (this.destroyed || this._tlsOptions.isServer || this.server) return null;
+    if (!this[kInfo] || !this[kInfo].group) return {};
     return { type: 'ECDH', name: this[kInfo].group };
   }
 
@@ -516,7 +590,7 @@ class TLSSocket extends net.Socket {
   }
 
   isSessionReused() {
-    return false;
+    return this.destroyed ? null : false;
   }
 
   getTLSTicket() {
@@ -566,6 +640,25 @@ class TLSSocket extends net.Socket {
   }
 }
 
+// Writes made before the connection was secure, when it is destroyed
+// instead. As in Node: before the TCP connection was made they fail once
+// 'close' has been emitted; after it, the TLS layer had taken them, and
+// their callbacks succeed (after 'error', before 'close').
+function completeHeldWrites(callbacks, connecting) {
+  if (connecting) {
+    setImmediate(() => {
+      for (const cb of callbacks) {
+        cb(errors.nodeError(Error, 'ERR_SOCKET_CLOSED_BEFORE_CONNECTION',
+                            'Socket closed before the connection was established'));
+      }
+    });
+  } else {
+    process.nextTick(() => {
+      for (const cb of callbacks) cb();
+    });
+  }
+}
+
 // The native connection is gone while the stream is still open: nothing more
 // will arrive or leave. Writes still waiting can never be sent, so the
 // socket is destroyed; otherwise the readable side ends as on EOF (the peer
@@ -585,7 +678,16 @@ function onNativeClosed(socket) {
   }
 }
 
-// An error from the wire, with the context Node attaches to it.
+function byteLength(chunk, encoding) {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
+}
+
+function isEofBeforeSecure(info) {
+  return info.code === 'ECONNRESET' && !info.syscall && /^Client network socket disconnected/.test(info.message);
+}
+
+// An error from the wire, with the context Node attaches to it: only a
+// failed connect names the address ("read ECONNRESET" names none).
 function wireError(socket, info) {
   const opts = socket[kConnectOptions];
   if (info.code === 'ECONNRESET' && !info.syscall && opts) {
@@ -596,7 +698,7 @@ function wireError(socket, info) {
     err.localAddress = opts.localAddress;
     return err;
   }
-  const where = opts ? (opts.path ? { path: opts.path } : socket[kConnectOptions].where) : undefined;
+  const where = opts && info.syscall === 'connect' ? (opts.path ? { path: opts.path } : opts.where) : undefined;
   return errors.tlsError(info, where);
 }
 
@@ -626,22 +728,30 @@ function onClientSecure(socket, info) {
   if (info.verifyCode) {
     verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
   } else {
-    const hostname = options.servername || options.host || 'localhost';
+    const wrapped = socket[kWrapped];
+    const hostname = options.servername || options.host || (wrapped && wrapped._host) || 'localhost';
     verifyError = checkIdentity(socket, options.checkServerIdentity, hostname, info);
   }
-  if (verifyError) {
-    socket.authorized = false;
-    socket.authorizationError = verifyError.code || verifyError.message;
-    if (options.rejectUnauthorized) {
-      socket.destroy(verifyError);
-      return;
-    }
+  if (options.standalone) {
+    // Nothing decides for a TLSSocket made directly: the application reads
+    // the verification itself, as in Node (authorized stays false).
+    socket.emit('secure');
+    socket._releaseHeld();
+    return;
+  }
+  socket.authorized = !verifyError;
+  if (verifyError) socket.authorizationError = verifyError.code || verifyError.message;
+  // Node decides in the first 'secure' listener, which tls.connect() adds:
+  // so 'secureConnect' comes before the user's 'secure', and a rejected
+  // connection still reaches the user's 'secure', after destroy(). A
+  // TLSSocket made directly has no such listener and gets 'secure' alone.
+  if (verifyError && options.rejectUnauthorized) {
+    socket.destroy(verifyError);
   } else {
-    socket.authorized = true;
+    socket.emit('secureConnect');
   }
   socket.emit('secure');
-  socket.emit('secureConnect');
-  socket._releaseHeld();
+  if (!socket.destroyed) socket._releaseHeld();
 }
 
 // Server side of a wrapped stream: record the client's verification as Node
@@ -745,7 +855,8 @@ function connect(...args) {
   if (options.path === undefined && !options.socket) options.port = validatePort(options.port);
 
   const host = options.host || 'localhost';
-  const sni = options.servername || (net.isIP(host) ? '' : host);
+  // Over a given socket Node names no server unless told (servername or host).
+  const sni = options.servername || (net.isIP(host) || (options.socket && !options.host) ? '' : host);
   options.sni = sni;
   const socket = new TLSSocket(options.socket || null, {
     ...options,
@@ -755,7 +866,8 @@ function connect(...args) {
   });
   socket[kConnectOptions] = options;
   socket[kContext] = context;
-  socket.connecting = true;
+  // Over a given socket, connecting as long as that socket is.
+  socket.connecting = options.socket ? options.socket.connecting === true : true;
   if (cb) socket.once('secureConnect', cb);
   if (options.timeout) socket.setTimeout(options.timeout);
   if (options.noDelay) socket.setNoDelay(true);

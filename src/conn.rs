@@ -317,9 +317,8 @@ impl Session {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
                 Ok(_) => self.process()?,
                 Err(e) if is_would_block(&e) => {}
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    return Err(NodeError::disconnected_before_secure())
-                }
+                // A reset is `read ECONNRESET`, as Node reports it; only a
+                // clean end of stream is "disconnected before secure".
                 Err(e) => return Err(NodeError::io(&e, "read")),
             }
         }
@@ -740,7 +739,14 @@ pub async fn serve(
         sink(Event::Secure(info));
     }
     if let Err(e) = pump(&cell, &io, &shared, &sink).await {
+        // A TLS failure on an established connection leaves Node's socket
+        // open (its 'error' is emitted without destroy()): the socket is
+        // kept until JS destroys it.
+        let keep_open = e.reason.is_some() && e.syscall.is_none();
         sink(Event::Error(e));
+        if keep_open {
+            destroyed(&shared).await;
+        }
     }
     io.discard_input();
     // The socket closes with the last reference: the session's and `io`.
