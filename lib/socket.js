@@ -61,9 +61,13 @@ const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kWrapEvents = Symbol('kWrapEvents');
 const kWrapGone = Symbol('kWrapGone');
-const kNoSockname = Symbol('kNoSockname');
+const kWrapListen = Symbol('kWrapListen');
+const kLeftOpen = Symbol('kLeftOpen');
+const kWrapEarly = Symbol('kWrapEarly');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 const kPairVerifies = Symbol.for('rustls-tls.pairVerifies');
+
+function noop() {}
 
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
@@ -105,6 +109,7 @@ class TLSSocket extends net.Socket {
       }
       this[kWrapped] = socket;
       this[kContext] = contextFor(options);
+      this[kWrapListen]();
       if (options.isServer) {
         this.server = this._server = options.server || null;
         if (this.server) this.on('error', onServerSocketError);
@@ -132,9 +137,6 @@ class TLSSocket extends net.Socket {
     if (this[kNative] || this.destroyed) return;
     if (socket.pending === true && !socket.destroyed) {
       this.connecting = true;
-      // Node's TLSSocket over a socket still connecting knows no local
-      // address of its own.
-      this[kNoSockname] = true;
       // Node's TLSSocket then reports the stream's 'connect' as its own.
       socket.once('connect', () => {
         if (this.destroyed) return;
@@ -169,38 +171,73 @@ class TLSSocket extends net.Socket {
       return;
     }
     this.connecting = false;
-    // From now on TLS decides when the wrapped stream's writable side ends
-    // (after close_notify), as in Node, where the TLS socket takes over the
-    // stream: left to itself, a socket that does not allow half-open ends
-    // as soon as its peer does, and what TLS still has to send (session
-    // tickets, the answer to a request, close_notify) would find it ended.
-    if (socket.allowHalfOpen === false) socket.allowHalfOpen = true;
     // The TLS work happens on another thread, so the native side keeps the
     // process alive while the connection is open (as a reading socket does),
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
+    for (const chunk of this[kWrapEarly]) {
+      if (chunk === null) native.feedEnd();
+      else native.feed(chunk);
+    }
+    this[kWrapEarly] = null;
+    if (typeof socket.resume === 'function') socket.resume();
+  }
+
+  // TLS takes the wrapped stream over from the start, as Node reads it from
+  // the next tick on: what it sends before the handshake starts is kept for
+  // it, and its failures and hang-ups are this socket's.
+  [kWrapListen]() {
+    const socket = this[kWrapped];
     const events = this[kWrapEvents] = takeOver(socket);
+    this[kWrapEarly] = [];
+    // TLS decides when the wrapped stream's writable side ends (after
+    // close_notify), as in Node, where the TLS socket takes over the stream:
+    // left to itself, a socket that does not allow half-open ends as soon as
+    // its peer does, and what TLS still has to send (session tickets, the
+    // answer to a request, close_notify) would find it ended.
+    if (socket.allowHalfOpen === false) socket.allowHalfOpen = true;
+    let ended = false;
     events.on('data', (chunk) => {
       if (typeof chunk === 'string') chunk = Buffer.from(chunk);
-      if (!this[kClosed] && !native.feed(chunk)) socket.pause();
+      const native = this[kNative];
+      if (!this[kWrapEarly]) {
+        if (!this[kClosed] && !native.feed(chunk)) socket.pause();
+        return;
+      }
+      this[kWrapEarly].push(chunk);
+      // Bytes from the server start a client's handshake, as reading them
+      // does OpenSSL's.
+      if (!this._tlsOptions.isServer && !this.destroyed) this._start();
     });
-    let ended = false;
     events.on('end', () => {
       ended = true;
-      native.feedEnd();
+      if (!this[kWrapEarly]) {
+        this[kNative].feedEnd();
+        return;
+      }
+      this[kWrapEarly].push(null);
+      if (!this[kPeerEnded] && !this.destroyed) {
+        // Ended before any handshake: Node's socket reads the end of
+        // stream all the same.
+        this[kPeerEnded] = true;
+        this.push(null);
+        this.read(0);
+      }
     });
-    events.on('error', (err) => this.destroy(err));
+    // A net.Socket's failure is this socket's (Node's TLS reads its handle);
+    // a plain stream's is its own, and this socket just closes with it.
+    if (events !== socket) events.on('error', (err) => this.destroy(err));
+    else socket.on('error', () => {});
     socket.on('close', () => {
-      // A stream that ended cleanly may still hold our peer's last records
-      // (close_notify) in the native queue: let them be read first. One that
-      // was torn down takes this socket with it at once, as in Node.
-      // One that ended cleanly takes it once our peer's end has been
-      // delivered ('end', then 'close', as in Node).
+      // A stream that was torn down takes this socket with it at once, as
+      // in Node. One that ended cleanly may still hold our peer's last
+      // records (close_notify) in the native queue: it takes this socket
+      // once our peer's end has been delivered ('end', then 'close').
       if (this.destroyed) return;
-      if (!ended || this[kPeerEnded]) this.destroy();
+      if (!ended || this[kPeerEnded] || !this[kNative]) this.destroy();
       else this[kWrapGone] = true;
     });
-    if (typeof socket.resume === 'function') socket.resume();
+    if (typeof socket.resume === 'function') process.nextTick(() => socket.resume());
   }
 
   // Creates the native connection with `make(hub, id)`, its events routed
@@ -309,12 +346,14 @@ class TLSSocket extends net.Socket {
             this.emit('error', err);
           }
         } else if (!this._tlsOptions.isServer && !this._secureEstablished && isEofBeforeSecure(info)) {
-          // Node's client sees the peer's FIN as 'end' first, and then
-          // fails: "disconnected before secure TLS connection".
+          // Node's client sees the peer's FIN as 'end' first; tls.connect()'s
+          // then fails: "disconnected before secure TLS connection". A
+          // TLSSocket made directly is left as it is, to be destroyed.
           this[kPeerEnded] = true;
           this.push(null);
           this.read(0);
-          process.nextTick(() => this.destroy(err));
+          if (this[kConnectOptions].standalone) this[kLeftOpen] = true;
+          else process.nextTick(() => this.destroy(err));
         } else if (server && !this._secureEstablished) {
           // Before the handshake finished, a server's socket reports to the
           // server ('tlsClientError'), not as its own 'error'.
@@ -331,7 +370,7 @@ class TLSSocket extends net.Socket {
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed) onNativeClosed(this);
+        if (!this.destroyed && !this[kLeftOpen]) onNativeClosed(this);
         break;
       default:
         break;
@@ -386,9 +425,21 @@ class TLSSocket extends net.Socket {
   }
 
   _final(cb) {
+    const wrapped = this[kWrapped];
+    if (!this[kNative] && wrapped && this[kConnectOptions] && this[kConnectOptions].standalone) {
+      // A client TLSSocket made directly whose handshake never started:
+      // as in Node, ending it starts nothing and just ends the stream.
+      wrapped.end();
+      process.nextTick(cb);
+      return;
+    }
     if (!this._secureEstablished) {
-      this[kHeld].push(() => this._final(cb));
+      // Node's TLS layer takes end() as soon as the transport is connected,
+      // so 'finish' comes then; close_notify follows the handshake.
+      this[kHeld].push(() => this._final(noop));
       this._start();
+      if (this.connecting) this.once('connect', () => process.nextTick(cb));
+      else process.nextTick(cb);
       return;
     }
     const native = this[kNative];
@@ -471,8 +522,17 @@ class TLSSocket extends net.Socket {
     return name;
   }
 
+  // As net's: gone with the handle; otherwise remembered once read, even
+  // when read while the wrapped socket was still connecting (then empty).
   _getsockname() {
-    if (this.destroyed || this[kNoSockname]) return {};
+    if (this.destroyed) return {};
+    if (this._sockname) return this._sockname;
+    const name = this.#sockname();
+    if (name.address !== undefined || (this[kWrapped] && this[kWrapped].pending === true)) this._sockname = name;
+    return name;
+  }
+
+  #sockname() {
     const w = this[kWrapped];
     if (w) {
       if (typeof w.address === 'function') return w.address() || {};

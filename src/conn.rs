@@ -745,7 +745,7 @@ pub async fn serve(
         let keep_open = e.reason.is_some() && e.syscall.is_none();
         sink(Event::Error(e));
         if keep_open {
-            destroyed(&shared).await;
+            kept_open(&io, &shared, &sink).await;
         }
     }
     io.discard_input();
@@ -779,6 +779,40 @@ async fn open(target: &Target) -> Result<Transport, NodeError> {
                 }
             }
             Err(NodeError::io(&last, "connect"))
+        }
+    }
+}
+
+/// A connection that failed after its handshake, held as Node holds it
+/// until JS destroys it: nothing is read or sent, but `end()` still
+/// half-closes the socket and finishes.
+/// The peer's end of stream still ends it (its bytes are discarded).
+async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
+    let mut ended = false;
+    let mut scratch = [0u8; 4096];
+    while !shared.destroyed.load(Ordering::SeqCst) {
+        for command in shared.take_commands() {
+            if matches!(command, Command::End) && !ended {
+                ended = true;
+                let _ = io.shutdown_write();
+                sink(Event::Finished);
+            }
+        }
+        tokio::select! {
+            () = shared.wake.notified() => {}
+            r = io.readable() => {
+                if r.is_err() {
+                    return;
+                }
+                match io.try_read(&mut scratch) {
+                    Ok(0) => {
+                        sink(Event::End);
+                        return;
+                    }
+                    Err(e) if !is_would_block(&e) => return,
+                    _ => {}
+                }
+            }
         }
     }
 }
