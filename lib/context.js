@@ -159,19 +159,30 @@ function validateString(options, name) {
 
 function validateNumber(options, name) {
   const v = options[name];
-  if (v !== undefined && typeof v !== 'number') {
+  if (v !== undefined && v !== null && typeof v !== 'number') {
     throw errors.invalidArgType(`options.${name}`, 'of type number', v);
   }
 }
 
 // The type checks Node makes in createSecureContext, with its codes.
 function validateContextOptions(options) {
-  for (const name of ['ciphers', 'ecdhCurve', 'passphrase', 'sigalgs', 'privateKeyIdentifier',
+  for (const name of ['ciphers', 'passphrase', 'sigalgs', 'privateKeyIdentifier',
     'privateKeyEngine', 'clientCertEngine', 'sessionIdContext']) {
     validateString(options, name);
   }
+  // Only an absent ecdhCurve means the default; null is refused (as Node).
+  if (options.ecdhCurve !== undefined && typeof options.ecdhCurve !== 'string') {
+    throw errors.invalidArgType('options.ecdhCurve', 'of type string', options.ecdhCurve);
+  }
   validateNumber(options, 'sessionTimeout');
-  if (options.ticketKeys !== undefined) validateTicketKeys(options.ticketKeys);
+  if (options.ticketKeys != null) validateTicketKeys(options.ticketKeys);
+  // OpenSSL engines (keys and client certificates held by an engine) do
+  // not exist in rustls: Node's error for an OpenSSL built without them.
+  if (options.clientCertEngine != null || options.privateKeyEngine != null ||
+      options.privateKeyIdentifier != null) {
+    throw errors.nodeError(Error, 'ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED',
+                           'Custom engines not supported by this OpenSSL');
+  }
   for (const name of ['minVersion', 'maxVersion']) {
     const v = options[name];
     if (v !== undefined && v !== null && kVersions[v] === undefined) {
@@ -225,6 +236,18 @@ function tlsParams(options, defaults) {
   };
 }
 
+// OpenSSL's security level, which sets the smallest RSA key a context takes:
+// `@SECLEVEL=n` in `ciphers` when given (OpenSSL's syntax), else the running
+// Node's default: level 2 (2048-bit RSA) with OpenSSL 3.5 and later, as in
+// Node 24; level 1 (1024-bit) with OpenSSL 3.0, as in Node 20 and 22.
+const [sslMajor, sslMinor] = String(process.versions.openssl || '3.5').split('.').map(Number);
+const kDefaultSecurityLevel = sslMajor > 3 || (sslMajor === 3 && sslMinor >= 5) ? 2 : 1;
+
+function securityLevel(ciphers) {
+  const m = typeof ciphers === 'string' ? /@SECLEVEL=(\d)/.exec(ciphers) : null;
+  return m ? Number(m[1]) : kDefaultSecurityLevel;
+}
+
 class SecureContext {
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
@@ -237,7 +260,9 @@ class SecureContext {
     const key = validateKeys(options.key, options.passphrase);
     const pfx = validatePfx(options.pfx, options.passphrase);
     try {
-      this[kNative] = new binding.NativeContext({ cert, key, ca, pfx });
+      this[kNative] = new binding.NativeContext({
+        cert, key, ca, pfx, securityLevel: securityLevel(options.ciphers),
+      });
     } catch (err) {
       throw errors.fromNative(err);
     }

@@ -105,6 +105,34 @@ function systemError(code, syscall, where = {}, withDescription = false) {
 const [kOsslMajor, kOsslMinor] = process.versions.openssl.split('.').map(Number);
 const kSslTlsAlerts = kOsslMajor > 3 || (kOsslMajor === 3 && kOsslMinor >= 2);
 
+// OpenSSL's reason codes (SSL_R_*, library 20 = 0x0A), for the messages
+// OpenSSL prints: "error:0A00010B:SSL routines::wrong version number".
+// A received alert is reason 1000 + the alert's number (RFC 8446, 6.2).
+const kReasonCodes = new Map([
+  ['certificate verify failed', 0x86], ['http request', 0x9c], ['https proxy request', 0x9b],
+  ['length too short', 0xa0], ['no shared cipher', 0xc1], ['peer did not return a certificate', 0xc7],
+  ['no application protocol', 0xeb], ['unexpected message', 0xf4], ['unsupported protocol', 0x102],
+  ['wrong version number', 0x10b], ['decryption failed or bad record mac', 0x119], ['bad extension', 0x6e],
+]);
+const kAlertNumbers = new Map([
+  ['unexpected message', 10], ['bad record mac', 20], ['record overflow', 22], ['handshake failure', 40],
+  ['bad certificate', 42], ['unsupported certificate', 43], ['certificate revoked', 44],
+  ['certificate expired', 45], ['certificate unknown', 46], ['illegal parameter', 47], ['unknown ca', 48],
+  ['access denied', 49], ['decode error', 50], ['decrypt error', 51], ['protocol version', 70],
+  ['insufficient security', 71], ['internal error', 80], ['inappropriate fallback', 86],
+  ['user cancelled', 90], ['missing extension', 109], ['unsupported extension', 110],
+  ['unrecognized name', 112], ['certificate required', 116], ['no application protocol', 120],
+]);
+
+function opensslMessage(reason) {
+  const alert = /^(?:sslv3|ssl\/tls|tlsv1|tlsv13) (?:alert )?(.*)$/.exec(reason);
+  const number = alert ? kAlertNumbers.get(alert[1]) : undefined;
+  const code = number !== undefined ? 1000 + number : kReasonCodes.get(reason);
+  if (code === undefined) return null;
+  const hex = (0x0a000000 + code).toString(16).toUpperCase().padStart(8, '0');
+  return `error:${hex}:SSL routines::${reason}` + (number !== undefined ? `:SSL alert number ${number}` : '');
+}
+
 function tlsError(info, where) {
   if (info.syscall) return systemError(info.code, info.syscall, where);
   let { code, message, reason } = info;
@@ -113,6 +141,9 @@ function tlsError(info, where) {
     message = message.replace(reason, renamed);
     code = `ERR_SSL_${renamed.toUpperCase().replace(/ /g, '_')}`;
     reason = renamed;
+  }
+  if (reason && (message === reason || message.startsWith(`${reason} (`))) {
+    message = opensslMessage(reason) || message;
   }
   const err = new Error(message);
   if (reason) {

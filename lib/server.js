@@ -247,6 +247,23 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
   }
 };
 
+// With captureRejections, an async 'secureConnection' listener that rejects
+// destroys that socket with the error (as Node's tls.Server does); other
+// events are net.Server's business.
+Server.prototype[Symbol.for('nodejs.rejection')] = function onRejection(err, event, sock) {
+  if (event === 'secureConnection') sock.destroy(err);
+  else net.Server.prototype[Symbol.for('nodejs.rejection')].call(this, err, event, sock);
+};
+
+// Server.prototype.setOptions() (DEP0122): sets the options it names on the
+// server; like the constructor's, they take effect at listen().
+Server.prototype.setOptions = util.deprecate(function setOptions(options) {
+  if (options.requestCert !== undefined) this.requestCert = options.requestCert === true;
+  if (options.rejectUnauthorized !== undefined) this.rejectUnauthorized = options.rejectUnauthorized !== false;
+  if (options.clientCertEngine !== undefined) this.clientCertEngine = options.clientCertEngine;
+  Object.assign(this[kOptions], options);
+}, 'Server.prototype.setOptions() is deprecated', 'DEP0122');
+
 // 'tlsClientError' with a stand-in socket for a connection JS never had.
 Server.prototype._clientError = function _clientError(err, info, servername) {
   const socket = new TLSSocket(null, {});

@@ -25,6 +25,7 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const { isOnread, OnreadSink } = require('./onread');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
 const { takeOver } = require('./takeover');
 
@@ -64,6 +65,7 @@ const kWrapGone = Symbol('kWrapGone');
 const kWrapListen = Symbol('kWrapListen');
 const kLeftOpen = Symbol('kLeftOpen');
 const kWrapEarly = Symbol('kWrapEarly');
+const kOnread = Symbol('kOnread');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 const kPairVerifies = Symbol.for('rustls-tls.pairVerifies');
 
@@ -80,6 +82,8 @@ class TLSSocket extends net.Socket {
       allowHalfOpen: Boolean(socket ? socket.allowHalfOpen : options.allowHalfOpen),
       highWaterMark: options.highWaterMark,
     });
+    // `onread` applies to a socket that owns its connection (as in Node).
+    this[kOnread] = !socket && isOnread(options.onread) ? new OnreadSink(this, options.onread) : null;
     this.encrypted = true;
     this.authorized = false;
     this.authorizationError = null;
@@ -103,6 +107,15 @@ class TLSSocket extends net.Socket {
     this[kContext] = null;
     this[kWrapped] = null;
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
+    if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
+      throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
+    }
+    // `signal`: aborting it destroys the socket with an AbortError ('error',
+    // then 'close' with hadError), at once when it is already aborted.
+    // Attached once the socket is whole, not in the stream constructor.
+    if (options.signal !== undefined && options.signal !== null) {
+      require('stream').addAbortSignal(options.signal, this);
+    }
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
@@ -120,7 +133,8 @@ class TLSSocket extends net.Socket {
         this[kConnectOptions] = {
           rejectUnauthorized: options.rejectUnauthorized === true,
           checkServerIdentity: () => undefined,
-          servername: options.servername,
+          // Node's constructor sends no SNI of its own (setServername() does).
+          servername: options[kPairVerifies] ? options.servername : undefined,
           // A secure pair's cleartext judges its server as before (its
           // 'secure' sets authorized); any other decides nothing.
           standalone: !options[kPairVerifies],
@@ -160,10 +174,9 @@ class TLSSocket extends net.Socket {
         tlsParams(source, tls),
         {
           isServer,
-          // A client TLSSocket made directly sends no SNI: Node sets it in
-          // tls.connect() only.
-          servername: isServer || connectOptions.standalone ? undefined :
-            (connectOptions.sni || connectOptions.servername || ''),
+          // A client TLSSocket made directly sends no SNI unless given one
+          // by setServername(): Node's tls.connect() is what sets it.
+          servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
         }));
     } catch (err) {
@@ -304,11 +317,15 @@ class TLSSocket extends net.Socket {
         if (this.destroyed) return;
         this[kBytesRead] += data.length;
         this._unrefTimer();
-        if (!this.push(data)) this[kNative].readStop();
+        if (this[kOnread] ? !this[kOnread].deliver(data) : !this.push(data)) this[kNative].readStop();
         break;
       case EV.END:
         if (this.destroyed) return;
         this[kPeerEnded] = true;
+        if (this[kOnread]) {
+          this[kOnread].end();
+          break;
+        }
         this.push(null);
         // As net does: with nothing buffered, 'end' follows now, even if
         // nobody reads, so that a half-closed socket can finish and close.
@@ -375,6 +392,16 @@ class TLSSocket extends net.Socket {
       default:
         break;
     }
+  }
+
+  resume() {
+    super.resume();
+    const sink = this[kOnread];
+    if (sink) {
+      sink.flush();
+      if (sink.queue.length === 0 && this[kNative] && !this[kClosed]) this[kNative].readStart();
+    }
+    return this;
   }
 
   _read() {
@@ -602,12 +629,10 @@ class TLSSocket extends net.Socket {
 
   getPeerX509Certificate() {
     if (!this[kInfo] || this.destroyed) return undefined;
-    // A server's view of its client reaches into the trusted ca (OpenSSL's
-    // verified chain); a client's view of its server is the chain sent.
-    // From OpenSSL 3.2 on, Node links no issuer on the server side at all.
-    const serverSide = this._tlsOptions.isServer || this.server;
-    if (serverSide && errors.kSslTlsAlerts) return peerX509(this[kInfo].peerCerts.slice(0, 1));
-    return peerX509(this[kInfo].peerCerts, serverSide ? trustedCerts(this[kContext]) : undefined);
+    // The chain as the peer sent it, on both ends (Node links issuers from
+    // SSL_get_peer_cert_chain; getPeerCertificate(true) is what reaches
+    // into the trusted ca).
+    return peerX509(this[kInfo].peerCerts);
   }
 
   // Our own certificate (the first chain's leaf).
@@ -684,8 +709,14 @@ class TLSSocket extends net.Socket {
     return true;
   }
 
+  // Sets the SNI name a client sends (before its handshake starts).
   setServername(name) {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
+    if (this._tlsOptions.isServer) {
+      throw errors.nodeError(Error, 'ERR_TLS_SNI_FROM_SERVER',
+                             'Cannot issue SNI from a TLS server-side socket');
+    }
+    if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
   setSession() {}
@@ -999,6 +1030,8 @@ function acceptedSocket(server, native, info, context) {
     socket.authorizationError = info.verifyCode || null;
   }
   socket.on('error', onServerSocketError);
+  // pauseOnConnect: the socket starts paused (Node's pauseOnCreate).
+  if (server.pauseOnConnect) socket.pause();
   socket[kAttach]((hub, id) => {
     native.start(hub, id);
     return native;

@@ -35,6 +35,7 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::Notify;
 
 use crate::error::NodeError;
+use crate::sniff::{self, Sniff, Verdict};
 use crate::transport::{Endpoints, Io, Transport};
 use crate::verify::{self, Role, Trust, VerifyCode};
 
@@ -248,6 +249,9 @@ pub struct Session {
     /// The runtime whose reactor the socket is registered with, which must
     /// also serve it.
     home: Option<tokio::runtime::Handle>,
+    /// Server side, until a record header has been seen: the client's
+    /// first bytes, judged by [`sniff::judge`] before rustls parses them.
+    head: Option<Vec<u8>>,
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -271,6 +275,7 @@ impl Session {
             judge_peer: request_cert,
             _live: live,
             home: tokio::runtime::Handle::try_current().ok(),
+            head: Some(Vec::new()),
         }
     }
 
@@ -284,6 +289,7 @@ impl Session {
             judge_peer: true,
             _live: None,
             home: tokio::runtime::Handle::try_current().ok(),
+            head: None,
         }
     }
 
@@ -313,9 +319,25 @@ impl Session {
                 .readable()
                 .await
                 .map_err(|e| NodeError::io(&e, "read"))?;
-            match self.tls.read_tls(&mut Io(&self.io)) {
+            let read = match self.head.as_mut() {
+                Some(head) => self.tls.read_tls(&mut Sniff {
+                    inner: Io(&self.io),
+                    head,
+                }),
+                None => self.tls.read_tls(&mut Io(&self.io)),
+            };
+            match read {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
-                Ok(_) => self.process()?,
+                Ok(_) => {
+                    if let Some(head) = &self.head {
+                        match sniff::judge(head) {
+                            Verdict::NeedMore => {}
+                            Verdict::Tls => self.head = None,
+                            Verdict::NotTls(e) => return Err(e),
+                        }
+                    }
+                    self.process()?
+                }
                 Err(e) if is_would_block(&e) => {}
                 // A reset is `read ECONNRESET`, as Node reports it; only a
                 // clean end of stream is "disconnected before secure".
@@ -375,7 +397,7 @@ impl Session {
     /// Facts about the finished handshake, the peer's chain judged.
     pub fn secure_info(&self) -> SecureInfo {
         let chain = self.tls.peer_certificates().unwrap_or_default();
-        let algs = crate::context::provider().signature_verification_algorithms;
+        let algs = self.trust.algorithms();
         let verify = self
             .judge_peer
             .then(|| verify::verify_chain(&self.trust, chain, self.peer_role, &algs))

@@ -48,6 +48,7 @@ pub fn default_trust() -> &'static Trust {
         Trust {
             roots: Arc::new(roots),
             ca: Arc::new(extra),
+            level: crate::seclevel::DEFAULT,
         }
     })
 }
@@ -64,6 +65,8 @@ pub struct ContextInput {
     pub ca: Option<Vec<Vec<u8>>>,
     /// `pfx`: PKCS#12 archives (DER) with their passphrases.
     pub pfx: Vec<(Vec<u8>, String)>,
+    /// OpenSSL's security level ([`crate::seclevel`]).
+    pub security_level: u8,
 }
 
 /// A parsed secure context.
@@ -123,12 +126,13 @@ fn key_error() -> NodeError {
     e
 }
 
-fn too_small(bits: usize) -> NodeError {
+fn too_small(bits: usize, min: usize) -> NodeError {
     NodeError::new(
         "ERR_SSL_EE_KEY_TOO_SMALL",
         format!(
-            "ee key too small: the certificate's RSA key has {bits} bits; rustls-tls, like Node 24, \
-             needs at least 2048 (make one with `openssl genrsa -out key.pem 2048`)"
+            "ee key too small: the certificate's RSA key has {bits} bits; this security level \
+             needs at least {min} (make one with `openssl genrsa -out key.pem 2048`, or lower \
+             the level on purpose with `@SECLEVEL=1` in `ciphers`)"
         ),
     )
 }
@@ -183,16 +187,18 @@ type Slot<'a> = (
     Option<Arc<dyn SigningKey>>,
 );
 
-/// Our chain as sent: what `cert` gave, completed from `ca` with issuers
-/// found by name, as OpenSSL completes it when the certificate alone was
-/// given. Node's clients send the self-issued root too; its servers stop
-/// below it (`with_root`).
+/// Our chain as sent. A `cert` that carries its own chain is sent as given;
+/// a certificate alone is completed from `ca` with issuers found by name, up
+/// to and including the self-issued root, as OpenSSL's automatic chain
+/// building does for both ends.
 fn complete_chain(
     chain: &[CertificateDer<'static>],
     ca: &[CertificateDer<'static>],
-    with_root: bool,
 ) -> Vec<CertificateDer<'static>> {
     let mut out = chain.to_vec();
+    if out.len() > 1 {
+        return out;
+    }
     while out.len() < 10 {
         let Some(last) = out.last().and_then(|c| der::parse_cert(c)) else {
             break;
@@ -204,10 +210,8 @@ fn complete_chain(
             !out.contains(c) && der::parse_cert(c).is_some_and(|p| p.subject == last.issuer)
         });
         match issuer {
-            Some(c) if with_root || der::parse_cert(c).is_some_and(|p| !p.self_issued()) => {
-                out.push(c.clone())
-            }
-            _ => break,
+            Some(c) => out.push(c.clone()),
+            None => break,
         }
     }
     out
@@ -238,8 +242,9 @@ impl Context {
         }
         for chain in &chains {
             let bits = der::parse_cert(&chain[0]).and_then(|p| der::rsa_bits(p.spki));
-            if let Some(bits) = bits.filter(|&b| b < 2048) {
-                return Err(too_small(bits));
+            let min = crate::seclevel::min_rsa_bits(input.security_level);
+            if let Some(bits) = bits.filter(|&b| b < min) {
+                return Err(too_small(bits, min));
             }
         }
         let keys = input
@@ -252,14 +257,26 @@ impl Context {
             })
             .chain(pfx_keys.into_iter().map(Ok))
             .map(|key| {
+                let key = key?;
                 provider()
                     .key_provider
-                    .load_private_key(key?)
+                    .load_private_key(key.clone_key())
+                    .or_else(|_| {
+                        // Under level 2, an RSA key below the provider's 2048
+                        // bits (the certificate check above holds the floor).
+                        (input.security_level < 2)
+                            .then(|| crate::seclevel::small_rsa_key(&key))
+                            .flatten()
+                            .ok_or(())
+                    })
                     .map_err(|_| key_error())
             })
             .collect::<Result<Vec<_>, _>>()?;
         let trust = match input.ca {
-            None => default_trust().clone(),
+            None => Trust {
+                level: input.security_level,
+                ..default_trust().clone()
+            },
             Some(bundles) => {
                 // Like OpenSSL, `ca` takes the certificates it finds and
                 // ignores anything else (keys, text, broken PEM).
@@ -272,6 +289,7 @@ impl Context {
                 Trust {
                     roots: Arc::new(roots),
                     ca: Arc::new(ca),
+                    level: input.security_level,
                 }
             }
         };
@@ -318,8 +336,8 @@ impl Context {
                     return Err(mismatch());
                 }
             }
-            let server_chain = complete_chain(chain, &trust.ca, false);
-            let client_chain = complete_chain(chain, &trust.ca, true);
+            let server_chain = complete_chain(chain, &trust.ca);
+            let client_chain = server_chain.clone();
             identities.push(Arc::new(CertifiedKey::new(server_chain, key.clone())));
             client_identities.push(Arc::new(CertifiedKey::new(client_chain, key)));
         }
@@ -356,7 +374,7 @@ impl Context {
             .map_err(|e| NodeError::from(&e))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(RecordingServerVerifier::new(
-                provider().signature_verification_algorithms,
+                self.trust.algorithms(),
                 params.sigalgs.clone(),
             )));
         let mut config = builder.with_client_cert_resolver(Arc::new(Identities {
@@ -389,7 +407,7 @@ impl Context {
         let builder = if params.request_cert {
             builder.with_client_cert_verifier(Arc::new(ClientAuth::new(
                 self.trust.clone(),
-                provider().signature_verification_algorithms,
+                self.trust.algorithms(),
                 params.reject_unauthorized,
             )))
         } else {

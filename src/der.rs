@@ -97,6 +97,46 @@ pub fn parse_cert(der: &[u8]) -> Option<CertParts<'_>> {
     })
 }
 
+/// A certificate's signed parts (RFC 5280, 4.1.1): the whole
+/// `tbsCertificate`, the contents of `signatureAlgorithm`, and the
+/// signature's bits; and whether the certificate is X.509 v1.
+#[derive(Debug, Clone, Copy)]
+pub struct Signed<'a> {
+    /// `tbsCertificate`, tag and length included (what was signed).
+    pub tbs: &'a [u8],
+    /// `signatureAlgorithm`'s contents (as webpki's `alg_id` constants).
+    pub algorithm: &'a [u8],
+    /// The signature, without the BIT STRING's unused-bits octet.
+    pub signature: &'a [u8],
+    /// No `version` field: X.509 v1.
+    pub v1: bool,
+}
+
+/// Splits a DER certificate into what was signed and the signature.
+pub fn signed(der: &[u8]) -> Option<Signed<'_>> {
+    let (cert, _) = expect(der, SEQUENCE)?;
+    let (tbs, rest) = expect(cert.contents, SEQUENCE)?;
+    let (algorithm, rest) = expect(rest, SEQUENCE)?;
+    let (bits, _) = expect(rest, BIT_STRING)?;
+    let (&unused, signature) = bits.contents.split_first()?;
+    (unused == 0).then_some(Signed {
+        tbs: tbs.whole,
+        algorithm: algorithm.contents,
+        signature,
+        v1: tbs.contents.first() != Some(&VERSION_TAG),
+    })
+}
+
+/// A `SubjectPublicKeyInfo`'s algorithm (contents, as webpki's `alg_id`
+/// constants) and its key bits.
+pub fn spki_parts(spki: &[u8]) -> Option<(&[u8], &[u8])> {
+    let (seq, _) = expect(spki, SEQUENCE)?;
+    let (algorithm, rest) = expect(seq.contents, SEQUENCE)?;
+    let (bits, _) = expect(rest, BIT_STRING)?;
+    let (&unused, key) = bits.contents.split_first()?;
+    (unused == 0).then_some((algorithm.contents, key))
+}
+
 /// DER of the OID 1.2.840.10045.2.1 (id-ecPublicKey), contents only.
 const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 /// DER of the OID 1.3.101.112 (id-Ed25519), contents only.

@@ -36,7 +36,7 @@ impl NodeError {
     }
 
     /// A TLS error named by OpenSSL's reason string.
-    fn ssl(reason: &str) -> Self {
+    pub fn ssl(reason: &str) -> Self {
         let code = format!(
             "ERR_SSL_{}",
             reason.to_ascii_uppercase().replace([' ', '-'], "_")
@@ -146,8 +146,14 @@ impl From<&rustls::Error> for NodeError {
         use rustls::Error as E;
         let reason = match err {
             E::AlertReceived(alert) => alert_reason(*alert),
-            E::InvalidMessage(_) | E::InappropriateMessage { .. } => "wrong version number",
-            E::InappropriateHandshakeMessage { .. } => "unexpected message",
+            E::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType
+                | rustls::InvalidMessage::UnknownProtocolVersion,
+            ) => "wrong version number",
+            E::InvalidMessage(_) => "length too short",
+            E::InappropriateMessage { .. } | E::InappropriateHandshakeMessage { .. } => {
+                "unexpected message"
+            }
             E::DecryptError => "decryption failed or bad record mac",
             E::NoCertificatesPresented => "peer did not return a certificate",
             E::InvalidCertificate(_) => "certificate verify failed",

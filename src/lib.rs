@@ -22,7 +22,11 @@ mod pipe;
 #[forbid(unsafe_code)]
 mod runtime;
 #[forbid(unsafe_code)]
+mod seclevel;
+#[forbid(unsafe_code)]
 mod server;
+#[forbid(unsafe_code)]
+mod sniff;
 #[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
@@ -77,6 +81,9 @@ pub struct ContextOptions {
     pub ca: Option<Vec<Buffer>>,
     /// PKCS#12 archives.
     pub pfx: Option<Vec<PfxInput>>,
+    /// OpenSSL's security level (0-5): `@SECLEVEL=n` in `ciphers`, else the
+    /// running Node's default.
+    pub security_level: Option<u32>,
 }
 
 /// One `pfx` entry with its passphrase.
@@ -109,6 +116,9 @@ impl NativeContext {
                 .into_iter()
                 .map(|p| (p.buf.to_vec(), p.passphrase))
                 .collect(),
+            security_level: options
+                .security_level
+                .map_or(seclevel::DEFAULT, |l| l.min(5) as u8),
         };
         let inner = Context::new(input).map_err(throw)?;
         Ok(Self {

@@ -14,6 +14,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::conn::{LiveGuard, SecureInfo, Session};
 use crate::context::{Context, Params, SniTable};
 use crate::error::NodeError;
+use crate::sniff::{self, Sniff, Verdict};
 use crate::transport::Io;
 use crate::transport::{Detached, Endpoints, Transport};
 use crate::verify::Trust;
@@ -289,11 +290,20 @@ async fn sni_accept(
     sink: &ServerSink,
 ) -> Result<(rustls::ServerConnection, Trust), NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
+    let mut head = Vec::new();
     let accepted = loop {
         io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
-        match acceptor.read_tls(&mut Io(io)) {
+        let sniffing = Sniff {
+            inner: Io(io),
+            head: &mut head,
+        };
+        match acceptor.read_tls(&mut { sniffing }) {
             Ok(0) => return Err(NodeError::disconnected_before_secure()),
-            Ok(_) => {}
+            Ok(_) => {
+                if let Verdict::NotTls(e) = sniff::judge(&head) {
+                    return Err(e);
+                }
+            }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(_) => return Err(NodeError::disconnected_before_secure()),
         }

@@ -42,9 +42,12 @@ pub enum VerifyCode {
     InvalidPurpose,
     /// A signature in the chain does not verify.
     BadSignature,
-    /// An issuing CA's RSA key is under 2048 bits (refused, as Node 24
-    /// refuses it; `X509_V_ERR_CA_KEY_TOO_SMALL`).
+    /// A CA the peer sent has an RSA key under the security level's minimum
+    /// (`X509_V_ERR_CA_KEY_TOO_SMALL`).
     CaKeyTooSmall,
+    /// The trusted root's own key is under the minimum: OpenSSL gives up
+    /// on it without a specific reason (`X509_V_ERR_UNSPECIFIED`).
+    Unspecified,
     /// Anything else the chain builder refused.
     Rejected,
 }
@@ -63,6 +66,7 @@ impl VerifyCode {
             Self::InvalidPurpose => "INVALID_PURPOSE",
             Self::BadSignature => "CERT_SIGNATURE_FAILURE",
             Self::CaKeyTooSmall => "CA_KEY_TOO_SMALL",
+            Self::Unspecified => "UNSPECIFIED",
             Self::Rejected => "CERT_REJECTED",
         }
     }
@@ -80,6 +84,7 @@ impl VerifyCode {
             Self::InvalidPurpose => "unsupported certificate purpose",
             Self::BadSignature => "certificate signature failure",
             Self::CaKeyTooSmall => "CA certificate key too weak",
+            Self::Unspecified => "unspecified certificate verification error",
             Self::Rejected => "certificate rejected",
         }
     }
@@ -94,6 +99,15 @@ pub struct Trust {
     pub roots: Arc<RootCertStore>,
     /// The `ca` certificates as given, compared byte for byte with a leaf.
     pub ca: Arc<Vec<CertificateDer<'static>>>,
+    /// OpenSSL's security level: the smallest RSA key a signature may use.
+    pub level: u8,
+}
+
+impl Trust {
+    /// The algorithms that check signatures at this trust's level.
+    pub fn algorithms(&self) -> WebPkiSupportedAlgorithms {
+        crate::seclevel::algorithms(self.level)
+    }
 }
 
 /// Which end of the connection the chain belongs to.
@@ -177,7 +191,7 @@ pub fn verify_chain(
         }
     };
     let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
-        return Some(unknown_issuer());
+        return verify_v1_leaf(trust, leaf, algs).unwrap_or_else(|| Some(unknown_issuer()));
     };
     let usage = match role {
         Role::Server => webpki::KeyUsage::server_auth(),
@@ -203,14 +217,18 @@ pub fn verify_chain(
             W::InvalidSignatureForPublicKey
             | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_),
         ) => {
-            // webpki checks RSA signatures with 2048-bit keys and up only.
-            let weak_ca = chain[1..]
-                .iter()
-                .chain(trust.ca.iter())
-                .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
-                .any(|bits| bits < 2048);
-            Some(if weak_ca {
+            // A signature by an RSA key under the level's minimum fails.
+            let min = crate::seclevel::min_rsa_bits(trust.level);
+            let weak = |certs: &[CertificateDer<'_>]| {
+                certs
+                    .iter()
+                    .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
+                    .any(|bits| bits < min)
+            };
+            Some(if weak(&chain[1..]) {
                 VerifyCode::CaKeyTooSmall
+            } else if weak(&trust.ca) {
+                VerifyCode::Unspecified
             } else {
                 VerifyCode::BadSignature
             })
@@ -218,6 +236,53 @@ pub fn verify_chain(
         Err(W::CaUsedAsEndEntity) if self_signed(0) => Some(VerifyCode::DepthZeroSelfSigned),
         Err(_) => Some(VerifyCode::Rejected),
     }
+}
+
+/// webpki refuses X.509 v1 end-entity certificates; OpenSSL takes them, and
+/// Node's docs make them (`openssl x509 -req` without extensions). A v1 leaf
+/// signed directly by a trusted `ca` certificate is judged here: the
+/// signature with the level's algorithms, then the validity period. `None`
+/// when it is no v1 leaf or no trusted issuer is found (the caller names
+/// that case).
+fn verify_v1_leaf(
+    trust: &Trust,
+    leaf: &CertificateDer<'_>,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Option<Option<VerifyCode>> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let signed = der::signed(leaf).filter(|s| s.v1)?;
+    let issuer_name = der::parse_cert(leaf)?.issuer;
+    let issuer_key = trust
+        .ca
+        .iter()
+        .filter_map(|ca| der::parse_cert(ca))
+        .filter(|ca| ca.subject == issuer_name)
+        .find_map(|ca| der::spki_parts(ca.spki))?;
+    let (key_alg, key) = issuer_key;
+    let verified = algs
+        .all
+        .iter()
+        .filter(|alg| {
+            alg.signature_alg_id().as_ref() == signed.algorithm
+                && alg.public_key_alg_id().as_ref() == key_alg
+        })
+        .any(|alg| {
+            alg.verify_signature(key, signed.tbs, signed.signature)
+                .is_ok()
+        });
+    if !verified {
+        return Some(Some(VerifyCode::BadSignature));
+    }
+    let (_, cert) = X509Certificate::from_der(leaf).ok()?;
+    let validity = cert.validity();
+    let now = x509_parser::time::ASN1Time::now();
+    Some(if now < validity.not_before {
+        Some(VerifyCode::NotYetValid)
+    } else if now > validity.not_after {
+        Some(VerifyCode::Expired)
+    } else {
+        None
+    })
 }
 
 /// Client side: accepts any chain during the handshake (it is judged later by

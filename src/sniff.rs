@@ -1,0 +1,117 @@
+//! A server's first look at what a client sent: OpenSSL refuses bytes that
+//! are not a TLS record before any TLS parsing (`ssl3_get_record`), names an
+//! HTTP request or proxy request sent to a TLS port as such, and closes the
+//! connection without an alert. rustls would answer such bytes with a
+//! `decode_error` alert; a server reading through [`Sniff`] sees the header
+//! first and reports as Node does.
+
+use std::io::{self, Read};
+
+use crate::error::NodeError;
+
+/// Length of a TLS record header (RFC 8446, 5.1).
+const HEADER: usize = 5;
+
+/// What the first bytes say.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Fewer than a header's bytes so far.
+    NeedMore,
+    /// A plausible TLS (or SSLv2-compatible) record; rustls takes it from here.
+    Tls,
+    /// Not TLS: fail with this error and send nothing.
+    NotTls(NodeError),
+}
+
+/// Judges the first bytes a server received.
+pub fn judge(head: &[u8]) -> Verdict {
+    if head.len() < HEADER {
+        return Verdict::NeedMore;
+    }
+    // An SSLv2-style ClientHello (high bit of the length set, type 1), or a
+    // record of major version 3: left to the TLS layer.
+    if (head[0] & 0x80 != 0 && head[2] == 1) || head[1] == 3 {
+        return Verdict::Tls;
+    }
+    let reason = [
+        (&b"GET "[..], "http request"),
+        (b"POST ", "http request"),
+        (b"HEAD ", "http request"),
+        (b"PUT ", "http request"),
+        (b"CONNE", "https proxy request"),
+    ]
+    .iter()
+    .find(|(prefix, _)| head.starts_with(prefix))
+    .map_or("wrong version number", |(_, reason)| reason);
+    Verdict::NotTls(NodeError::ssl(reason))
+}
+
+/// A reader that keeps the first [`HEADER`] bytes read through it in `head`.
+pub struct Sniff<'a, R> {
+    /// The underlying reader.
+    pub inner: R,
+    /// The bytes seen so far (at most a header's worth).
+    pub head: &'a mut Vec<u8>,
+}
+
+impl<R: Read> Read for Sniff<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let want = HEADER.saturating_sub(self.head.len()).min(n);
+        self.head.extend_from_slice(&buf[..want]);
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(head: &[u8]) -> Option<String> {
+        match judge(head) {
+            Verdict::NotTls(e) => e.reason,
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn names_what_is_not_tls() {
+        assert_eq!(reason(b"GET / HTTP/1.1").as_deref(), Some("http request"));
+        assert_eq!(reason(b"POST /").as_deref(), Some("http request"));
+        assert_eq!(
+            reason(b"CONNECT x:443").as_deref(),
+            Some("https proxy request")
+        );
+        assert_eq!(
+            reason(b"blah\nblah").as_deref(),
+            Some("wrong version number")
+        );
+        assert_eq!(reason(&[0; 8]).as_deref(), Some("wrong version number"));
+        assert_eq!(
+            reason(&[0x16, 9, 9, 0, 5]).as_deref(),
+            Some("wrong version number")
+        );
+    }
+
+    #[test]
+    fn leaves_tls_to_rustls() {
+        assert_eq!(judge(&[0x16, 3, 1, 0, 200]), Verdict::Tls);
+        assert_eq!(judge(&[0x15, 3, 3, 0, 2]), Verdict::Tls);
+        assert_eq!(judge(&[0x80, 0x2e, 1, 3, 1]), Verdict::Tls);
+        assert_eq!(judge(&[0x16, 3]), Verdict::NeedMore);
+    }
+
+    #[test]
+    fn keeps_only_the_header() {
+        let mut head = Vec::new();
+        let mut r = Sniff {
+            inner: &b"GET / HTTP/1.1"[..],
+            head: &mut head,
+        };
+        let mut buf = [0u8; 3];
+        r.read_exact(&mut buf).unwrap();
+        let mut rest = Vec::new();
+        r.read_to_end(&mut rest).unwrap();
+        assert_eq!(head, b"GET /");
+    }
+}
