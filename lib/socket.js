@@ -64,12 +64,35 @@ const kWrapEvents = Symbol('kWrapEvents');
 const kWrapGone = Symbol('kWrapGone');
 const kWrapListen = Symbol('kWrapListen');
 const kLeftOpen = Symbol('kLeftOpen');
+const kRejected = Symbol('kRejected');
 const kWrapEarly = Symbol('kWrapEarly');
 const kOnread = Symbol('kOnread');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 const kPairVerifies = Symbol.for('rustls-tls.pairVerifies');
 
 function noop() {}
+
+// The key exchange as Node describes it: an elliptic curve by OpenSSL's name
+// and its size in bits; any other group (the ML-KEM hybrids) as Node 24
+// reports one, a 'TLSGroup' with no size ({} before 24).
+const kCurves = {
+  X25519: ['X25519', 253],
+  X448: ['X448', 448],
+  secp256r1: ['prime256v1', 256],
+  secp384r1: ['secp384r1', 384],
+  secp521r1: ['secp521r1', 521],
+};
+// Before the key exchange: {} up to Node 22, the three keys unset on 24
+// (where a hybrid group is a 'TLSGroup'; Node 22 describes none: {}).
+const kNodeMajor = Number(process.versions.node.split('.')[0]);
+const kNoKeyInfo = kNodeMajor >= 24 ?
+  () => ({ type: undefined, name: undefined, size: undefined }) : () => ({});
+
+function ephemeralKeyInfo(group) {
+  const curve = kCurves[group];
+  if (curve) return { type: 'ECDH', name: curve[0], size: curve[1] };
+  return kNodeMajor >= 24 ? { type: 'TLSGroup', name: group, size: undefined } : {};
+}
 
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
@@ -492,7 +515,7 @@ class TLSSocket extends net.Socket {
     cb(err);
     // Node emits it once the handle has closed, a loop turn later.
     setImmediate(emitClose, this, Boolean(err));
-    if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting);
+    if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, this[kRejected]);
   }
 
   _onTimeout() {
@@ -666,8 +689,8 @@ class TLSSocket extends net.Socket {
   // Node reports the key exchange on the client only (null on a server).
   getEphemeralKeyInfo() {
     if (this.destroyed || this._tlsOptions.isServer || this.server) return null;
-    if (!this[kInfo] || !this[kInfo].group) return {};
-    return { type: 'ECDH', name: this[kInfo].group };
+    if (!this[kInfo] || !this[kInfo].group) return kNoKeyInfo();
+    return ephemeralKeyInfo(this[kInfo].group);
   }
 
   getSession() {
@@ -735,7 +758,18 @@ class TLSSocket extends net.Socket {
 // instead. As in Node: before the TCP connection was made they fail once
 // 'close' has been emitted; after it, the TLS layer had taken them, and
 // their callbacks succeed (after 'error', before 'close').
-function completeHeldWrites(callbacks, connecting) {
+// From Node 22 on they fail instead: EBADF when the server was rejected
+// (its 'secure' destroyed the socket), ECANCELED otherwise.
+const kHeldWritesFail = Number(process.versions.node.split('.')[0]) >= 22;
+
+function heldWriteError(rejected) {
+  if (rejected) return errors.systemError('EBADF', 'write');
+  const err = errors.systemError('ECANCELED', 'write');
+  err.message += ' Canceled because of SSL destruction';
+  return err;
+}
+
+function completeHeldWrites(callbacks, connecting, rejected) {
   if (connecting) {
     setImmediate(() => {
       for (const cb of callbacks) {
@@ -745,7 +779,10 @@ function completeHeldWrites(callbacks, connecting) {
     });
   } else {
     process.nextTick(() => {
-      for (const cb of callbacks) cb();
+      for (const cb of callbacks) {
+        if (kHeldWritesFail) cb(heldWriteError(rejected));
+        else cb();
+      }
     });
   }
 }
@@ -837,6 +874,7 @@ function onClientSecure(socket, info) {
   // connection still reaches the user's 'secure', after destroy(). A
   // TLSSocket made directly has no such listener and gets 'secure' alone.
   if (verifyError && options.rejectUnauthorized) {
+    socket[kRejected] = true;
     socket.destroy(verifyError);
   } else {
     socket.emit('secureConnect');

@@ -58,6 +58,7 @@ const { Duplex } = require('node:stream');
 const { once } = require('node:events');
 const { certs } = require('../helpers');
 
+const kNodeMajor = Number(process.versions.node.split('.')[0]);
 const QUIET_MS = Number(process.env.HARNESS_QUIET_MS) || 40;
 const SETTLE_MAX_MS = 3000;
 const kIdleMs = 150;
@@ -98,7 +99,7 @@ function call(f) {
 }
 
 // The properties compared at each snapshot.
-function snapshot(s) {
+function snapshot(s, started = true) {
   const cert = () => {
     const c = s.getPeerCertificate();
     if (c === null || c === undefined) return c;
@@ -133,8 +134,12 @@ function snapshot(s) {
     protocol: () => s.getProtocol(),
     cipher,
     ephemeral: () => {
+      // Node 24 crashes (SIGSEGV) in getEphemeralKeyInfo() on a client
+      // TLSSocket whose handshake has not started; found by this harness.
+      // Both sides skip it there.
+      if (kNodeMajor >= 24 && !started && !s._secureEstablished) return 'skipped';
       const e = s.getEphemeralKeyInfo();
-      return e && Object.keys(e).length ? { type: e.type } : e;
+      return e && Object.keys(e).length ? { type: e.type, name: e.name, size: e.size ?? 'none' } : e;
     },
     reused: () => s.isSessionReused(),
   };
@@ -436,7 +441,12 @@ async function run(tls, sc) {
   const closers = [];
   let local = null;
   let server = null;
-  const writes = { n: 0 };
+  // Whether the local handshake has started (see snapshot()).
+  const writes = {
+    n: 0,
+    started: () => sc.role === 'connectSocket' || sc.role === 'server' || writes.n > 0 ||
+      rec.entries.some((e) => (e.stream === 'L' || e.stream === 'W') && e.text === 'connect'),
+  };
   const onUncaught = (err) => rec.log('L', `uncaught ${errText(err)}`);
   process.on('uncaughtException', onUncaught);
 
@@ -517,9 +527,10 @@ async function run(tls, sc) {
         const w = sc.role === 'wrapNet' ? s : plainDuplex(s);
         wrapped(w);
         const { ca, servername, rejectUnauthorized } = clientOptions(tls, sc);
-        setLocal(new tls.TLSSocket(w, {
+        const direct = new tls.TLSSocket(w, {
           isServer: false, secureContext: tls.createSecureContext({ ca }), servername, rejectUnauthorized,
-        }));
+        });
+        setLocal(direct);
         break;
       }
       case 'standalone':
@@ -609,7 +620,7 @@ function localOp(rec, s, op, writes) {
       attempt(() => s.ref());
       break;
     case 'get':
-      rec.log('L', `get ${snapshot(s)}`);
+      rec.log('L', `get ${snapshot(s, writes.started())}`);
       break;
     default:
       throw new Error(`unknown local op ${op}`);
