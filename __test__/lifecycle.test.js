@@ -64,6 +64,11 @@ test('tls.connect({ socket }) on a connecting net.Socket: connect, then only clo
   assert.deepEqual(stream(trace, 'W'), ['connect', 'close false']);
 });
 
+test('a write before a wrapped socket connects: one connect', async () => {
+  const trace = await both(sc('connectSocketPending', ['write']));
+  assert.deepEqual(stream(trace, 'L').slice(0, 5), ['write#1 -> true', 'connect', 'secureConnect', 'secure', 'wcb#1 ok']);
+});
+
 test('getters after close: null, as Node gives them without a handle', async () => {
   const trace = await both(sc('connect', ['settle', 'get', 'end', 'p.end', 'settle']));
   const last = stream(trace, 'L').filter((e) => e.startsWith('get')).pop();

@@ -65,6 +65,7 @@ const kWrapGone = Symbol('kWrapGone');
 const kWrapListen = Symbol('kWrapListen');
 const kLeftOpen = Symbol('kLeftOpen');
 const kRejected = Symbol('kRejected');
+const kAwaitConnect = Symbol('kAwaitConnect');
 const kWrapEarly = Symbol('kWrapEarly');
 const kOnread = Symbol('kOnread');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
@@ -174,6 +175,8 @@ class TLSSocket extends net.Socket {
     if (this[kNative] || this.destroyed) return;
     if (socket.pending === true && !socket.destroyed) {
       this.connecting = true;
+      if (this[kAwaitConnect]) return;
+      this[kAwaitConnect] = true;
       // Node's TLSSocket then reports the stream's 'connect' as its own.
       socket.once('connect', () => {
         if (this.destroyed) return;
