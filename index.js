@@ -12,6 +12,7 @@ const { SecureContext, createSecureContext, convertALPNProtocols } = require('./
 const { TLSSocket, connect } = require('./lib/socket');
 const { Server, createServer } = require('./lib/server');
 const { createSecurePair } = require('./lib/securepair');
+const { getCACertificates, setDefaultCACertificates } = require('./lib/ca');
 
 // The cipher suites rustls offers, in Node's `getCiphers()` spelling.
 const kCiphers = [
@@ -47,6 +48,8 @@ module.exports = {
   createServer,
   createSecureContext,
   createSecurePair,
+  getCACertificates,
+  setDefaultCACertificates,
   SecureContext,
   Server,
   TLSSocket,

@@ -27,6 +27,9 @@ async function serve(tls, data, t) {
   const sc = scope(t);
   const { server, port } = await sc.server(tls, certs.rsa, () => assert.fail('no secureConnection'));
   const errors = [];
+  // The client's 'close' and the server's 'tlsClientError' come from two
+  // sockets: their order is not something to rely on, so both are awaited.
+  const reported = once(server, 'tlsClientError');
   server.on('tlsClientError', (err, socket) => {
     errors.push({ code: err.code, reason: err.reason, library: err.library, message: /SSL routines:[^:]*:/.test(err.message),
       remote: socket.remoteAddress !== undefined });
@@ -40,6 +43,7 @@ async function serve(tls, data, t) {
   const ended = once(c, 'end').then(() => true);
   await withTimeout(ended, 5000, 'end from the server');
   await once(c, 'close');
+  await withTimeout(reported, 5000, 'tlsClientError');
   // An alert is a record of type 21; anything else would be a mistake.
   return { errors, replied: reply.length > 0 ? reply[0] : null };
 }

@@ -48,6 +48,7 @@ const SCENARIOS = [
   { id: 'bulk-s2c', title: 'bulk server→client, 64 KiB writes', scenario: 'bulk', opts: { dir: 's2c', size: 65536 }, pairs: STREAM_PAIRS },
   { id: 'reqres', title: 'request/response, 1 KiB echo', scenario: 'reqres', opts: { size: 1024 }, pairs: STREAM_PAIRS },
   { id: 'handshake-ec', title: 'full handshakes, ECDSA P-256, 16 clients', scenario: 'handshake', opts: { cert: 'ec', concurrency: 16 }, pairs: HANDSHAKE_PAIRS },
+  { id: 'handshake-resume', title: 'resumed handshakes (session tickets), ECDSA P-256, 16 clients', scenario: 'handshake', opts: { cert: 'ec', concurrency: 16, resume: true }, pairs: HANDSHAKE_PAIRS },
   { id: 'handshake-rsa', title: 'full handshakes, RSA 2048, 16 clients', scenario: 'handshake', opts: { cert: 'rsa', concurrency: 16 }, pairs: HANDSHAKE_PAIRS },
   { id: 'memory', title: 'idle connections, memory per connection', scenario: 'memory', opts: { concurrency: 32 }, pairs: ['node/node', 'rustls/rustls'] },
 ];
@@ -210,14 +211,16 @@ function table(results) {
 function notes(results) {
   const seen = new Map();
   const failures = new Set();
+  const reuse = new Set();
   for (const r of results) {
-    const { protocol, cipher, group, errors } = r.info || {};
+    const { protocol, cipher, group, errors, resumed } = r.info || {};
     const pair = `${NAMES[r.server]} → ${NAMES[r.client]}`;
+    if (resumed) reuse.add(`${r.id} ${pair}: ${resumed} of the handshakes resumed a session`);
     if (protocol && (group || !seen.has(pair))) seen.set(pair, `${pair}: ${[protocol, cipher, group].filter(Boolean).join(' ')}`);
     if (errors) failures.add(`${r.id} ${pair}: ${errors} failed handshakes`);
     for (const e of [r.error, ...(r.errors || [])].filter(Boolean)) failures.add(`${r.id} ${pair}: ${e}`);
   }
-  return [...seen.values(), ...[...failures].map((f) => `failed: ${f}`)].join('\n');
+  return [...seen.values(), ...reuse, ...[...failures].map((f) => `failed: ${f}`)].join('\n');
 }
 
 function machine() {

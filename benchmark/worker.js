@@ -47,12 +47,12 @@ function listen(opts, onSocket) {
 // as a busy client would: building it per connection costs node:tls about
 // 0.4 ms, enough to make the client the bottleneck of the handshake storm.
 let trust;
-function connect(opts, onConnect) {
+function connect(opts, onConnect, extra) {
   if (!trust) {
     const ca = fixture('ca-cert.pem');
     trust = lib.createSecureContext ? { secureContext: lib.createSecureContext({ ca }) } : { ca };
   }
-  const options = { host: '127.0.0.1', port: opts.port, servername: 'localhost', ...trust };
+  const options = { host: '127.0.0.1', port: opts.port, servername: 'localhost', ...trust, ...extra };
   const socket = lib.connect(options, () => {
     if (socket.setNoDelay) socket.setNoDelay(true);
     onConnect(socket);
@@ -194,21 +194,27 @@ const scenarios = {
       let errors = 0;
       let running = true;
       let info = {};
+      // opts.resume: each connection offers the newest session received.
+      let session;
+      let resumed = 0;
       const loop = () => {
         if (!running) return;
         const socket = connect(opts, () => {
           if (handshakes++ === 0) info = describe(socket);
+          if (socket.isSessionReused()) resumed++;
           // end(), not destroy(): a TLS 1.3 client may report the handshake
           // before its Finished is on the wire, and the server must see it.
           socket.end();
-        });
+        }, opts.resume && session ? { session } : undefined);
+        if (opts.resume) socket.on('session', (s) => { session = s; });
         socket.on('error', () => { errors++; });
         socket.on('close', loop);
       };
       for (let i = 0; i < opts.concurrency; i++) loop();
       measure(opts, () => handshakes, (rate) => {
         running = false;
-        send('done', { metrics: { 'handshakes/s': rate }, info: { ...info, errors } });
+        const extra = opts.resume ? { resumed: `${Math.round((100 * resumed) / handshakes)}%` } : {};
+        send('done', { metrics: { 'handshakes/s': rate }, info: { ...info, errors, ...extra } });
       });
     },
   },

@@ -7,6 +7,9 @@ const crypto = require('crypto');
 const { binding } = require('./native');
 const errors = require('./errors');
 const { parseBundles } = require('./cert');
+const { sessionParam } = require('./session');
+// Loaded first: it tells the addon which stores the default trust holds.
+require('./ca');
 
 const kNative = Symbol('kNative');
 // The certificate chains given, for getCertificate().
@@ -112,7 +115,35 @@ function versionNumber(value, which) {
 // minVersion/maxVersion as wire numbers. rustls speaks TLS 1.2 and 1.3
 // only, so a minimum below 1.2 is raised to 1.2 and a maximum below 1.2 is
 // refused outright (Node would negotiate a protocol rustls will never speak).
+// secureProtocol names (OpenSSL's methods) as version ranges.
+const kMethods = {
+  TLS_method: null,
+  SSLv23_method: null,
+  TLSv1_method: 'TLSv1',
+  TLSv1_1_method: 'TLSv1.1',
+  TLSv1_2_method: 'TLSv1.2',
+  TLSv1_3_method: 'TLSv1.3',
+};
+
+function methodRange(options) {
+  const method = options.secureProtocol;
+  if (typeof method !== 'string') return null;
+  for (const name of ['minVersion', 'maxVersion']) {
+    if (options[name]) {
+      throw errors.nodeError(TypeError, 'ERR_TLS_PROTOCOL_VERSION_CONFLICT',
+                             `TLS protocol version ${JSON.stringify(options[name])} conflicts with secureProtocol ${JSON.stringify(method)}`);
+    }
+  }
+  const version = kMethods[method.replace(/_(server|client)_method$/, '_method')];
+  if (version === undefined) {
+    throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_METHOD', `Unknown method: ${method}`);
+  }
+  return version === null ? null : { minVersion: version, maxVersion: version };
+}
+
 function protocolRange(options, defaults) {
+  const method = methodRange(options);
+  if (method) options = { ...options, ...method };
   const min = versionNumber(options.minVersion || defaults.DEFAULT_MIN_VERSION, 'minimum');
   const max = versionNumber(options.maxVersion || defaults.DEFAULT_MAX_VERSION, 'maximum');
   if (max < 0x0303) {
@@ -175,6 +206,10 @@ function validateContextOptions(options) {
     throw errors.invalidArgType('options.ecdhCurve', 'of type string', options.ecdhCurve);
   }
   validateNumber(options, 'sessionTimeout');
+  const timeout = options.sessionTimeout;
+  if (timeout != null && !(timeout >= 0 && timeout <= 2 ** 31 - 1)) {
+    throw errors.outOfRange('options.sessionTimeout', '>= 0 && <= 2147483647', timeout);
+  }
   if (options.ticketKeys != null) validateTicketKeys(options.ticketKeys);
   // OpenSSL engines (keys and client certificates held by an engine) do
   // not exist in rustls: Node's error for an OpenSSL built without them.
@@ -197,7 +232,8 @@ function validateTicketKeys(keys) {
                                 'an instance of Buffer, TypedArray, or DataView', keys);
   }
   if (keys.byteLength !== 48) {
-    throw errors.invalidArgValue('options.ticketKeys', keys, 'must be exactly 48 bytes');
+    throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
+                           `The property 'options.ticketKeys' must be exactly 48 bytes. Received ${keys.byteLength}`);
   }
 }
 
@@ -230,9 +266,11 @@ function tlsParams(options, defaults) {
     maxVersion: range.maxVersion,
     requestCert: Boolean(options.requestCert),
     rejectUnauthorized: options.rejectUnauthorized !== false,
+    requireClientCert: options.requireClientCert,
     honorCipherOrder: Boolean(options.honorCipherOrder),
     ciphers: typeof options.ciphers === 'string' ? options.ciphers : defaults.DEFAULT_CIPHERS,
     sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
+    session: sessionParam(options.session),
   };
 }
 
@@ -246,6 +284,29 @@ const kDefaultSecurityLevel = sslMajor > 3 || (sslMajor === 3 && sslMinor >= 5) 
 function securityLevel(ciphers) {
   const m = typeof ciphers === 'string' ? /@SECLEVEL=(\d)/.exec(ciphers) : null;
   return m ? Number(m[1]) : kDefaultSecurityLevel;
+}
+
+// Node's default sessionIdContext: from the command line, so that the
+// servers of one program (and its cluster workers) share it.
+let defaultIdContext = null;
+function sessionIdContext(options) {
+  if (typeof options.sessionIdContext === 'string') {
+    const given = Buffer.from(options.sessionIdContext);
+    if (given.length > 32) {
+      // Node throws OpenSSL's error, a TypeError without a code; ours has
+      // one, named as Node names OpenSSL's reasons.
+      const err = errors.nodeError(TypeError, 'ERR_SSL_SSL_SESSION_ID_CONTEXT_TOO_LONG',
+                                   'error:0A000111:SSL routines:SSL_CTX_set_session_id_context:ssl session id context too long');
+      err.reason = 'ssl session id context too long';
+      throw err;
+    }
+    return given;
+  }
+  if (defaultIdContext === null) {
+    defaultIdContext = Buffer.from(
+      crypto.createHash('sha1').update(process.argv.join(' ')).digest('hex').slice(0, 32));
+  }
+  return defaultIdContext;
 }
 
 class SecureContext {
@@ -262,6 +323,12 @@ class SecureContext {
     try {
       this[kNative] = new binding.NativeContext({
         cert, key, ca, pfx, securityLevel: securityLevel(options.ciphers),
+        ticketKeys: options.ticketKeys == null ? undefined :
+          Buffer.from(options.ticketKeys.buffer, options.ticketKeys.byteOffset, options.ticketKeys.byteLength),
+        sessionTimeout: options.sessionTimeout == null ? undefined : Math.floor(options.sessionTimeout),
+        sessionIdContext: sessionIdContext(options),
+        noTicket: ((options.secureOptions || 0) & crypto.constants.SSL_OP_NO_TICKET) !== 0,
+        allowPartialTrustChain: Boolean(options.allowPartialTrustChain),
       });
     } catch (err) {
       throw errors.fromNative(err);
@@ -269,10 +336,24 @@ class SecureContext {
     // Node exposes the OpenSSL handle as `.context`; ours is the parsed
     // native context.
     this.context = this[kNative];
+    nativeContexts.add(this[kNative]);
     this[kCerts] = cert || [];
     this[kCa] = ca;
   }
 }
+
+// Node's native context has an `_external` accessor that only its own
+// instances answer (an object inheriting from one throws a TypeError); code
+// that probes for a native context reads it.
+const nativeContexts = new WeakSet();
+Object.defineProperty(binding.NativeContext.prototype, '_external', {
+  configurable: true,
+  enumerable: false,
+  get() {
+    if (!nativeContexts.has(this)) throw new TypeError('Illegal invocation');
+    return this;
+  },
+});
 
 // The `ca` certificates as X509Certificate objects (parsed on first use).
 function trustedCerts(context) {

@@ -154,11 +154,15 @@ function tlsError(info, where) {
   return err;
 }
 
-// Node versions that have --use-system-ca add a hint to the two verify
-// errors a locally installed root would cure; so do we, on those versions.
+// Node versions that have --use-system-ca add a hint to the verify errors
+// a locally installed root would cure (Node 24: these three; not
+// UNABLE_TO_GET_ISSUER_CERT_LOCALLY nor SELF_SIGNED_CERT_IN_CHAIN); so do
+// we, on those versions.
 const kSystemCaHint = process.allowedNodeEnvironmentFlags.has('--use-system-ca') ?
   '; if the root CA is installed locally, try running Node.js with --use-system-ca' : '';
-const kHinted = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT']);
+const kHinted = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT',
+]);
 
 // A certificate verification failure, as Node's `verifyError()` gives it.
 function verifyError(code, message) {

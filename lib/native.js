@@ -1,15 +1,35 @@
 'use strict';
-// Loads the addon (built by `npm install` into the package root as
-// rustls-tls.node) and routes its events.
+// Loads the addon and routes its events.
+//
+// The addon is rustls-tls.node at the package root when it was built from
+// source (`npm install` in a checkout, or where no prebuilt binary fits);
+// otherwise the prebuilt binary of the platform package that npm installed
+// as an optional dependency (lib/prebuilt.js names it).
 //
 // Every native connection and server reports through one thread-safe
 // function per environment, the hub, tagged with an id given here. Whether
 // the hub keeps the process alive is counted here: each socket or server
 // that should (open and not unref'd) holds one reference.
 
+const fs = require('fs');
 const path = require('path');
+const { packageName } = require('./prebuilt');
 
-const binding = require(path.join(__dirname, '..', 'rustls-tls.node'));
+function loadBinding() {
+  const built = path.join(__dirname, '..', 'rustls-tls.node');
+  if (fs.existsSync(built)) return require(built);
+  const name = packageName();
+  try {
+    return require(name);
+  } catch (err) {
+    err.message = `rustls-tls: no native addon: ${built} was not built and the prebuilt package ` +
+      `${name} could not be loaded (reinstall the package, or build it with cargo: ` +
+      `node ${path.join(__dirname, '..', 'scripts', 'install.js')}): ${err.message}`;
+    throw err;
+  }
+}
+
+const binding = loadBinding();
 
 // Event kinds sent by the connection and server tasks (src/hub.rs, `kind`).
 const EV = Object.freeze({
@@ -26,6 +46,10 @@ const EV = Object.freeze({
   SHUTDOWN_OUT: 11,
   INPUT_DRAIN: 12,
   SNI: 13,
+  SESSION: 14,
+  NEW_SESSION: 15,
+  RESUME_SESSION: 16,
+  IDLE: 17,
 });
 
 const handlers = new Map();

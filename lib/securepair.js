@@ -72,9 +72,27 @@ class SecurePair extends EventEmitter {
       isServer: Boolean(isServer),
       requestCert: Boolean(requestCert),
       rejectUnauthorized: Boolean(rejectUnauthorized),
-      [Symbol.for('rustls-tls.pairVerifies')]: true,
+      // Its servername option names the server (SNI), as before.
+      [Symbol.for('rustls-tls.pairNamesServer')]: true,
     });
-    this.cleartext.once('secure', () => this.emit('secure'));
+    // The module doc's pair reports its peer's verification: `authorized`
+    // and `authorizationError` from the handle's verifyError(), and with
+    // rejectUnauthorized an unverified peer is dropped.
+    const cleartext = this.cleartext;
+    cleartext.once('secure', () => {
+      if (isServer && !requestCert) {
+        this.emit('secure');
+        return;
+      }
+      const err = cleartext.ssl ? cleartext.ssl.verifyError() : null;
+      cleartext.authorized = !err;
+      cleartext.authorizationError = err ? err.code : null;
+      if (err && rejectUnauthorized) {
+        cleartext.destroy(err);
+        return;
+      }
+      this.emit('secure');
+    });
     // As the module doc has it, a client pair starts its handshake by
     // itself once wired (Node's waits for a first write).
     if (!isServer) process.nextTick(() => this.cleartext._start());
@@ -94,7 +112,8 @@ function createSecurePair(context, isServer, requestCert, rejectUnauthorized, op
     process.emitWarning('tls.createSecurePair() is deprecated. Please use ' +
                         'tls.TLSSocket instead.', 'DeprecationWarning', 'DEP0064');
   }
-  if (context === undefined) context = new SecureContext();
+  // As in Node, no context (undefined or null) means a default one.
+  if (context == null) context = new SecureContext();
   if (!(context instanceof SecureContext)) {
     throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_CONTEXT', 'context must be a SecureContext');
   }

@@ -13,6 +13,8 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
+const sessions = require('./session');
+const { adoptByServer, kByServer } = require('./handle');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -25,6 +27,7 @@ const kClosed = Symbol('kClosed');
 const kHolding = Symbol('kHolding');
 const kSni = Symbol('kSni');
 const kId = Symbol('kId');
+const kSessionEvents = Symbol('kSessionEvents');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
 
 function Server(options, listener) {
@@ -68,6 +71,7 @@ function Server(options, listener) {
   this[kPath] = null;
   if (listener) this.on('secureConnection', listener);
   this.on('connection', onConnection);
+  this[kSessionEvents] = sessions.trackSessionListeners(this, () => this[kNative]);
 }
 
 // A stream handed to the server with `server.emit('connection', stream)`
@@ -75,12 +79,15 @@ function Server(options, listener) {
 function onConnection(stream) {
   if (!stream || stream instanceof TLSSocket) return;
   stream.server = this;
-  new TLSSocket(stream, {
+  const socket = new TLSSocket(stream, {
     isServer: true,
     server: this,
     secureContext: this[kContext],
     highWaterMark: this.highWaterMark,
+    SNICallback: this[kOptions].SNICallback,
+    [kByServer]: true,
   });
+  adoptByServer(socket, this);
 }
 Object.setPrototypeOf(Server.prototype, net.Server.prototype);
 Object.setPrototypeOf(Server, net.Server);
@@ -167,7 +174,7 @@ Server.prototype.listen = function listen(...args) {
 Server.prototype._bind = function _bind(options) {
   const opts = this[kOptions];
   const holder = {};
-  const id = native_.register((kind, data, info) => this._onNativeEvent(holder.native, kind, info));
+  const id = native_.register((kind, data, info) => this._onNativeEvent(holder.native, kind, info, data));
   try {
     holder.native = this[kNative] = binding.TlsServer.listen(
       native_.hub, id,
@@ -196,6 +203,7 @@ Server.prototype._bind = function _bind(options) {
     this[kNative].setMaxConnections(limitOf(this[kMaxConnections]));
   }
   this[kId] = id;
+  this[kSessionEvents]();
   for (const [hostname, context] of this[kSni]) this[kNative].addContext(hostname, context.context);
   this._setHold();
   process.nextTick(() => this.emit('listening'));
@@ -209,6 +217,7 @@ Server.prototype[kServerOptions] = function serverOptions() {
     requestCert: this.requestCert,
     rejectUnauthorized: this.rejectUnauthorized,
     minVersion: opts.minVersion,
+    secureProtocol: opts.secureProtocol,
     maxVersion: opts.maxVersion,
     ciphers: opts.ciphers,
     sigalgs: opts.sigalgs,
@@ -218,7 +227,7 @@ Server.prototype[kServerOptions] = function serverOptions() {
 
 // Events of a native listener, which may be closed already: handshakes that
 // were under way when close() was called still deliver their connections.
-Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
+Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, data) {
   if (kind === EV.SECURE) {
     const conn = native && native.take(info.id);
     if (!conn) {
@@ -239,11 +248,21 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info) {
     // After close(), this may have been the last handshake holding on.
     if (!this[kNative]) this._maybeEmitClose();
   } else if (kind === EV.CLIENT_ERROR) {
-    // An SNICallback failure was reported when the callback failed.
-    if (info.code !== 'ERR_TLS_SNI_CALLBACK') this._clientError(errors.tlsError(info), info);
+    // An SNICallback or resumeSession failure was reported when the
+    // callback failed.
+    if (info.code !== 'ERR_TLS_SNI_CALLBACK' && info.code !== 'ERR_TLS_SESSION_CALLBACK') {
+      this._clientError(errors.tlsError(info), info);
+    }
     this._maybeEmitClose();
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
+  } else if (kind === EV.NEW_SESSION) {
+    sessions.emitNewSession(this, native, info, data);
+  } else if (kind === EV.RESUME_SESSION) {
+    sessions.emitResumeSession(this, native, info, (err) => {
+      native.answerSession(info.id, null, true);
+      this._clientError(err, info);
+    });
   }
 };
 
@@ -385,16 +404,24 @@ Server.prototype.addContext = function addContext(hostname, context) {
   return this;
 };
 
-// Validated as Node does; the keys are not applied yet (rustls rotates its
-// own ticket keys), as the README says.
+// The 48 bytes this server's session tickets are sealed with.
+Server.prototype.getTicketKeys = function getTicketKeys() {
+  return this[kContext].context.getTicketKeys();
+};
+
+// New ticket keys, in force at once: tickets sealed with the old ones no
+// longer resume. Node's argument checks and errors.
 Server.prototype.setTicketKeys = function setTicketKeys(keys) {
   if (!ArrayBuffer.isView(keys)) {
     throw errors.invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', keys);
   }
   if (keys.byteLength !== 48) {
-    throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_VALUE',
-                           'Session ticket keys must be a 48-byte buffer');
+    throw errors.nodeError(Error, 'ERR_INTERNAL_ASSERTION',
+                           'Session ticket keys must be a 48-byte buffer\n' +
+                           'This is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n' +
+                           'Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n');
   }
+  this[kContext].context.setTicketKeys(Buffer.from(keys.buffer, keys.byteOffset, keys.byteLength));
 };
 
 function createServer(options, listener) {

@@ -23,11 +23,13 @@ const native_ = require('./native');
 
 const { binding, EV } = native_;
 const errors = require('./errors');
-const { contextFor, alpnList, tlsParams, kCerts, trustedCerts } = require('./context');
+const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const { isOnread, OnreadSink } = require('./onread');
+const sessions = require('./session');
+const handle = require('./handle');
+const { readInto } = require('./takeover');
 const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
-const { takeOver } = require('./takeover');
 
 const debug = util.debuglog('tls');
 
@@ -60,7 +62,7 @@ const kId = Symbol('kId');
 const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
-const kWrapEvents = Symbol('kWrapEvents');
+const kFeed = Symbol('kFeed');
 const kWrapGone = Symbol('kWrapGone');
 const kWrapListen = Symbol('kWrapListen');
 const kLeftOpen = Symbol('kLeftOpen');
@@ -68,8 +70,18 @@ const kRejected = Symbol('kRejected');
 const kAwaitConnect = Symbol('kAwaitConnect');
 const kWrapEarly = Symbol('kWrapEarly');
 const kOnread = Symbol('kOnread');
+// Over a wrapped stream: input bytes fed and writes made to the native side,
+// and whether it last said it had consumed exactly those (idle).
+const kFed = Symbol('kFed');
+const kSubmitted = Symbol('kSubmitted');
+const kIdle = Symbol('kIdle');
+const kBusy = Symbol('kBusy');
 const kServerOptions = Symbol.for('rustls-tls.serverOptions');
-const kPairVerifies = Symbol.for('rustls-tls.pairVerifies');
+const kShutdownCbs = Symbol('kShutdownCbs');
+const kWrappedIo = Symbol('kWrappedIo');
+const kOutputEnded = Symbol('kOutputEnded');
+const kFinalWaits = Symbol('kFinalWaits');
+const kPairNamesServer = Symbol.for('rustls-tls.pairNamesServer');
 
 function noop() {}
 
@@ -114,6 +126,7 @@ class TLSSocket extends net.Socket {
     this.alpnProtocol = null;
     this.servername = null;
     this._secureEstablished = false;
+    this.secureConnecting = true;
     this._tlsOptions = options;
     this[kNative] = null;
     this[kInfo] = null;
@@ -122,6 +135,9 @@ class TLSSocket extends net.Socket {
     this[kFinalCb] = null;
     this[kRefed] = true;
     this[kHolding] = false;
+    this[kFed] = 0;
+    this[kSubmitted] = 0;
+    this[kIdle] = false;
     this[kId] = 0;
     this[kSockOpts] = [];
     this[kClosed] = false;
@@ -130,6 +146,11 @@ class TLSSocket extends net.Socket {
     this[kBytesWritten] = 0;
     this[kContext] = null;
     this[kWrapped] = null;
+    this[kShutdownCbs] = [];
+    // Until released (lib/handle.js), errors are also '_tlsError' and an
+    // 'error' nobody listens to does not throw.
+    this._controlReleased = false;
+    this.on('error', this._tlsError);
     if (options.ALPNProtocols !== undefined) alpnList(options.ALPNProtocols);
     if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
       throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
@@ -140,6 +161,7 @@ class TLSSocket extends net.Socket {
     if (options.signal !== undefined && options.signal !== null) {
       require('stream').addAbortSignal(options.signal, this);
     }
+    if (!options.isServer && options.session) sessions.setGivenSession(this, sessions.sessionParam(options.session));
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
@@ -149,22 +171,20 @@ class TLSSocket extends net.Socket {
       this[kWrapListen]();
       if (options.isServer) {
         this.server = this._server = options.server || null;
-        if (this.server) this.on('error', onServerSocketError);
         this[kWrapStart]();
       } else if (!options[kConnectOptions]) {
         // A client TLSSocket made directly starts its handshake on _start()
-        // or on its first write, as Node's does.
+        // or on its first write, as Node's does, and leaves judging the
+        // server's certificate to its application (ssl.verifyError()).
+        // Node's constructor sends no SNI of its own (setServername() does);
+        // a secure pair names its server as before.
         this[kConnectOptions] = {
-          rejectUnauthorized: options.rejectUnauthorized === true,
-          checkServerIdentity: () => undefined,
-          // Node's constructor sends no SNI of its own (setServername() does).
-          servername: options[kPairVerifies] ? options.servername : undefined,
-          // A secure pair's cleartext judges its server as before (its
-          // 'secure' sets authorized); any other decides nothing.
-          standalone: !options[kPairVerifies],
+          servername: options[kPairNamesServer] ? options.servername : undefined,
+          standalone: true,
         };
       }
     }
+    this._handle = this.ssl = new handle.TLSHandle(this, this[kContext] || options.secureContext, socket);
   }
 
   // TLS over the wrapped stream: its bytes feed the native connection, whose
@@ -191,7 +211,13 @@ class TLSSocket extends net.Socket {
     const isServer = Boolean(options.isServer);
     const server = isServer ? (options.server || {}) : {};
     const connectOptions = this[kConnectOptions] || {};
-    const source = isServer ? { ...options, ...serverTlsOptions(server) } : { ...options, ...connectOptions };
+    // A server socket made by the application judges its client's
+    // certificate itself (verifyError()); only a tls.Server's own reject.
+    // As in Node (OpenSSL's FAIL_IF_NO_PEER_CERT), requestCert with
+    // rejectUnauthorized still fails a handshake without a certificate.
+    const source = !isServer ? { ...options, ...connectOptions } :
+      options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
+        { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
     let native;
     try {
       native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
@@ -204,6 +230,8 @@ class TLSSocket extends net.Socket {
           // by setServername(): Node's tls.connect() is what sets it.
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
+          sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
+          sniCallback: isServer && typeof options.SNICallback === 'function',
         }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));
@@ -214,20 +242,31 @@ class TLSSocket extends net.Socket {
     // process alive while the connection is open (as a reading socket does),
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
-    for (const chunk of this[kWrapEarly]) {
-      if (chunk === null) native.feedEnd();
-      else native.feed(chunk);
-    }
+    const early = this[kWrapEarly];
     this[kWrapEarly] = null;
-    if (typeof socket.resume === 'function') socket.resume();
+    for (const chunk of early) {
+      if (chunk === null) native.feedEnd();
+      else this[kFeed](chunk);
+    }
+    if (this[kWrappedIo]) this[kWrappedIo].resume();
+  }
+
+  // Input for the native connection over a wrapped stream, counted for the
+  // idle reports; false: stop reading for now.
+  [kFeed](chunk) {
+    const native = this[kNative];
+    if (!native || this[kClosed]) return true;
+    this[kFed] += chunk.length;
+    this[kBusy]();
+    return native.feed(chunk);
   }
 
   // TLS takes the wrapped stream over from the start, as Node reads it from
-  // the next tick on: what it sends before the handshake starts is kept for
-  // it, and its failures and hang-ups are this socket's.
+  // the next tick on (lib/takeover.js): what it sends before the handshake
+  // starts is kept for it, and a net.Socket's failures and hang-ups are
+  // this socket's.
   [kWrapListen]() {
     const socket = this[kWrapped];
-    const events = this[kWrapEvents] = takeOver(socket);
     this[kWrapEarly] = [];
     // TLS decides when the wrapped stream's writable side ends (after
     // close_notify), as in Node, where the TLS socket takes over the stream:
@@ -236,22 +275,18 @@ class TLSSocket extends net.Socket {
     // answer to a request, close_notify) would find it ended.
     if (socket.allowHalfOpen === false) socket.allowHalfOpen = true;
     let ended = false;
-    events.on('data', (chunk) => {
-      if (typeof chunk === 'string') chunk = Buffer.from(chunk);
-      const native = this[kNative];
-      if (!this[kWrapEarly]) {
-        if (!this[kClosed] && !native.feed(chunk)) socket.pause();
-        return;
-      }
+    const feed = (chunk) => {
+      if (!this[kWrapEarly]) return this[kFeed](chunk);
       this[kWrapEarly].push(chunk);
       // Bytes from the server start a client's handshake, as reading them
       // does OpenSSL's.
       if (!this._tlsOptions.isServer && !this.destroyed) this._start();
-    });
-    events.on('end', () => {
+      return true;
+    };
+    const end = () => {
       ended = true;
       if (!this[kWrapEarly]) {
-        this[kNative].feedEnd();
+        if (this[kNative] && !this[kClosed]) this[kNative].feedEnd();
         return;
       }
       this[kWrapEarly].push(null);
@@ -262,11 +297,19 @@ class TLSSocket extends net.Socket {
         this.push(null);
         this.read(0);
       }
-    });
-    // A net.Socket's failure is this socket's (Node's TLS reads its handle);
-    // a plain stream's is its own, and this socket just closes with it.
-    if (events !== socket) events.on('error', (err) => this.destroy(err));
-    else socket.on('error', () => {});
+    };
+    // A taken-over net.Socket's failure is this socket's (Node's TLS reads
+    // its handle); a plain stream's is its own, and this socket just
+    // closes with it.
+    const fail = (err) => {
+      if (this._controlReleased) {
+        this.destroy(err);
+      } else {
+        this._emitTLSError(err);
+        this.destroy();
+      }
+    };
+    this[kWrappedIo] = readInto(socket, feed, end, fail);
     socket.on('close', () => {
       // A stream that was torn down takes this socket with it at once, as
       // in Node. One that ended cleanly may still hold our peer's last
@@ -276,7 +319,6 @@ class TLSSocket extends net.Socket {
       if (!ended || this[kPeerEnded] || !this[kNative]) this.destroy();
       else this[kWrapGone] = true;
     });
-    if (typeof socket.resume === 'function') process.nextTick(() => socket.resume());
   }
 
   // Creates the native connection with `make(hub, id)`, its events routed
@@ -298,8 +340,23 @@ class TLSSocket extends net.Socket {
 
   // Holds the process open while the native connection is open and this
   // socket is ref'd (as an active libuv handle does).
+  // The native side has work from us (over a wrapped stream): hold the
+  // process until it says it is idle again.
+  [kBusy]() {
+    if (this[kIdle]) {
+      this[kIdle] = false;
+      this[kSetHold]();
+    }
+  }
+
+  // A connection that owns its socket holds the process while open, as a
+  // reading socket does. Over a wrapped stream, the stream is what Node
+  // would wait on: the native side holds the process only while it has
+  // work (the handshake, input fed, writes made) and lets go when idle, so
+  // that a program over an in-memory Duplex exits as under Node.
   [kSetHold]() {
-    const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed;
+    const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed &&
+      !this[kIdle];
     if (want && !this[kHolding]) native_.hold();
     else if (!want && this[kHolding]) native_.release();
     this[kHolding] = want;
@@ -320,6 +377,7 @@ class TLSSocket extends net.Socket {
         this[kInfo] = info;
         this.connecting = false;
         if (this._tlsOptions.isServer) onServerSecure(this, info);
+        else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
         break;
       case EV.CIPHERTEXT: {
@@ -330,14 +388,35 @@ class TLSSocket extends net.Socket {
           if (!this.destroyed) this.destroy();
           return;
         }
-        socket.write(data, () => native.ackOut(data.length));
+        this[kWrappedIo].write(data, () => native.ackOut(data.length));
         break;
       }
       case EV.SHUTDOWN_OUT:
-        if (this[kWrapped] && !this[kWrapped].writableEnded) this[kWrapped].end();
+        if (this[kWrappedIo]) {
+          this[kWrappedIo].endOutput(() => {
+            this[kOutputEnded] = true;
+            const cb = this[kFinalWaits];
+            this[kFinalWaits] = null;
+            if (cb) cb();
+          });
+        }
+        break;
+      case EV.SNI:
+        askSni(this, info.servername);
+        break;
+      case EV.IDLE:
+        this[kIdle] = info.consumed === this[kFed] && info.taken === this[kSubmitted];
+        this[kSetHold]();
         break;
       case EV.INPUT_DRAIN:
-        if (this[kWrapped]) this[kWrapped].resume();
+        if (this[kWrappedIo]) this[kWrappedIo].resume();
+        break;
+      case EV.SESSION:
+        sessions.onSession(this, data);
+        break;
+      case EV.NEW_SESSION:
+      case EV.RESUME_SESSION:
+        sessions.wrappedCacheEvent(this, this[kNative], kind, info, data);
         break;
       case EV.DATA:
         if (this.destroyed) return;
@@ -359,16 +438,14 @@ class TLSSocket extends net.Socket {
         if (this[kWrapGone]) process.nextTick(() => this.destroy());
         break;
       case EV.FINISHED: {
+        for (const done of this[kShutdownCbs].splice(0)) done();
+        // Over a wrapped stream, our end is done once that stream has
+        // flushed what we gave it (SHUTDOWN_OUT ended it just before); the
+        // native side is done with it, so no write is waiting on it now.
         const cb = this[kFinalCb];
         this[kFinalCb] = null;
-        // Over a wrapped stream, our end is done once that stream has
-        // flushed what we gave it (SHUTDOWN_OUT ended it just before).
-        const wrapped = this[kWrapped];
-        if (cb && wrapped && !wrapped.writableFinished && !wrapped.destroyed) {
-          this[kWrapEvents].once('finish', cb);
-        } else if (cb) {
-          cb();
-        }
+        if (cb && this[kWrappedIo] && !this[kOutputEnded]) this[kFinalWaits] = cb;
+        else if (cb) cb();
         break;
       }
       case EV.DRAIN: {
@@ -379,14 +456,13 @@ class TLSSocket extends net.Socket {
       }
       case EV.ERROR: {
         const err = wireError(this, info);
-        const server = this._tlsOptions.isServer && this._tlsOptions.server;
         if (this._secureEstablished && info.reason && !info.syscall) {
-          // A TLS failure after the handshake: Node emits it and leaves the
-          // socket to the application (the native side keeps it open until
-          // destroy()).
+          // A TLS failure after the handshake: Node emits it (as '_tlsError'
+          // only while the socket keeps control) and leaves the socket to
+          // the application (the native side keeps it open until destroy()).
           if (!this._hadError) {
             this._hadError = true;
-            this.emit('error', err);
+            this._emitTLSError(err);
           }
         } else if (!this._tlsOptions.isServer && !this._secureEstablished && isEofBeforeSecure(info)) {
           // Node's client sees the peer's FIN as 'end' first; tls.connect()'s
@@ -397,11 +473,11 @@ class TLSSocket extends net.Socket {
           this.read(0);
           if (this[kConnectOptions].standalone) this[kLeftOpen] = true;
           else process.nextTick(() => this.destroy(err));
-        } else if (server && !this._secureEstablished) {
-          // Before the handshake finished, a server's socket reports to the
-          // server ('tlsClientError'), not as its own 'error'.
+        } else if (this._secureEstablished && !this._controlReleased) {
+          // As Node's onerror: after the handshake, a socket that keeps
+          // control reports it as '_tlsError' only.
+          this._emitTLSError(err);
           this.destroy();
-          server.emit('tlsClientError', err, this);
         } else {
           this.destroy(err);
         }
@@ -435,8 +511,56 @@ class TLSSocket extends net.Socket {
     if (native && !this[kClosed]) native.readStart();
   }
 
+  // For the handle (lib/handle.js): the handshake's facts, a TLS shutdown
+  // (close_notify) with a callback, and a pause of reading.
+  [handle.kFacts]() {
+    return this[kInfo];
+  }
+
+  [handle.kShutdown](cb) {
+    const native = this[kNative];
+    if (!native || this[kClosed]) {
+      process.nextTick(cb);
+      return;
+    }
+    this[kShutdownCbs].push(cb);
+    this[kSubmitted]++;
+    this[kBusy]();
+    native.end();
+  }
+
+  [handle.kReadStop]() {
+    const native = this[kNative];
+    if (native && !this[kClosed]) native.readStop();
+  }
+
   _write(chunk, encoding, cb) {
     this._writev([{ chunk, encoding }], cb);
+  }
+
+  // `new TLSSocket(null, options).connect(port[, host])` (net.Socket's
+  // signatures): a client over a connection of its own, as Node's
+  // TLSSocket over a fresh TCP handle. It emits 'connect' then 'secure'
+  // (no 'secureConnect'); trusting the server is the application's call
+  // (`ssl.verifyError()`), as for any TLSSocket made directly.
+  connect(...args) {
+    if (this[kWrapped] || this[kNative] || this._tlsOptions.isServer) {
+      return super.connect(...args);
+    }
+    const [options, cb] = net._normalizeArgs(args);
+    if (!options.path) options.port = validatePort(options.port);
+    const tls = pkg();
+    const source = { ...this._tlsOptions, ...options };
+    const params = tlsParams(source, tls);
+    const context = this[kContext] || contextFor(source);
+    const host = options.host || 'localhost';
+    const sni = source.servername || (net.isIP(host) ? '' : host);
+    this[kContext] = context;
+    this[kConnectOptions] = { ...source, servername: source.servername, sni, standalone: true };
+    this.connecting = true;
+    if (typeof cb === 'function') this.once('connect', cb);
+    openTransport(this, this[kConnectOptions], params, context, host, sni);
+    return this;
   }
 
   // Starts the handshake of a client TLSSocket made over an existing stream
@@ -463,6 +587,8 @@ class TLSSocket extends net.Socket {
     const bufs = chunks.map(({ chunk, encoding }) =>
       (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk));
     let ok;
+    this[kSubmitted]++;
+    this[kBusy]();
     if (bufs.length === 1) {
       ok = native.write(bufs[0]);
       this[kBytesWritten] += bufs[0].length;
@@ -482,7 +608,7 @@ class TLSSocket extends net.Socket {
     if (!this[kNative] && wrapped && this[kConnectOptions] && this[kConnectOptions].standalone) {
       // A client TLSSocket made directly whose handshake never started:
       // as in Node, ending it starts nothing and just ends the stream.
-      wrapped.end();
+      this[kWrappedIo].endOutput(noop);
       process.nextTick(cb);
       return;
     }
@@ -498,6 +624,8 @@ class TLSSocket extends net.Socket {
     const native = this[kNative];
     if (!native || this[kClosed]) return cb();
     this[kFinalCb] = cb;
+    this[kSubmitted]++;
+    this[kBusy]();
     native.end();
   }
 
@@ -507,18 +635,36 @@ class TLSSocket extends net.Socket {
     const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
     for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
     this.connecting = false;
+    this._handle = null;
+    this.ssl = null;
+    this[kShutdownCbs] = [];
     const native = this[kNative];
     if (native && !this[kClosed]) native.destroy();
     this[kSetHold]();
     const wrapped = this[kWrapped];
-    if (wrapped && !wrapped.destroyed) wrapped.destroy();
+    const closingWrapped = wrapped && !wrapped.destroyed;
+    if (closingWrapped) wrapped.destroy();
     this[kHeld] = [];
     this[kDrainCb] = null;
     this[kFinalCb] = null;
     cb(err);
+    const rejected = this[kRejected];
+    const failHeld = () => {
+      if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
+    };
+    if (closingWrapped && wrapped instanceof net.Socket) {
+      // As in Node, where closing TLS closes the socket it took over and
+      // reports its own 'close' from there: the socket's 'close' first.
+      wrapped.once('close', () => {
+        emitClose(this, Boolean(err));
+        if (connecting) failHeld();
+      });
+      if (!connecting) failHeld();
+      return;
+    }
     // Node emits it once the handle has closed, a loop turn later.
     setImmediate(emitClose, this, Boolean(err));
-    if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, this[kRejected]);
+    failHeld();
   }
 
   _onTimeout() {
@@ -697,15 +843,15 @@ class TLSSocket extends net.Socket {
   }
 
   getSession() {
-    return undefined;
+    return sessions.getSession(this, this[kInfo]);
   }
 
   isSessionReused() {
-    return this.destroyed ? null : false;
+    return this.destroyed ? null : sessions.isSessionReused(this[kInfo]);
   }
 
   getTLSTicket() {
-    return undefined;
+    return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
   getSharedSigalgs() {
@@ -745,7 +891,12 @@ class TLSSocket extends net.Socket {
     if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
-  setSession() {}
+  // A client's session to offer, before its handshake starts.
+  setSession(session) {
+    const buf = sessions.sessionParam(session);
+    sessions.setGivenSession(this, buf);
+    if (this[kConnectOptions]) this[kConnectOptions].session = buf;
+  }
 
   disableRenegotiation() {}
 
@@ -809,6 +960,30 @@ function onNativeClosed(socket) {
   }
 }
 
+// A wrapped server's SNICallback(servername, cb), as Node's loadSNI: an
+// error destroys the socket with it, a SecureContext serves the handshake,
+// null or undefined leaves the socket's own; a second call is an error.
+function askSni(socket, servername) {
+  let answered = false;
+  const answer = (err, context) => {
+    const native = socket[kNative];
+    if (answered) {
+      socket.destroy(errors.nodeError(Error, 'ERR_MULTIPLE_CALLBACK', 'Callback called multiple times'));
+      return;
+    }
+    answered = true;
+    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (native) native.answerSni(err || context == null ? null : context.context, Boolean(err));
+    if (err) socket.destroy(err);
+  };
+  try {
+    socket._tlsOptions.SNICallback(servername, answer);
+  } catch (err) {
+    if (!answered) answer(err);
+  }
+}
+
+
 function byteLength(chunk, encoding) {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
 }
@@ -859,49 +1034,63 @@ function onClientSecure(socket, info) {
   if (info.verifyCode) {
     verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
   } else {
-    const wrapped = socket[kWrapped];
-    const hostname = options.servername || options.host || (wrapped && wrapped._host) || 'localhost';
+    // Over a given socket without host or servername, the name the socket
+    // itself connected to (net's `_host`), as in Node.
+    const hostname = options.servername || options.host ||
+      (options.socket && options.socket._host) || 'localhost';
     verifyError = checkIdentity(socket, options.checkServerIdentity, hostname, info);
-  }
-  if (options.standalone) {
-    // Nothing decides for a TLSSocket made directly: the application reads
-    // the verification itself, as in Node (authorized stays false).
-    socket.emit('secure');
-    socket._releaseHeld();
-    return;
   }
   socket.authorized = !verifyError;
   if (verifyError) socket.authorizationError = verifyError.code || verifyError.message;
   // Node decides in the first 'secure' listener, which tls.connect() adds:
   // so 'secureConnect' comes before the user's 'secure', and a rejected
   // connection still reaches the user's 'secure', after destroy(). A
-  // TLSSocket made directly has no such listener and gets 'secure' alone.
+  // TLSSocket made directly has no such listener and gets 'secure' alone
+  // (onStandaloneSecure).
   if (verifyError && options.rejectUnauthorized) {
     socket[kRejected] = true;
     socket.destroy(verifyError);
   } else {
+    socket.secureConnecting = false;
     socket.emit('secureConnect');
+    sessions.sessionVerified(socket);
   }
   socket.emit('secure');
   if (!socket.destroyed) socket._releaseHeld();
 }
 
-// Server side of a wrapped stream: record the client's verification as Node
-// does, then announce the connection.
+// A client TLSSocket made with `new TLSSocket()`: 'secure' only; whether
+// the server is trusted is the application's call (`ssl.verifyError()`),
+// as in Node, where nothing is verified or rejected for it.
+function onStandaloneSecure(socket, info) {
+  socket._secureEstablished = true;
+  socket.alpnProtocol = info.alpn || false;
+  socket.emit('secure');
+  socket._releaseHeld();
+}
+
+// Server side of a wrapped stream. A tls.Server's own socket records the
+// client's verification as Node does, then the server takes it over
+// ('secureConnection'). One the application made leaves `authorized` to the
+// application (verifyError()), as in Node.
 function onServerSecure(socket, info) {
   const options = socket._tlsOptions;
+  const byServer = options[handle.kByServer] === true;
   const server = options.server;
-  const requestCert = server ? server.requestCert : options.requestCert;
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
   socket.servername = info.servername || false;
-  if (requestCert) {
+  if (byServer && server.requestCert) {
     socket.authorized = !info.verifyCode;
     socket.authorizationError = info.verifyCode || null;
   }
+  if (byServer) {
+    socket._releaseControl();
+    socket.secureConnecting = false;
+  }
   socket.emit('secure');
   socket._releaseHeld();
-  if (server && typeof server.emit === 'function') server.emit('secureConnection', socket);
+  if (byServer && !socket.destroyed) server.emit('secureConnection', socket);
 }
 
 // The TLS settings a server gives the sockets it wraps.
@@ -968,6 +1157,9 @@ function connect(...args) {
     checkServerIdentity: tls.checkServerIdentity,
     ...userOptions,
   };
+  // Only an explicit false turns verification off (`undefined` given as a
+  // value does not), as in Node.
+  options.rejectUnauthorized = options.rejectUnauthorized !== false;
   if (typeof options.checkServerIdentity !== 'function') {
     throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
                                 options.checkServerIdentity);
@@ -984,7 +1176,9 @@ function connect(...args) {
   }
   const params = tlsParams(options, tls);
   const context = contextFor(options);
-  if (options.path === undefined && !options.socket) options.port = validatePort(options.port);
+  // As in Node, only a non-empty path means a Unix socket: https.Agent hands
+  // over `path: null` for TCP.
+  if (!options.path && !options.socket) options.port = validatePort(options.port);
 
   const host = options.host || 'localhost';
   // Over a given socket Node names no server unless told (servername or host).
@@ -998,16 +1192,34 @@ function connect(...args) {
   });
   socket[kConnectOptions] = options;
   socket[kContext] = context;
-  // Over a given socket, connecting as long as that socket is.
-  socket.connecting = options.socket ? options.socket.connecting === true : true;
+  if (params.session) sessions.setGivenSession(socket, params.session);
+  socket._releaseControl();
+  // Over a stream the application gave, connecting is that stream's (a
+  // net.Socket still connecting, or one without a handle yet); a plain
+  // Duplex is not connecting at all.
+  const given = options.socket;
+  socket.connecting = !given ? true :
+    given instanceof net.Socket ? Boolean(given.connecting || !given._handle) : false;
   if (cb) socket.once('secureConnect', cb);
   if (options.timeout) socket.setTimeout(options.timeout);
   if (options.noDelay) socket.setNoDelay(true);
   if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelay);
   if (options.servername) socket.servername = options.servername;
+  if (options.socket) {
+    process.nextTick(() => socket[kWrapStart]());
+  } else {
+    openTransport(socket, options, params, context, host, sni);
+  }
+  return socket;
+}
 
+// Opens the TCP (or Unix) connection of a client socket and its native TLS
+// connection: after a DNS lookup unless `host` is an address.
+function openTransport(socket, options, params, context, host, sni) {
   const start = (target) => {
     if (socket.destroyed) return;
+    // setSession() may have been called since connect().
+    params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
     try {
       socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, params, target));
     } catch (err) {
@@ -1015,9 +1227,7 @@ function connect(...args) {
     }
   };
 
-  if (options.socket) {
-    process.nextTick(() => socket[kWrapStart]());
-  } else if (options.path !== undefined) {
+  if (options.path) {
     process.nextTick(start, { path: String(options.path), servername: sni });
   } else if (net.isIP(host)) {
     options.where = { address: host, port: options.port };
@@ -1043,7 +1253,6 @@ function connect(...args) {
       start({ addresses: list, port: options.port, servername: sni });
     });
   }
-  return socket;
 }
 
 // Server-side sockets carry a listener of their own, as in Node, so that a
@@ -1064,6 +1273,9 @@ function acceptedSocket(server, native, info, context) {
   socket[kEndpoints] = info;
   socket[kContext] = context;
   socket._secureEstablished = true;
+  socket.secureConnecting = false;
+  socket._releaseControl();
+  socket.ssl._secureContext = context;
   socket.alpnProtocol = info.alpn || false;
   socket.servername = info.servername || false;
   if (server.requestCert) {
@@ -1079,6 +1291,8 @@ function acceptedSocket(server, native, info, context) {
   });
   return socket;
 }
+
+handle.installControl(TLSSocket.prototype);
 
 module.exports = {
   TLSSocket,

@@ -1,6 +1,6 @@
 'use strict';
 // `npm test`: Node's built-in test runner over __test__/, then the small
-// jest suite, both on the Node that runs this script.
+// jest suite, then the ava suite, all on the Node that runs this script.
 
 const { spawnSync } = require('child_process');
 const fs = require('fs');
@@ -22,3 +22,5 @@ const files = fs.readdirSync(path.join(root, '__test__'))
 run(['--test', '--test-concurrency=1', ...files]);
 run([require.resolve('jest/bin/jest', { paths: [root] }),
   '--config', '__test__/jest/jest.config.js', '--runInBand']);
+// ava: its files run in worker threads (package.json "ava" has the globs).
+run([path.join(root, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')]);

@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -35,6 +35,7 @@ use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::Notify;
 
 use crate::error::NodeError;
+use crate::session::ConnStore;
 use crate::sniff::{self, Sniff, Verdict};
 use crate::transport::{Endpoints, Io, Transport};
 use crate::verify::{self, Role, Trust, VerifyCode};
@@ -81,6 +82,22 @@ pub enum Event {
     ShutdownOut,
     /// JS-fed transport: the input queue drained; resume the wrapped stream.
     InputDrain,
+    /// JS-fed transport, established: the task waits with nothing to do,
+    /// having consumed this many input bytes and taken this many writes.
+    /// JS, comparing with what it fed and wrote, knows whether the
+    /// connection is idle, and then lets the process exit as Node would
+    /// with a stream that has no handle.
+    Idle(u64, u64),
+    /// Client: a new session (a session Buffer, see [`crate::session`]).
+    Session(Vec<u8>),
+    /// Server over a wrapped stream: `'newSession'` (id, data); answer with
+    /// [`Shared::answer_session`].
+    NewSession(Vec<u8>, Vec<u8>),
+    /// Server over a wrapped stream: `'resumeSession'` (id); answer with
+    /// [`Shared::answer_session`] and the data found.
+    ResumeSession(Vec<u8>),
+    /// Server over a wrapped stream: `SNICallback` is asked for this name.
+    Sni(String),
 }
 
 /// Facts about an established connection, for JS to build Node's view.
@@ -107,6 +124,10 @@ pub struct SecureInfo {
     pub host_names: Option<crate::der::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
+    /// The handshake resumed a session.
+    pub resumed: bool,
+    /// Client: the ticket offered, when the session was resumed.
+    pub ticket: Option<Vec<u8>>,
 }
 
 /// Where JavaScript's events go.
@@ -140,6 +161,9 @@ pub struct Shared {
     pub destroyed: AtomicBool,
     /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
     pub max_fragment: AtomicUsize,
+    /// Writes and ends taken from the queue so far (JS counts those it
+    /// made; equal counts in [`Event::Idle`] mean none is outstanding).
+    pub taken: AtomicU64,
     /// Commands from JS not yet taken by the task (a plain queue: a channel
     /// would allocate a block per connection up front).
     commands: Mutex<VecDeque<Command>>,
@@ -147,6 +171,8 @@ pub struct Shared {
     pub wake: Notify,
     /// The established connection, once there is one (write fast path).
     live: OnceLock<Arc<LiveCell>>,
+    /// Waits for JS's answer to a session cache question.
+    session_answer: Mutex<Option<tokio::sync::oneshot::Sender<crate::server::SessionAnswer>>>,
 }
 
 impl Shared {
@@ -211,6 +237,31 @@ impl Shared {
             .unwrap_or_default()
     }
 
+    /// JavaScript's answer to [`Event::NewSession`] / [`Event::ResumeSession`].
+    pub fn answer_session(&self, data: crate::server::SessionAnswer) {
+        let waiting = self.session_answer.lock().ok().and_then(|mut a| a.take());
+        if let Some(tx) = waiting {
+            let _ = tx.send(data);
+        }
+    }
+
+    /// Asks JavaScript a session cache question and waits for the answer.
+    fn ask_session(
+        &self,
+        sink: &Sink,
+        question: crate::server::SessionAsk,
+    ) -> impl std::future::Future<Output = crate::server::SessionAnswer> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut answer) = self.session_answer.lock() {
+            *answer = Some(tx);
+        }
+        sink(match question {
+            crate::server::SessionAsk::Resume(id) => Event::ResumeSession(id),
+            crate::server::SessionAsk::New(id, data) => Event::NewSession(id, data),
+        });
+        async move { rx.await.unwrap_or(Ok(None)) }
+    }
+
     /// Ask the task to close the socket now.
     pub fn destroy(&self) {
         self.destroyed.store(true, Ordering::SeqCst);
@@ -252,6 +303,8 @@ pub struct Session {
     /// Server side, until a record header has been seen: the client's
     /// first bytes, judged by [`sniff::judge`] before rustls parses them.
     head: Option<Vec<u8>>,
+    /// Client: the session store, which knows the ticket offered.
+    store: Option<Arc<ConnStore>>,
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -276,11 +329,17 @@ impl Session {
             _live: live,
             home: tokio::runtime::Handle::try_current().ok(),
             head: Some(Vec::new()),
+            store: None,
         }
     }
 
-    /// A client-side session.
-    pub fn client(tls: ClientConnection, io: Transport, trust: Trust) -> Self {
+    /// A client-side session; `store` is the one its configuration uses.
+    pub fn client(
+        tls: ClientConnection,
+        io: Transport,
+        trust: Trust,
+        store: Option<Arc<ConnStore>>,
+    ) -> Self {
         Self {
             tls: tls.into(),
             io: Arc::new(io),
@@ -290,7 +349,20 @@ impl Session {
             _live: None,
             home: tokio::runtime::Handle::try_current().ok(),
             head: None,
+            store,
         }
+    }
+
+    /// Feeds bytes already read from the transport (a ClientHello looked
+    /// at before the handshake) to rustls.
+    pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), NodeError> {
+        while !bytes.is_empty() {
+            self.tls
+                .read_tls(&mut bytes)
+                .map_err(|e| NodeError::io(&e, "read"))?;
+            self.process()?;
+        }
+        Ok(())
     }
 
     /// The runtime that must serve this session, when it is bound to one.
@@ -298,23 +370,17 @@ impl Session {
         self.home.as_ref()
     }
 
-    /// Runs the handshake, bounded by `timeout` when one is given.
-    pub async fn handshake_within(&mut self, timeout: Option<Duration>) -> Result<(), NodeError> {
-        match timeout {
-            Some(t) if !t.is_zero() => tokio::time::timeout(t, self.handshake())
-                .await
-                .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
-            _ => self.handshake().await,
-        }
-    }
-
-    /// Runs the handshake to completion.
+    /// Runs the handshake to completion. The last flight (a TLS 1.2
+    /// server's Finished, a TLS 1.3 server's tickets) stays queued, to go
+    /// out with the connection's first writes: as in Node, a server's
+    /// program hears of the connection before its peer can (a client's
+    /// `'session'` never comes before the server's `'secureConnection'`).
     pub async fn handshake(&mut self) -> Result<(), NodeError> {
         loop {
-            self.flush().await?;
             if !self.tls.is_handshaking() {
                 return Ok(());
             }
+            self.flush().await?;
             self.io
                 .readable()
                 .await
@@ -406,6 +472,10 @@ impl Session {
             Connection::Server(s) => s.server_name().map(str::to_owned),
             Connection::Client(_) => None,
         };
+        let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
+        if let Some(store) = &self.store {
+            store.handshake_done(resumed);
+        }
         SecureInfo {
             protocol: self.tls.protocol_version().map(|v| match v {
                 rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".to_owned(),
@@ -436,6 +506,12 @@ impl Session {
             },
             verify,
             endpoints: self.io.endpoints(),
+            resumed,
+            ticket: self
+                .store
+                .as_ref()
+                .filter(|_| resumed)
+                .and_then(|s| s.offered_ticket()),
         }
     }
 
@@ -554,11 +630,15 @@ impl Live {
         for command in shared.take_commands() {
             match command {
                 Command::Write(buf) => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
                     if !buf.is_empty() {
                         self.pending.push_back(buf);
                     }
                 }
-                Command::End => self.ending = true,
+                Command::End => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
+                    self.ending = true;
+                }
                 Command::NoDelay(on) => {
                     let _ = self.session.io.set_nodelay(on);
                 }
@@ -705,8 +785,18 @@ async fn pump(
     if ended {
         sink(Event::End);
     }
+    let mut last_idle = None;
+    if let Transport::Js(pipe) = io {
+        pipe.go_live();
+    }
     loop {
         if shared.destroyed.load(Ordering::SeqCst) {
+            // What JS wrote before destroy() still goes out as far as the
+            // socket takes it now, without waiting: Node's writes reach the
+            // kernel at once, and its destroy() drops only what could not.
+            if let Some(live) = lock(cell).as_mut() {
+                let _ = live.step(shared, sink);
+            }
             return Ok(());
         }
         let next = match lock(cell).as_mut() {
@@ -716,6 +806,15 @@ async fn pump(
         let Next::Wait { read, write } = next else {
             return Ok(());
         };
+        if let Transport::Js(pipe) = io {
+            if let Some(consumed) = pipe.idle_consumed().filter(|_| shared.commands_empty()) {
+                let mark = (consumed, shared.taken.load(Ordering::SeqCst));
+                if last_idle != Some(mark) {
+                    last_idle = Some(mark);
+                    sink(Event::Idle(mark.0, mark.1));
+                }
+            }
+        }
         tokio::select! {
             biased;
             r = io.readable(), if read => {
@@ -812,12 +911,33 @@ async fn open(target: &Target) -> Result<Transport, NodeError> {
 async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
     let mut ended = false;
     let mut scratch = [0u8; 4096];
+    let mut last_idle = None;
     while !shared.destroyed.load(Ordering::SeqCst) {
         for command in shared.take_commands() {
-            if matches!(command, Command::End) && !ended {
-                ended = true;
-                let _ = io.shutdown_write();
-                sink(Event::Finished);
+            match command {
+                Command::Write(_) => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
+                }
+                Command::End => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
+                    if !ended {
+                        ended = true;
+                        let _ = io.shutdown_write();
+                        sink(Event::Finished);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Over a wrapped stream, nothing here is work that holds the
+        // process (as in `pump`): say so once all input was taken.
+        if let Transport::Js(pipe) = io {
+            if let Some(consumed) = pipe.idle_consumed() {
+                let mark = (consumed, shared.taken.load(Ordering::SeqCst));
+                if last_idle != Some(mark) {
+                    last_idle = Some(mark);
+                    sink(Event::Idle(mark.0, mark.1));
+                }
             }
         }
         tokio::select! {
@@ -840,7 +960,7 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
 }
 
 /// Waits until JS destroys the connection.
-async fn destroyed(shared: &Shared) {
+pub(crate) async fn destroyed(shared: &Shared) {
     while !shared.destroyed.load(Ordering::SeqCst) {
         shared.wake.notified().await;
     }
@@ -849,7 +969,7 @@ async fn destroyed(shared: &Shared) {
 /// A client connection's whole life: connect, handshake, then [`serve`].
 pub async fn connect(
     target: Target,
-    config: Arc<ClientConfig>,
+    (config, store): (Arc<ClientConfig>, Arc<ConnStore>),
     server_name: ServerName<'static>,
     trust: Trust,
     shared: Arc<Shared>,
@@ -859,7 +979,7 @@ pub async fn connect(
         let io = open(&target).await?;
         sink(Event::Connected(io.endpoints()));
         let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
-        Ok::<_, NodeError>(Session::client(tls, io, trust))
+        Ok::<_, NodeError>(Session::client(tls, io, trust, Some(store)))
     };
     let session = tokio::select! {
         r = setup => r,
@@ -869,7 +989,7 @@ pub async fn connect(
         }
     };
     match session {
-        Ok(session) => establish(session, None, shared, sink).await,
+        Ok(session) => establish(session, 0, None, shared, sink).await,
         Err(e) => {
             sink(Event::Error(e));
             sink(Event::Close);
@@ -878,14 +998,34 @@ pub async fn connect(
 }
 
 /// Handshake, report it, then [`serve`]; `destroy()` may cut in at any time.
+/// `events` are the server's session cache listeners
+/// ([`crate::server::listeners`] bits; 0 for a client).
 pub async fn establish(
     mut session: Session,
+    events: u8,
     timeout: Option<Duration>,
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    let run = async {
+        if events == 0 {
+            return session.handshake().await;
+        }
+        let io = session.io.clone();
+        let ask = |question| shared.ask_session(&sink, question);
+        let (hello, scope) = crate::server::look_up_session(&io, events, &ask).await?;
+        crate::server::handshake_with_cache(&mut session, &hello, scope, events, &ask).await
+    };
+    let bounded = async {
+        match timeout {
+            Some(t) if !t.is_zero() => tokio::time::timeout(t, run)
+                .await
+                .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
+            _ => run.await,
+        }
+    };
     let result = tokio::select! {
-        r = session.handshake_within(timeout) => r,
+        r = bounded => r,
         () = destroyed(&shared) => {
             sink(Event::Close);
             return;

@@ -5,7 +5,7 @@
 //! configurations are cut from it per connection parameters (ALPN, protocol
 //! versions, client-certificate policy).
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rustls::client::ResolvesClientCert;
 use rustls::crypto::CryptoProvider;
@@ -20,6 +20,7 @@ use rustls::{
 use crate::der;
 use crate::error::NodeError;
 use crate::names;
+use crate::session::{self, ConnStore, NodeTicketer};
 use crate::verify::{ClientAuth, RecordingServerVerifier, Trust};
 
 /// The one crypto provider: aws-lc-rs, post-quantum key exchange first.
@@ -28,14 +29,57 @@ pub fn provider() -> &'static Arc<CryptoProvider> {
     PROVIDER.get_or_init(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
 }
 
-/// The default trust store: Mozilla's roots (`webpki-roots`), plus the
+/// Which stores the default trust holds: (bundled, system). Set once, by
+/// JavaScript, from Node's flags (`--use-system-ca`, `NODE_USE_SYSTEM_CA`,
+/// `--use-openssl-ca`) before any context is made.
+static DEFAULT_STORES: OnceLock<(bool, bool)> = OnceLock::new();
+
+/// Chooses the stores of the default trust; later calls change nothing.
+pub fn configure_default_trust(bundled: bool, system: bool) {
+    let _ = DEFAULT_STORES.set((bundled, system));
+}
+
+/// The system's trusted certificates (`rustls-native-certs`: on Linux the
+/// OpenSSL locations, `SSL_CERT_FILE` and `SSL_CERT_DIR`), read once.
+pub fn system_certs() -> &'static [CertificateDer<'static>] {
+    static SYSTEM: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    SYSTEM.get_or_init(|| rustls_native_certs::load_native_certs().certs)
+}
+
+/// `tls.setDefaultCACertificates()`: the trust of contexts made from now on
+/// without `ca`.
+static REPLACED: RwLock<Option<Trust>> = RwLock::new(None);
+
+/// Replaces the default trust with exactly these certificates.
+pub fn set_default_trust(certs: Vec<CertificateDer<'static>>) {
+    if let Ok(mut replaced) = REPLACED.write() {
+        *replaced = Some(Trust::from_ca(certs, false, crate::seclevel::DEFAULT));
+    }
+}
+
+/// The trust of a context given no `ca`.
+fn current_default_trust() -> Trust {
+    REPLACED
+        .read()
+        .ok()
+        .and_then(|r| r.clone())
+        .unwrap_or_else(|| default_trust().clone())
+}
+
+/// The default trust store: Mozilla's roots (`webpki-roots`) unless
+/// `--use-openssl-ca`, the system's with `--use-system-ca`, plus the
 /// certificates in `NODE_EXTRA_CA_CERTS`, as Node loads them.
 pub fn default_trust() -> &'static Trust {
     static DEFAULT: OnceLock<Trust> = OnceLock::new();
     DEFAULT.get_or_init(|| {
-        let mut roots = RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
+        let (bundled, system) = *DEFAULT_STORES.get_or_init(|| (true, false));
+        let mut roots = RootCertStore::empty();
+        if bundled {
+            roots.roots = webpki_roots::TLS_SERVER_ROOTS.to_vec();
+        }
+        if system {
+            roots.add_parsable_certificates(system_certs().iter().cloned());
+        }
         let mut extra = Vec::new();
         if let Some(path) = std::env::var_os("NODE_EXTRA_CA_CERTS") {
             if let Ok(pem) = std::fs::read(path) {
@@ -48,6 +92,8 @@ pub fn default_trust() -> &'static Trust {
         Trust {
             roots: Arc::new(roots),
             ca: Arc::new(extra),
+            intermediates: Arc::default(),
+            partial: None,
             level: crate::seclevel::DEFAULT,
         }
     })
@@ -67,6 +113,16 @@ pub struct ContextInput {
     pub pfx: Vec<(Vec<u8>, String)>,
     /// OpenSSL's security level ([`crate::seclevel`]).
     pub security_level: u8,
+    /// `ticketKeys`; `None` for random keys.
+    pub ticket_keys: Option<[u8; 48]>,
+    /// `sessionTimeout` in seconds.
+    pub session_timeout: Option<u32>,
+    /// `sessionIdContext`.
+    pub session_id_context: Vec<u8>,
+    /// `secureOptions` has `SSL_OP_NO_TICKET`.
+    pub no_ticket: bool,
+    /// `allowPartialTrustChain`: every `ca` certificate is a trust anchor.
+    pub allow_partial: bool,
 }
 
 /// A parsed secure context.
@@ -74,13 +130,19 @@ pub struct ContextInput {
 pub struct Context {
     /// Key + chain pairs a server offers, elliptic-curve keys first.
     pub identities: Vec<Arc<CertifiedKey>>,
-    /// The same keys with the chains a client sends.
-    pub client_identities: Vec<Arc<CertifiedKey>>,
     /// Trust store for the peer's chain.
     pub trust: Trust,
     /// Client configurations made so far, by parameters: a context used
     /// for many connections builds each configuration once.
     client_configs: Mutex<Vec<(Params, Arc<ClientConfig>)>>,
+    /// The server's session tickets (`ticketKeys`, `sessionTimeout`).
+    pub ticketer: Arc<NodeTicketer>,
+    /// `SSL_OP_NO_TICKET`: no tickets; sessions by id through the cache
+    /// events only.
+    no_ticket: bool,
+    /// Our client certificates, one object per context: rustls resumes a
+    /// session only with the resolver that made it.
+    client_resolver: Arc<dyn ResolvesClientCert>,
 }
 
 fn pem_error() -> NodeError {
@@ -275,7 +337,7 @@ impl Context {
         let trust = match input.ca {
             None => Trust {
                 level: input.security_level,
-                ..default_trust().clone()
+                ..current_default_trust()
             },
             Some(bundles) => {
                 // Like OpenSSL, `ca` takes the certificates it finds and
@@ -284,13 +346,7 @@ impl Context {
                     .iter()
                     .flat_map(|pem| parse_chain(pem).unwrap_or_default())
                     .collect();
-                let mut roots = RootCertStore::empty();
-                roots.add_parsable_certificates(ca.iter().cloned());
-                Trust {
-                    roots: Arc::new(roots),
-                    ca: Arc::new(ca),
-                    level: input.security_level,
-                }
+                Trust::from_ca(ca, input.allow_partial, input.security_level)
             }
         };
         // OpenSSL keeps one certificate and one key per key type, the last
@@ -341,11 +397,35 @@ impl Context {
             identities.push(Arc::new(CertifiedKey::new(server_chain, key.clone())));
             client_identities.push(Arc::new(CertifiedKey::new(client_chain, key)));
         }
+        let client_resolver: Arc<dyn ResolvesClientCert> = if client_identities.is_empty() {
+            // Contexts without client certificates share one, so that a
+            // session resumes in a connection made with another context.
+            static NONE: OnceLock<Arc<Identities>> = OnceLock::new();
+            NONE.get_or_init(|| {
+                Arc::new(Identities {
+                    keys: Vec::new(),
+                    tls13: true,
+                })
+            })
+            .clone()
+        } else {
+            Arc::new(Identities {
+                keys: client_identities,
+                tls13: true,
+            })
+        };
+        let ticketer = Arc::new(NodeTicketer::new(
+            input.ticket_keys,
+            input.session_timeout.unwrap_or(session::DEFAULT_TIMEOUT),
+            input.session_id_context,
+        ));
         Ok(Self {
             identities,
-            client_identities,
             trust,
             client_configs: Mutex::new(Vec::new()),
+            ticketer,
+            no_ticket: input.no_ticket,
+            client_resolver,
         })
     }
 
@@ -373,18 +453,16 @@ impl Context {
             .with_protocol_versions(&params.versions())
             .map_err(|e| NodeError::from(&e))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(RecordingServerVerifier::new(
-                self.trust.algorithms(),
-                params.sigalgs.clone(),
-            )));
-        let mut config = builder.with_client_cert_resolver(Arc::new(Identities {
-            keys: self.client_identities.clone(),
-            tls13: params.tls13(),
-        }));
+            .with_custom_certificate_verifier(recording_verifier(
+                self.trust.level,
+                &params.sigalgs,
+            ));
+        let mut config = builder.with_client_cert_resolver(self.client_resolver.clone());
         config.alpn_protocols = params.alpn.clone();
         config.enable_sni = params.sni;
         // Node resumes a session only when given one (`session`); a shared
-        // configuration must not resume behind the user's back.
+        // configuration must not resume behind the user's back. Each
+        // connection gets its own store ([`with_session`]).
         config.resumption = rustls::client::Resumption::disabled();
         Ok(Arc::new(config))
     }
@@ -409,6 +487,7 @@ impl Context {
                 self.trust.clone(),
                 self.trust.algorithms(),
                 params.reject_unauthorized,
+                params.require_client_cert,
             )))
         } else {
             builder.with_client_cert_verifier(WebPkiClientVerifier::no_client_auth())
@@ -422,8 +501,50 @@ impl Context {
         }));
         config.alpn_protocols = params.alpn.clone();
         config.ignore_client_order = params.honor_cipher_order;
+        config.session_storage = Arc::new(session::ListenerCache);
+        if !self.no_ticket {
+            config.ticketer = self.ticketer.clone();
+        }
         Ok(Arc::new(config))
     }
+}
+
+/// `config` for one connection: offering `session` (a session Buffer) and
+/// reporting the sessions it receives to `store`'s sink.
+pub fn with_session(config: &ClientConfig, store: Arc<ConnStore>) -> Arc<ClientConfig> {
+    let mut config = config.clone();
+    config.resumption = rustls::client::Resumption::store(store);
+    Arc::new(config)
+}
+
+/// The verifier for this security level and these signature algorithms,
+/// one per process: rustls resumes a session only with the verifier that
+/// made it.
+fn recording_verifier(
+    level: u8,
+    sigalgs: &Option<Vec<SignatureScheme>>,
+) -> Arc<RecordingServerVerifier> {
+    type Made = Vec<(
+        u8,
+        Option<Vec<SignatureScheme>>,
+        Arc<RecordingServerVerifier>,
+    )>;
+    static MADE: OnceLock<Mutex<Made>> = OnceLock::new();
+    let make = || {
+        Arc::new(RecordingServerVerifier::new(
+            crate::seclevel::algorithms(level),
+            sigalgs.clone(),
+        ))
+    };
+    let Ok(mut made) = MADE.get_or_init(Mutex::default).lock() else {
+        return make();
+    };
+    if let Some((_, _, v)) = made.iter().find(|(l, s, _)| *l == level && s == sigalgs) {
+        return v.clone();
+    }
+    let v = make();
+    made.push((level, sigalgs.clone(), v.clone()));
+    v
 }
 
 /// Per-connection parameters that select a configuration.
@@ -439,8 +560,10 @@ pub struct Params {
     pub sni: bool,
     /// Server: ask for a client certificate.
     pub request_cert: bool,
-    /// Server: fail the handshake on a bad or missing client certificate.
+    /// Server: fail the handshake on a bad client certificate.
     pub reject_unauthorized: bool,
+    /// Server: fail the handshake on a missing client certificate.
+    pub require_client_cert: bool,
     /// Server: prefer our cipher suite order.
     pub honor_cipher_order: bool,
     /// `ciphers`: the suites allowed, in order; `None` for rustls' defaults.
@@ -458,6 +581,7 @@ impl Default for Params {
             sni: true,
             request_cert: false,
             reject_unauthorized: true,
+            require_client_cert: true,
             honor_cipher_order: false,
             ciphers: None,
             sigalgs: None,

@@ -49,6 +49,15 @@ pub struct EventInfo {
     pub remote_family: Option<String>,
     /// Server: the id of a finished handshake, for `TlsServer::take`.
     pub id: Option<u32>,
+    /// The handshake resumed a session.
+    pub resumed: Option<bool>,
+    /// Client: the ticket offered, when resumed.
+    pub ticket: Option<Buffer>,
+    /// Server: a session id (`'newSession'`, `'resumeSession'`).
+    pub session_id: Option<Buffer>,
+    /// `IDLE`: input bytes consumed and writes taken (counts JS compares).
+    pub consumed: Option<f64>,
+    pub taken: Option<f64>,
 }
 
 impl EventInfo {
@@ -84,6 +93,8 @@ impl EventInfo {
             peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
             peer_cn: info.host_names.as_ref().and_then(|n| n.cn.clone()),
             peer_san: info.host_names.and_then(|n| n.san),
+            resumed: Some(info.resumed),
+            ticket: info.ticket.map(Buffer::from),
             ..Self::default()
         }
         .endpoints(info.endpoints)
@@ -105,6 +116,10 @@ mod kind {
     pub const SHUTDOWN_OUT: u32 = 11;
     pub const INPUT_DRAIN: u32 = 12;
     pub const SNI: u32 = 13;
+    pub const SESSION: u32 = 14;
+    pub const NEW_SESSION: u32 = 15;
+    pub const RESUME_SESSION: u32 = 16;
+    pub const IDLE: u32 = 17;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -143,6 +158,38 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
             Event::Ciphertext(bytes) => (id, kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
             Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
             Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
+            Event::Session(bytes) => (id, kind::SESSION, Some(Buffer::from(bytes)), None),
+            Event::NewSession(session_id, data) => {
+                let info = EventInfo {
+                    id: Some(0),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::NEW_SESSION, Some(Buffer::from(data)), Some(info))
+            }
+            Event::ResumeSession(session_id) => {
+                let info = EventInfo {
+                    id: Some(0),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::RESUME_SESSION, None, Some(info))
+            }
+            Event::Sni(servername) => {
+                let info = EventInfo {
+                    servername: Some(servername),
+                    ..EventInfo::default()
+                };
+                (id, kind::SNI, None, Some(info))
+            }
+            Event::Idle(consumed, taken) => {
+                let info = EventInfo {
+                    consumed: Some(consumed as f64),
+                    taken: Some(taken as f64),
+                    ..EventInfo::default()
+                };
+                (id, kind::IDLE, None, Some(info))
+            }
         },
         Message::Server(id, event) => match event {
             // The handshake's `Pending` mark drops here, on the JS thread,
@@ -165,6 +212,22 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                     ..EventInfo::default()
                 };
                 (id, kind::SNI, None, Some(info))
+            }
+            ServerEvent::NewSession(ask, session_id, data) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::NEW_SESSION, Some(Buffer::from(data)), Some(info))
+            }
+            ServerEvent::ResumeSession(ask, session_id) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    session_id: Some(Buffer::from(session_id)),
+                    ..EventInfo::default()
+                };
+                (id, kind::RESUME_SESSION, None, Some(info))
             }
         },
     }

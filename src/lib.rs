@@ -26,11 +26,15 @@ mod seclevel;
 #[forbid(unsafe_code)]
 mod server;
 #[forbid(unsafe_code)]
+mod session;
+#[forbid(unsafe_code)]
 mod sniff;
 #[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
 mod verify;
+#[forbid(unsafe_code)]
+mod wrap_sni;
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -84,6 +88,16 @@ pub struct ContextOptions {
     /// OpenSSL's security level (0-5): `@SECLEVEL=n` in `ciphers`, else the
     /// running Node's default.
     pub security_level: Option<u32>,
+    /// `ticketKeys` (48 bytes).
+    pub ticket_keys: Option<Buffer>,
+    /// `sessionTimeout` in seconds.
+    pub session_timeout: Option<u32>,
+    /// `sessionIdContext`.
+    pub session_id_context: Option<Buffer>,
+    /// `secureOptions` has `SSL_OP_NO_TICKET`.
+    pub no_ticket: Option<bool>,
+    /// `allowPartialTrustChain`.
+    pub allow_partial_trust_chain: Option<bool>,
 }
 
 /// One `pfx` entry with its passphrase.
@@ -119,12 +133,78 @@ impl NativeContext {
             security_level: options
                 .security_level
                 .map_or(seclevel::DEFAULT, |l| l.min(5) as u8),
+            ticket_keys: options
+                .ticket_keys
+                .and_then(|k| <[u8; 48]>::try_from(k.as_ref()).ok()),
+            session_timeout: options.session_timeout,
+            session_id_context: options
+                .session_id_context
+                .map(|b| b.to_vec())
+                .unwrap_or_default(),
+            no_ticket: options.no_ticket.unwrap_or(false),
+            allow_partial: options.allow_partial_trust_chain.unwrap_or(false),
         };
         let inner = Context::new(input).map_err(throw)?;
         Ok(Self {
             inner: Arc::new(inner),
         })
     }
+
+    /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
+    #[napi]
+    pub fn get_ticket_keys(&self) -> Buffer {
+        Buffer::from(self.inner.ticketer.keys().to_vec())
+    }
+
+    /// `setTicketKeys()`: from now on, tickets are sealed and opened with
+    /// `keys` (48 bytes, checked by JS).
+    #[napi]
+    pub fn set_ticket_keys(&self, keys: Buffer) -> napi::Result<()> {
+        let keys = <[u8; 48]>::try_from(keys.as_ref()).map_err(|_| invalid("ticket keys"))?;
+        self.inner.ticketer.set_keys(keys);
+        Ok(())
+    }
+}
+
+/// Which stores the default trust holds (Node's flags, read by JS): the
+/// bundled roots, the system's. Only the first call counts.
+#[napi]
+pub fn configure_default_trust(bundled: bool, system: bool) {
+    context::configure_default_trust(bundled, system);
+}
+
+/// The system's trusted certificates, DER.
+#[napi]
+pub fn system_certificates() -> Vec<Buffer> {
+    context::system_certs()
+        .iter()
+        .map(|c| Buffer::from(c.as_ref().to_vec()))
+        .collect()
+}
+
+/// `tls.setDefaultCACertificates()`: certificates (DER, checked by JS)
+/// that contexts made from now on without `ca` trust.
+#[napi]
+pub fn set_default_trust(certs: Vec<Buffer>) {
+    let certs = certs
+        .into_iter()
+        .map(|b| rustls::pki_types::CertificateDer::from(b.to_vec()))
+        .collect();
+    context::set_default_trust(certs);
+}
+
+/// Forgets the session a session Buffer names: its connection closed and
+/// the Buffer never reached the program.
+#[napi]
+pub fn forget_session(session: Buffer) {
+    session::forget(&session);
+}
+
+/// A placeholder session Buffer (Node's unresumable TLS 1.3 session before
+/// any ticket arrived).
+#[napi]
+pub fn placeholder_session() -> Buffer {
+    Buffer::from(session::placeholder(0x13))
 }
 
 /// Per-connection TLS parameters.
@@ -140,12 +220,17 @@ pub struct TlsParams {
     pub request_cert: Option<bool>,
     /// Server: `rejectUnauthorized`.
     pub reject_unauthorized: Option<bool>,
+    /// Server: fail the handshake when no client certificate is sent
+    /// (default: `rejectUnauthorized`).
+    pub require_client_cert: Option<bool>,
     /// Server: `honorCipherOrder`.
     pub honor_cipher_order: Option<bool>,
     /// `ciphers` (OpenSSL cipher string).
     pub ciphers: Option<String>,
     /// `sigalgs` (OpenSSL signature algorithm list).
     pub sigalgs: Option<String>,
+    /// Client: `session`, a session Buffer to resume.
+    pub session: Option<Buffer>,
 }
 
 impl TlsParams {
@@ -164,6 +249,10 @@ impl TlsParams {
             sni: true,
             request_cert: self.request_cert.unwrap_or(d.request_cert),
             reject_unauthorized: self.reject_unauthorized.unwrap_or(d.reject_unauthorized),
+            require_client_cert: self
+                .require_client_cert
+                .or(self.reject_unauthorized)
+                .unwrap_or(d.require_client_cert),
             honor_cipher_order: self.honor_cipher_order.unwrap_or(d.honor_cipher_order),
             ciphers: self.ciphers.as_deref().and_then(names::cipher_list),
             sigalgs: self.sigalgs.as_deref().and_then(names::sigalg_list),
@@ -180,6 +269,11 @@ pub struct WrapOptions {
     pub servername: Option<String>,
     /// Server: `handshakeTimeout` in ms.
     pub handshake_timeout: Option<u32>,
+    /// Server: session cache listeners (1 `newSession`, 2 `resumeSession`).
+    pub session_events: Option<u32>,
+    /// Server: ask JavaScript (`SNI` events, `answerSni()`) which context
+    /// serves the name the client asks for.
+    pub sni_callback: Option<bool>,
 }
 
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
@@ -214,6 +308,26 @@ fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
     }
 }
 
+fn session_answer(data: Option<Buffer>, fail: Option<bool>) -> server::SessionAnswer {
+    if fail.unwrap_or(false) {
+        return Err(server::session_callback_failed());
+    }
+    Ok(data.map(|b| b.to_vec()))
+}
+
+fn session_of(params: &TlsParams) -> Option<Vec<u8>> {
+    params.session.as_ref().map(|b| b.to_vec())
+}
+
+/// A client connection's session store, reporting new sessions as events.
+fn session_store(session: Option<&[u8]>, sink: &conn::Sink) -> Arc<session::ConnStore> {
+    let sink = sink.clone();
+    Arc::new(session::ConnStore::new(
+        session,
+        Arc::new(move |buf| sink(conn::Event::Session(buf))),
+    ))
+}
+
 /// A TLS connection (the module doc's `CryptoStream`): the native half of a
 /// `TLSSocket`.
 #[napi]
@@ -223,6 +337,8 @@ pub struct CryptoStream {
     parked: Mutex<Option<Session>>,
     /// The JS-fed transport of a wrapped stream.
     pipe: Mutex<Option<Arc<Pipe>>>,
+    /// A wrapped server waiting for `SNICallback`'s answer.
+    sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
 }
 
 impl CryptoStream {
@@ -231,6 +347,7 @@ impl CryptoStream {
             shared: Arc::new(Shared::default()),
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
+            sni: Mutex::new(None),
         }
     }
 }
@@ -254,9 +371,11 @@ impl CryptoStream {
         target: ConnectTarget,
     ) -> napi::Result<Self> {
         let rt = rt()?;
-        let mut params = params.to_params();
+        let params_in = params;
+        let mut params = params_in.to_params();
         let server_name = server_name(target.servername.unwrap_or_default(), &mut params);
-        let config = context.inner.client_config(&params).map_err(throw)?;
+        let base = context.inner.client_config(&params).map_err(throw)?;
+        let session = session_of(&params_in);
         let target = match (target.path, target.addresses) {
             (Some(path), _) => Target::Path(path),
             (None, Some(addresses)) => {
@@ -275,6 +394,8 @@ impl CryptoStream {
         };
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
+        let store = session_store(session.as_deref(), &sink);
+        let config = (context::with_session(&base, store.clone()), store);
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
         rt.spawn(conn::connect(
@@ -299,12 +420,44 @@ impl CryptoStream {
         options: WrapOptions,
     ) -> napi::Result<Self> {
         let rt = rt()?;
+        let session = session_of(&params);
         let mut params = params.to_params();
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
         let pipe = Arc::new(Pipe::new(sink.clone()));
         let io = transport::Transport::Js(pipe.clone());
         let trust = context.inner.trust.clone();
+        let timeout = options
+            .handshake_timeout
+            .map(|ms| Duration::from_millis(u64::from(ms)));
+        let events = if options.is_server {
+            options
+                .session_events
+                .and_then(|e| u8::try_from(e).ok())
+                .unwrap_or(0)
+        } else {
+            0
+        };
+        if options.is_server && options.sni_callback == Some(true) {
+            let (tx, answer) = tokio::sync::oneshot::channel();
+            *this.sni.lock().map_err(|_| invalid("lock"))? = Some(tx);
+            *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
+            let sni = wrap_sni::SniWrap {
+                context: context.inner.clone(),
+                request_cert: params.request_cert,
+                params,
+                answer,
+                events,
+            };
+            rt.spawn(wrap_sni::establish(
+                io,
+                sni,
+                timeout,
+                this.shared.clone(),
+                sink,
+            ));
+            return Ok(this);
+        }
         let session = if options.is_server {
             let config = context.inner.server_config(&params).map_err(throw)?;
             let tls =
@@ -312,17 +465,44 @@ impl CryptoStream {
             Session::server(tls, io, trust, params.request_cert, None)
         } else {
             let name = server_name(options.servername.unwrap_or_default(), &mut params);
-            let config = context.inner.client_config(&params).map_err(throw)?;
+            let base = context.inner.client_config(&params).map_err(throw)?;
+            let store = session_store(session.as_deref(), &sink);
+            let config = context::with_session(&base, store.clone());
             let tls = rustls::ClientConnection::new(config, name)
                 .map_err(|e| throw(NodeError::from(&e)))?;
-            Session::client(tls, io, trust)
+            Session::client(tls, io, trust, Some(store))
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
-        let timeout = options
-            .handshake_timeout
-            .map(|ms| Duration::from_millis(u64::from(ms)));
-        rt.spawn(conn::establish(session, timeout, this.shared.clone(), sink));
+        rt.spawn(conn::establish(
+            session,
+            events,
+            timeout,
+            this.shared.clone(),
+            sink,
+        ));
         Ok(this)
+    }
+
+    /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
+    /// session's data, if found) event of a wrapped server connection;
+    /// `fail`: the callback was given an error, and the handshake ends.
+    #[napi]
+    pub fn answer_session(&self, _id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.shared.answer_session(session_answer(data, fail));
+    }
+
+    /// The answer to a wrapped server's `SNI` event: `context`, or the
+    /// socket's own when `None`; `fail` ends the handshake.
+    #[napi]
+    pub fn answer_sni(&self, context: Option<&NativeContext>, fail: bool) {
+        let answer = match (fail, context) {
+            (true, _) => server::SniAnswer::Fail,
+            (false, Some(c)) => server::SniAnswer::Context(c.inner.clone()),
+            (false, None) => server::SniAnswer::Default,
+        };
+        if let Some(tx) = self.sni.lock().ok().and_then(|mut s| s.take()) {
+            let _ = tx.send(answer);
+        }
     }
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.
@@ -491,6 +671,22 @@ pub struct TlsServer {
     /// thread at once (new connections are refused as soon as `close()`
     /// returns, as with Node's own servers).
     closer: Mutex<Option<std::os::fd::OwnedFd>>,
+    /// `close()` was called.
+    closed: std::sync::atomic::AtomicBool,
+}
+
+/// The JS object is gone (collected, or its worker thread ended): the port
+/// is freed and handshakes that finished but were never taken are dropped,
+/// so that their peers see the connection end.
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        if !self.closed.load(Ordering::SeqCst) {
+            self.close();
+        }
+        if let Ok(mut ready) = self.state.ready.lock() {
+            ready.clear();
+        }
+    }
 }
 
 fn bind_tcp(
@@ -611,6 +807,7 @@ impl TlsServer {
             path,
             sni,
             closer: Mutex::new(closer),
+            closed: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -643,6 +840,29 @@ impl TlsServer {
         self.state.answer_sni(id, answer);
     }
 
+    /// Which session cache listeners the server has (`newSession` and
+    /// `resumeSession`).
+    #[napi]
+    pub fn set_session_events(&self, new_session: bool, resume_session: bool) {
+        let bits = if new_session {
+            server::listeners::NEW_SESSION
+        } else {
+            0
+        } | if resume_session {
+            server::listeners::RESUME_SESSION
+        } else {
+            0
+        };
+        self.state.session_events.store(bits, Ordering::SeqCst);
+    }
+
+    /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
+    /// session's data, if found) event.
+    #[napi]
+    pub fn answer_session(&self, id: u32, data: Option<Buffer>, fail: Option<bool>) {
+        self.state.answer_session(id, session_answer(data, fail));
+    }
+
     /// Takes the session a `SECURE` event announced.
     #[napi]
     pub fn take(&self, id: u32) -> Option<CryptoStream> {
@@ -666,6 +886,7 @@ impl TlsServer {
     /// Stops accepting and frees the port (or socket path).
     #[napi]
     pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
         if let Some(fd) = self.closer.lock().ok().and_then(|mut c| c.take()) {
             // Shutting a listening socket down stops it listening for every
             // descriptor that shares it; the accept loop then ends as well.

@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
@@ -31,6 +31,13 @@ pub struct Pipe {
     out_pending: AtomicUsize,
     writable: Notify,
     sink: Sink,
+    /// Input bytes taken by the task so far.
+    consumed: AtomicU64,
+    /// The connection is established; from then on the task reports
+    /// [`Event::Idle`] itself (it knows about writes too).
+    live: AtomicBool,
+    /// `consumed` as last reported idle during the handshake.
+    reported: AtomicU64,
 }
 
 impl std::fmt::Debug for Pipe {
@@ -53,6 +60,9 @@ impl Pipe {
             out_pending: AtomicUsize::new(0),
             writable: Notify::new(),
             sink,
+            consumed: AtomicU64::new(0),
+            live: AtomicBool::new(false),
+            reported: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -72,6 +82,17 @@ impl Pipe {
         drop(q);
         self.readable.notify_one();
         !full
+    }
+
+    /// The connection is established: idleness is the task's to report.
+    pub fn go_live(&self) {
+        self.live.store(true, Ordering::SeqCst);
+    }
+
+    /// With nothing queued to read: the input bytes taken so far.
+    pub fn idle_consumed(&self) -> Option<u64> {
+        let empty = self.inbound.lock().map(|q| q.is_empty()).unwrap_or(false);
+        empty.then(|| self.consumed.load(Ordering::SeqCst))
     }
 
     /// The wrapped stream ended.
@@ -96,6 +117,13 @@ impl Pipe {
                 || self.inbound.lock().map(|q| !q.is_empty()).unwrap_or(true);
             if ready {
                 return;
+            }
+            if !self.live.load(Ordering::SeqCst) {
+                // The handshake waits for the peer: idle unless JS feeds.
+                let consumed = self.consumed.load(Ordering::SeqCst);
+                if self.reported.swap(consumed, Ordering::SeqCst) != consumed {
+                    (self.sink)(Event::Idle(consumed, 0));
+                }
             }
             self.readable.notified().await;
         }
@@ -123,6 +151,7 @@ impl Pipe {
         for (dst, src) in buf.iter_mut().zip(q.drain(..n)) {
             *dst = src;
         }
+        self.consumed.fetch_add(n as u64, Ordering::SeqCst);
         let resume = q.len() < IN_LIMIT / 2 && self.in_paused.swap(false, Ordering::SeqCst);
         drop(q);
         if resume {

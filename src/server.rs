@@ -3,7 +3,7 @@
 //! finished handshake is parked under an id until JavaScript takes it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::conn::{LiveGuard, SecureInfo, Session};
 use crate::context::{Context, Params, SniTable};
 use crate::error::NodeError;
+use crate::session::{self, ServerScope};
 use crate::sniff::{self, Sniff, Verdict};
 use crate::transport::Io;
 use crate::transport::{Detached, Endpoints, Transport};
@@ -30,6 +31,20 @@ pub enum ServerEvent {
     /// `SNICallback`: which context serves this name? Answer with
     /// [`ServerState::answer_sni`] and this id.
     Sni(u32, String),
+    /// `'newSession'` (ask id, session id, data): answer with
+    /// [`ServerState::answer_session`] once stored.
+    NewSession(u32, Vec<u8>, Vec<u8>),
+    /// `'resumeSession'` (ask id, session id): answer with
+    /// [`ServerState::answer_session`] and the data found, if any.
+    ResumeSession(u32, Vec<u8>),
+}
+
+/// [`ServerState::session_events`] bits: listeners JavaScript has.
+pub mod listeners {
+    /// `'newSession'`.
+    pub const NEW_SESSION: u8 = 1;
+    /// `'resumeSession'`.
+    pub const RESUME_SESSION: u8 = 2;
 }
 
 /// What `SNICallback` chose.
@@ -111,6 +126,10 @@ pub struct ServerState {
     pub stop: Notify,
     /// `SNICallback` questions waiting for JavaScript's answer.
     sni_asks: Mutex<HashMap<u32, oneshot::Sender<SniAnswer>>>,
+    /// Session cache listeners JavaScript has ([`listeners`] bits).
+    pub session_events: AtomicU8,
+    /// Session cache questions waiting for JavaScript's answer.
+    session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
 }
 
 impl ServerState {
@@ -124,6 +143,44 @@ impl ServerState {
         if let Some(tx) = waiting {
             let _ = tx.send(answer);
         }
+    }
+
+    /// JavaScript's answer to a [`ServerEvent::NewSession`] or
+    /// [`ServerEvent::ResumeSession`].
+    pub fn answer_session(&self, id: u32, data: SessionAnswer) {
+        let waiting = self
+            .session_asks
+            .lock()
+            .ok()
+            .and_then(|mut asks| asks.remove(&id));
+        if let Some(tx) = waiting {
+            let _ = tx.send(data);
+        }
+    }
+
+    async fn ask_session(
+        &self,
+        sink: &ServerSink,
+        event: impl FnOnce(u32) -> ServerEvent,
+    ) -> SessionAnswer {
+        let (tx, rx) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut asks) = self.session_asks.lock() {
+            asks.insert(id, tx);
+        }
+        sink(event(id));
+        // A handshake that ends first (timeout, hang-up) takes its question
+        // back: an answer that never comes leaves nothing behind.
+        struct Asked<'a>(&'a ServerState, u32);
+        impl Drop for Asked<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut asks) = self.0.session_asks.lock() {
+                    asks.remove(&self.1);
+                }
+            }
+        }
+        let _asked = Asked(self, id);
+        rx.await.unwrap_or(Ok(None))
     }
 
     async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
@@ -237,29 +294,15 @@ async fn handshake(
         }
     };
     let endpoints = io.endpoints();
-    let tls = match &settings.sni {
-        None => rustls::ServerConnection::new(settings.config)
-            .map(|tls| (tls, settings.trust))
-            .map_err(|e| NodeError::from(&e)),
-        Some(hook) => {
-            let asked = sni_accept(&io, hook, &state, &sink);
-            match tokio::time::timeout(settings.handshake_timeout, asked).await {
-                Ok(r) => r,
-                Err(_) => Err(NodeError::handshake_timeout()),
-            }
-        }
+    let timeout = settings.handshake_timeout;
+    let events = state.session_events.load(Ordering::SeqCst);
+    let run = establish(io, live, settings, events, &state, &sink);
+    let result = match tokio::time::timeout(timeout, run).await {
+        Ok(r) => r,
+        Err(_) => Err(NodeError::handshake_timeout()),
     };
-    let (tls, trust) = match tls {
-        Ok(ok) => ok,
-        Err(e) => return sink(ServerEvent::ClientError(server_side(e), endpoints, pending)),
-    };
-    let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
-    let result = session
-        .handshake_within(Some(settings.handshake_timeout))
-        .await
-        .map_err(server_side);
-    match result {
-        Ok(()) => {
+    match result.map_err(server_side) {
+        Ok(session) => {
             let info = Box::new(session.secure_info());
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut ready) = state.ready.lock() {
@@ -268,6 +311,148 @@ async fn handshake(
             sink(ServerEvent::Secure(id, info, pending));
         }
         Err(e) => sink(ServerEvent::ClientError(e, endpoints, pending)),
+    }
+}
+
+/// The handshake of an accepted socket, with the session cache events when
+/// JavaScript listens for them (`events`, [`listeners`] bits): the
+/// ClientHello's session id is looked up through `'resumeSession'` before
+/// rustls sees it, and the sessions the handshake made go to `'newSession'`
+/// before the connection is announced, as Node holds its handshake for both.
+async fn establish(
+    io: Transport,
+    live: LiveGuard,
+    settings: ServerSettings,
+    events: u8,
+    state: &Arc<ServerState>,
+    sink: &ServerSink,
+) -> Result<Session, NodeError> {
+    let ask = |question: SessionAsk| {
+        state.ask_session(sink, move |ask| match question {
+            SessionAsk::Resume(id) => ServerEvent::ResumeSession(ask, id),
+            SessionAsk::New(id, data) => ServerEvent::NewSession(ask, id, data),
+        })
+    };
+    let (mut hello, scope) = look_up_session(&io, events, &ask).await?;
+    let (tls, trust) = match &settings.sni {
+        None => rustls::ServerConnection::new(settings.config)
+            .map(|tls| (tls, settings.trust))
+            .map_err(|e| NodeError::from(&e))?,
+        Some(hook) => {
+            // rustls takes the ClientHello here, looking the session up.
+            let accepted = session::SCOPE
+                .scope(scope.clone(), sni_accept(&io, &hello, hook, state, sink))
+                .await?;
+            // The acceptor has taken the ClientHello.
+            hello.clear();
+            accepted
+        }
+    };
+    let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
+    handshake_with_cache(&mut session, &hello, scope, events, &ask).await?;
+    Ok(session)
+}
+
+/// The program's answer to a [`SessionAsk`]: the session data found (for
+/// `'resumeSession'`), or an error passed to the callback, which ends the
+/// handshake (JavaScript reports it).
+pub type SessionAnswer = Result<Option<Vec<u8>>, NodeError>;
+
+/// What a handshake ends with when a session callback failed; JavaScript has
+/// reported the program's error already.
+pub fn session_callback_failed() -> NodeError {
+    NodeError::new("ERR_TLS_SESSION_CALLBACK", "session callback failed")
+}
+
+/// A question for the program's session cache listeners.
+#[derive(Debug)]
+pub enum SessionAsk {
+    /// `'resumeSession'`: the data of this session id, if stored.
+    Resume(Vec<u8>),
+    /// `'newSession'`: store this session (id, data).
+    New(Vec<u8>, Vec<u8>),
+}
+
+/// With a `'resumeSession'` listener (`events`), reads the ClientHello and
+/// asks for the session it names; returns the bytes read (for rustls) and
+/// the handshake's session scope.
+pub async fn look_up_session<F, Fut>(
+    io: &Transport,
+    events: u8,
+    ask: &F,
+) -> Result<(Vec<u8>, Arc<ServerScope>), NodeError>
+where
+    F: Fn(SessionAsk) -> Fut,
+    Fut: std::future::Future<Output = SessionAnswer>,
+{
+    let scope = Arc::new(ServerScope {
+        listeners: events != 0,
+        ..ServerScope::default()
+    });
+    let mut hello = Vec::new();
+    if events & listeners::RESUME_SESSION != 0 {
+        let asked = read_hello(io, &mut hello).await?;
+        if !asked.session_id.is_empty() && !asked.has_ticket {
+            let found = ask(SessionAsk::Resume(asked.session_id.clone())).await?;
+            if let (Some(data), Ok(mut slot)) = (found, scope.found.lock()) {
+                *slot = Some((asked.session_id, data));
+            }
+        }
+    }
+    Ok((hello, scope))
+}
+
+/// The handshake, `hello` first, in `scope`; then, with a `'newSession'`
+/// listener, each session it made is handed over before it is reported.
+pub async fn handshake_with_cache<F, Fut>(
+    session: &mut Session,
+    hello: &[u8],
+    scope: Arc<ServerScope>,
+    events: u8,
+    ask: &F,
+) -> Result<(), NodeError>
+where
+    F: Fn(SessionAsk) -> Fut,
+    Fut: std::future::Future<Output = SessionAnswer>,
+{
+    session::SCOPE
+        .scope(scope.clone(), async {
+            session.feed(hello)?;
+            session.handshake().await
+        })
+        .await?;
+    if events & listeners::NEW_SESSION != 0 {
+        let created = scope
+            .created
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default();
+        for (id, data) in created {
+            ask(SessionAsk::New(id, data)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads the first record (the ClientHello) into `buf` and says what it
+/// asks for.
+async fn read_hello(io: &Transport, buf: &mut Vec<u8>) -> Result<session::HelloSession, NodeError> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(hello) = session::hello_session(buf) {
+            return Ok(hello);
+        }
+        io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
+        match io.try_read(&mut chunk) {
+            Ok(0) => return Err(NodeError::disconnected_before_secure()),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(_) => return Err(NodeError::disconnected_before_secure()),
+        }
+        if buf.len() > 5 + 0x4000 + 0x4000 {
+            // Not a ClientHello record rustls would take either.
+            return Ok(session::HelloSession::default());
+        }
     }
 }
 
@@ -281,23 +466,29 @@ fn server_side(e: NodeError) -> NodeError {
     }
 }
 
-/// Reads the ClientHello, lets `SNICallback` choose the context for its
-/// name, and continues with that context's configuration.
-async fn sni_accept(
+/// Reads a client's ClientHello, so that a configuration can be chosen for
+/// the name it asks for. Bytes already read (the ClientHello looked at for
+/// 'resumeSession') go first; the first five are judged by [`sniff`].
+pub async fn read_client_hello(
     io: &Transport,
-    hook: &SniHook,
-    state: &ServerState,
-    sink: &ServerSink,
-) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+    mut prefix: &[u8],
+) -> Result<rustls::server::Accepted, NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
     let mut head = Vec::new();
-    let accepted = loop {
-        io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
-        let sniffing = Sniff {
-            inner: Io(io),
-            head: &mut head,
+    loop {
+        let read = if prefix.is_empty() {
+            io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
+            acceptor.read_tls(&mut Sniff {
+                inner: Io(io),
+                head: &mut head,
+            })
+        } else {
+            acceptor.read_tls(&mut Sniff {
+                inner: &mut prefix,
+                head: &mut head,
+            })
         };
-        match acceptor.read_tls(&mut { sniffing }) {
+        match read {
             Ok(0) => return Err(NodeError::disconnected_before_secure()),
             Ok(_) => {
                 if let Verdict::NotTls(e) = sniff::judge(&head) {
@@ -308,14 +499,26 @@ async fn sni_accept(
             Err(_) => return Err(NodeError::disconnected_before_secure()),
         }
         match acceptor.accept() {
-            Ok(Some(accepted)) => break accepted,
+            Ok(Some(accepted)) => return Ok(accepted),
             Ok(None) => {}
             Err((e, mut alert)) => {
                 let _ = alert.write_all(&mut Io(io));
                 return Err(NodeError::from(&e));
             }
         }
-    };
+    }
+}
+
+/// Reads the ClientHello, lets `SNICallback` choose the context for its
+/// name, and continues with that context's configuration.
+async fn sni_accept(
+    io: &Transport,
+    prefix: &[u8],
+    hook: &SniHook,
+    state: &ServerState,
+    sink: &ServerSink,
+) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+    let accepted = read_client_hello(io, prefix).await?;
     let name = accepted.client_hello().server_name().map(str::to_owned);
     let answer = match name {
         Some(name) => state.ask_sni(name, sink).await,

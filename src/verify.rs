@@ -99,6 +99,13 @@ pub struct Trust {
     pub roots: Arc<RootCertStore>,
     /// The `ca` certificates as given, compared byte for byte with a leaf.
     pub ca: Arc<Vec<CertificateDer<'static>>>,
+    /// `ca` certificates that are not self-issued, when they are not trust
+    /// anchors (no `allowPartialTrustChain`): they only help build a chain
+    /// to one, as in OpenSSL.
+    pub intermediates: Arc<Vec<CertificateDer<'static>>>,
+    /// Every `ca` certificate as an anchor, when `intermediates` is used: a
+    /// chain that ends at one of those is `UNABLE_TO_GET_ISSUER_CERT`.
+    pub partial: Option<Arc<RootCertStore>>,
     /// OpenSSL's security level: the smallest RSA key a signature may use.
     pub level: u8,
 }
@@ -107,6 +114,35 @@ impl Trust {
     /// The algorithms that check signatures at this trust's level.
     pub fn algorithms(&self) -> WebPkiSupportedAlgorithms {
         crate::seclevel::algorithms(self.level)
+    }
+
+    /// A store of `ca` certificates; with `allow_partial`, each is a trust
+    /// anchor, otherwise only the self-issued ones are.
+    pub fn from_ca(ca: Vec<CertificateDer<'static>>, allow_partial: bool, level: u8) -> Self {
+        let mut all = RootCertStore::empty();
+        all.add_parsable_certificates(ca.iter().cloned());
+        let (roots, intermediates): (Vec<_>, Vec<_>) = ca
+            .iter()
+            .cloned()
+            .partition(|c| der::parse_cert(c).is_none_or(|p| p.self_issued()));
+        if allow_partial || intermediates.is_empty() {
+            return Self {
+                roots: Arc::new(all),
+                ca: Arc::new(ca),
+                intermediates: Arc::default(),
+                partial: None,
+                level,
+            };
+        }
+        let mut anchors = RootCertStore::empty();
+        anchors.add_parsable_certificates(roots);
+        Self {
+            roots: Arc::new(anchors),
+            ca: Arc::new(ca),
+            intermediates: Arc::new(intermediates),
+            partial: Some(Arc::new(all)),
+            level,
+        }
     }
 }
 
@@ -197,18 +233,33 @@ pub fn verify_chain(
         Role::Server => webpki::KeyUsage::server_auth(),
         Role::Client => webpki::KeyUsage::client_auth(),
     };
-    let result = cert.verify_for_usage(
-        algs.all,
-        &trust.roots.roots,
-        &chain[1..],
-        UnixTime::now(),
-        usage,
-        None,
-        None,
-    );
+    let mut helpers: Vec<CertificateDer<'_>> = chain[1..].to_vec();
+    helpers.extend(trust.intermediates.iter().cloned());
+    let verify = |anchors: &RootCertStore| {
+        cert.verify_for_usage(
+            algs.all,
+            &anchors.roots,
+            &helpers,
+            UnixTime::now(),
+            usage,
+            None,
+            None,
+        )
+        .map(|_| ())
+    };
+    let result = verify(&trust.roots);
     use webpki::Error as W;
     match result {
-        Ok(_) => None,
+        Ok(()) => None,
+        // The chain reaches a `ca` certificate that is not a root.
+        Err(W::UnknownIssuer)
+            if trust
+                .partial
+                .as_ref()
+                .is_some_and(|all| verify(all).is_ok()) =>
+        {
+            Some(VerifyCode::UnableToGetIssuer)
+        }
         Err(W::CertExpired { .. }) => Some(VerifyCode::Expired),
         Err(W::CertNotValidYet { .. }) => Some(VerifyCode::NotYetValid),
         Err(W::UnknownIssuer) => Some(unknown_issuer()),
@@ -341,21 +392,30 @@ impl ServerCertVerifier for RecordingServerVerifier {
     }
 }
 
-/// Server side, for `requestCert`: asks for a client certificate; with
-/// `rejectUnauthorized` a missing or untrusted one fails the handshake, as in
-/// Node (where an untrusted client is dropped without an alert: see
-/// `Session::process`). Otherwise the outcome is only recorded.
+/// Server side, for `requestCert`: asks for a client certificate. With
+/// `reject_unauthorized` an untrusted one fails the handshake, as a
+/// tls.Server does (dropping the client without an alert: see
+/// `Session::process`); with `mandatory` a missing one does (OpenSSL's
+/// `SSL_VERIFY_FAIL_IF_NO_PEER_CERT`, an alert). A TLSSocket the application
+/// made requires a certificate but leaves judging it to the application.
+/// Otherwise the outcome is only recorded.
 #[derive(Debug)]
 pub struct ClientAuth {
     trust: Trust,
     algs: WebPkiSupportedAlgorithms,
     reject_unauthorized: bool,
+    mandatory: bool,
     hints: Vec<DistinguishedName>,
 }
 
 impl ClientAuth {
     /// A verifier judging client chains against `trust`.
-    pub fn new(trust: Trust, algs: WebPkiSupportedAlgorithms, reject_unauthorized: bool) -> Self {
+    pub fn new(
+        trust: Trust,
+        algs: WebPkiSupportedAlgorithms,
+        reject_unauthorized: bool,
+        mandatory: bool,
+    ) -> Self {
         let hints = trust
             .ca
             .iter()
@@ -366,6 +426,7 @@ impl ClientAuth {
             trust,
             algs,
             reject_unauthorized,
+            mandatory,
             hints,
         }
     }
@@ -377,7 +438,7 @@ impl ClientCertVerifier for ClientAuth {
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        self.reject_unauthorized
+        self.mandatory
     }
 
     fn verify_client_cert(

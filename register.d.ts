@@ -1,0 +1,3 @@
+// rustls-tls/register is loaded for its effect (node --require / --import):
+// it exports nothing.
+export {};

@@ -1,0 +1,102 @@
+//! `SNICallback` for a server `TLSSocket` over a wrapped stream.
+//!
+//! As in Node (`loadSNI` in `lib/_tls_wrap.js`), the callback is asked only
+//! when the ClientHello names a server; its answer chooses the context whose
+//! keys serve the handshake and whose `ca` judges a client certificate.
+//! Without a name, or with `null`, the socket's own context serves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::conn::{self, Event, Session, Shared, Sink};
+use crate::context::{Context, Params};
+use crate::error::NodeError;
+use crate::server::{read_client_hello, SniAnswer};
+use crate::transport::Transport;
+
+/// What the wrapped server needs to choose its configuration.
+pub struct SniWrap {
+    /// The socket's own context.
+    pub context: Arc<Context>,
+    /// Its TLS parameters.
+    pub params: Params,
+    /// `requestCert`.
+    pub request_cert: bool,
+    /// JavaScript's answer, asked for with [`Event::Sni`].
+    pub answer: oneshot::Receiver<SniAnswer>,
+    /// Session cache listeners, as [`conn::establish`] takes them.
+    pub events: u8,
+}
+
+/// Reads the ClientHello, asks for a context when it names a server, then
+/// runs the handshake and the connection as [`conn::establish`] does.
+pub async fn establish(
+    io: Transport,
+    sni: SniWrap,
+    timeout: Option<Duration>,
+    shared: Arc<Shared>,
+    sink: Sink,
+) {
+    let chosen = choose(&io, sni.context, &sni.params, sni.answer, &sink);
+    let chosen = tokio::select! {
+        r = within(timeout, chosen) => r,
+        () = conn::destroyed(&shared) => {
+            sink(Event::Close);
+            return;
+        }
+    };
+    match chosen {
+        Ok((tls, context)) => {
+            let session = Session::server(tls, io, context.trust.clone(), sni.request_cert, None);
+            conn::establish(session, sni.events, timeout, shared, sink).await;
+        }
+        Err(e) => {
+            sink(Event::Error(e));
+            sink(Event::Close);
+        }
+    }
+}
+
+async fn within<T>(
+    timeout: Option<Duration>,
+    work: impl std::future::Future<Output = Result<T, NodeError>>,
+) -> Result<T, NodeError> {
+    match timeout {
+        Some(t) if !t.is_zero() => tokio::time::timeout(t, work)
+            .await
+            .unwrap_or_else(|_| Err(NodeError::handshake_timeout())),
+        _ => work.await,
+    }
+}
+
+async fn choose(
+    io: &Transport,
+    own: Arc<Context>,
+    params: &Params,
+    answer: oneshot::Receiver<SniAnswer>,
+    sink: &Sink,
+) -> Result<(rustls::ServerConnection, Arc<Context>), NodeError> {
+    let accepted = read_client_hello(io, &[]).await?;
+    let name = accepted.client_hello().server_name().map(str::to_owned);
+    let context = match name {
+        None => own,
+        Some(name) => {
+            sink(Event::Sni(name));
+            match answer.await.unwrap_or(SniAnswer::Fail) {
+                SniAnswer::Context(context) => context,
+                SniAnswer::Default => own,
+                // JavaScript destroys the socket with the callback's error.
+                SniAnswer::Fail => {
+                    return Err(NodeError::new("ERR_TLS_SNI_CALLBACK", "SNICallback failed"))
+                }
+            }
+        }
+    };
+    let config = context.server_config(params)?;
+    let tls = accepted
+        .into_connection(config)
+        .map_err(|(e, _alert)| NodeError::from(&e))?;
+    Ok((tls, context))
+}
