@@ -33,6 +33,13 @@ before(() => {
     openssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca-cert.pem', '-CAkey', 'ca-key.pem',
       '-CAcreateserial', '-days', '3650', '-sha256', '-out', `${name}-cert.pem`);
   }
+  // A v1 root (the doc's -signkey recipe) and a leaf it signs.
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'v1root-key.pem', '-out', 'v1root.csr',
+    '-subj', '/CN=v1 root');
+  openssl('x509', '-req', '-in', 'v1root.csr', '-signkey', 'v1root-key.pem', '-days', '3650',
+    '-out', 'v1root-cert.pem');
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'v1root-cert.pem', '-CAkey', 'v1root-key.pem',
+    '-CAcreateserial', '-days', '3650', '-sha256', '-out', 'v1leaf-cert.pem');
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.pem')) pem[f.slice(0, -4)] = fs.readFileSync(path.join(dir, f));
   const text = execFileSync('openssl', ['x509', '-in', path.join(dir, 'leaf-cert.pem'), '-noout', '-text']).toString();
   assert.match(text, /Version: 1 \(0x0\)/);
@@ -67,5 +74,17 @@ for (const [sName, cName] of implPairs()) {
     const forged = await judge(sName, cName, pem['other-cert'], t);
     assert.deepEqual(forged, await judge('node', 'node', pem['other-cert'], t));
     assert.equal(forged.client.authorized, false);
+  });
+}
+
+for (const [sName, cName] of implPairs()) {
+  test(`a chain ending in an untrusted v1 root it sends: ${sName} server, ${cName} client`, async (t) => {
+    const sc = scope(t);
+    const { port } = await sc.server(impls[sName], {
+      key: pem['leaf-key'], cert: Buffer.concat([pem['v1leaf-cert'], pem['v1root-cert']]),
+    }, (s) => s.end());
+    const c = sc.connect(impls[cName], { port, host: '127.0.0.1', servername: 'localhost', rejectUnauthorized: false });
+    await withTimeout(once(c, 'secureConnect'), 5000, 'secureConnect');
+    assert.equal(c.authorizationError, 'SELF_SIGNED_CERT_IN_CHAIN');
   });
 }

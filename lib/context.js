@@ -17,6 +17,13 @@ const kCerts = Symbol('kCerts');
 // The trusted `ca` certificates, parsed lazily, to complete peer chains.
 const kTrusted = Symbol('kTrusted');
 const kCa = Symbol('kCa');
+// The TLS settings the context carries (versions, ciphers, sigalgs, groups,
+// server cipher order), resolved when it is made, as Node resolves them.
+const kTls = Symbol('kTls');
+
+function pkgDefaults() {
+  return require('..');
+}
 
 function isBytes(v) {
   return typeof v === 'string' || ArrayBuffer.isView(v);
@@ -112,9 +119,6 @@ function versionNumber(value, which) {
   return n;
 }
 
-// minVersion/maxVersion as wire numbers. rustls speaks TLS 1.2 and 1.3
-// only, so a minimum below 1.2 is raised to 1.2 and a maximum below 1.2 is
-// refused outright (Node would negotiate a protocol rustls will never speak).
 // secureProtocol names (OpenSSL's methods) as version ranges.
 const kMethods = {
   TLS_method: null,
@@ -141,15 +145,15 @@ function methodRange(options) {
   return version === null ? null : { minVersion: version, maxVersion: version };
 }
 
+// minVersion/maxVersion as wire numbers. rustls speaks TLS 1.2 and 1.3
+// only, so a minimum below 1.2 is raised to 1.2.
 function protocolRange(options, defaults) {
   const method = methodRange(options);
   if (method) options = { ...options, ...method };
   const min = versionNumber(options.minVersion || defaults.DEFAULT_MIN_VERSION, 'minimum');
   const max = versionNumber(options.maxVersion || defaults.DEFAULT_MAX_VERSION, 'maximum');
-  if (max < 0x0303) {
-    throw errors.nodeError(Error, 'ERR_TLS_PROTOCOL_UNSUPPORTED',
-                           `maxVersion ${options.maxVersion} is not supported: rustls-tls speaks TLSv1.2 and TLSv1.3 only`);
-  }
+  // A range with nothing rustls speaks is kept as it is: its handshakes
+  // fail as OpenSSL fails them (ERR_SSL_NO_PROTOCOLS_AVAILABLE).
   return { minVersion: Math.max(min, 0x0303), maxVersion: max };
 }
 
@@ -257,9 +261,15 @@ function convertALPNProtocols(protocols, out) {
 }
 
 // The per-connection TLS parameters the native side takes, from Node-style
-// options (`defaults` holds DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION).
+// options (`defaults` holds DEFAULT_MIN_VERSION / DEFAULT_MAX_VERSION). What
+// a SecureContext carries comes from the context given as
+// `options.secureContext`, as in Node, where those options live in the
+// context and a connection's own are not consulted.
 function tlsParams(options, defaults) {
-  const range = protocolRange(options, defaults);
+  const ctx = options.secureContext;
+  const own = ctx && ctx[kTls];
+  const source = own || options;
+  const range = own ? own.range : protocolRange(options, defaults);
   return {
     alpn: alpnList(options.ALPNProtocols),
     minVersion: range.minVersion,
@@ -267,10 +277,44 @@ function tlsParams(options, defaults) {
     requestCert: Boolean(options.requestCert),
     rejectUnauthorized: options.rejectUnauthorized !== false,
     requireClientCert: options.requireClientCert,
-    honorCipherOrder: Boolean(options.honorCipherOrder),
-    ciphers: typeof options.ciphers === 'string' ? options.ciphers : defaults.DEFAULT_CIPHERS,
-    sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
+    // A server passes its own (true unless told otherwise, as in Node);
+    // otherwise the context's.
+    honorCipherOrder: typeof options.honorCipherOrder === 'boolean' ?
+      options.honorCipherOrder : Boolean(source.honorCipherOrder),
+    ciphers: typeof source.ciphers === 'string' && source.ciphers ? source.ciphers : defaults.DEFAULT_CIPHERS,
+    sigalgs: typeof source.sigalgs === 'string' ? source.sigalgs : undefined,
+    ecdhCurve: typeof source.ecdhCurve === 'string' ? source.ecdhCurve :
+      (defaults.DEFAULT_ECDH_CURVE || 'auto'),
     session: sessionParam(options.session),
+  };
+}
+
+// Node's checks of ciphers, sigalgs and ecdhCurve (lib/internal/tls/
+// secure-context.js), then OpenSSL's (through the addon): what the context
+// will carry.
+function contextTls(options) {
+  const defaults = pkgDefaults();
+  const ciphers = options.ciphers || defaults.DEFAULT_CIPHERS;
+  const parts = String(ciphers).split(':').filter((c) => c.length > 0);
+  if (parts.length === 0) {
+    throw errors.invalidArgValue('options.ciphers', String(ciphers).split(':'));
+  }
+  if (options.sigalgs === '') throw errors.invalidArgValue('options.sigalgs', '');
+  const ecdhCurve = options.ecdhCurve === undefined ? (defaults.DEFAULT_ECDH_CURVE || 'auto') : options.ecdhCurve;
+  if (typeof ecdhCurve !== 'string') {
+    throw errors.invalidArgType('options.ecdhCurve', 'of type string', ecdhCurve);
+  }
+  try {
+    binding.checkTlsOptions(ciphers, ecdhCurve, typeof options.sigalgs === 'string' ? options.sigalgs : undefined);
+  } catch (err) {
+    throw errors.fromNative(err);
+  }
+  return {
+    range: protocolRange(options, defaults),
+    ciphers,
+    sigalgs: typeof options.sigalgs === 'string' ? options.sigalgs : undefined,
+    ecdhCurve,
+    honorCipherOrder: Boolean(options.honorCipherOrder),
   };
 }
 
@@ -320,9 +364,11 @@ class SecureContext {
     const cert = validateBytesOption(options.cert, 'cert');
     const key = validateKeys(options.key, options.passphrase);
     const pfx = validatePfx(options.pfx, options.passphrase);
+    const crl = validateBytesOption(options.crl, 'crl');
+    const tlsSettings = contextTls(options);
     try {
       this[kNative] = new binding.NativeContext({
-        cert, key, ca, pfx, securityLevel: securityLevel(options.ciphers),
+        cert, key, ca, pfx, crl, securityLevel: securityLevel(options.ciphers),
         ticketKeys: options.ticketKeys == null ? undefined :
           Buffer.from(options.ticketKeys.buffer, options.ticketKeys.byteOffset, options.ticketKeys.byteLength),
         sessionTimeout: options.sessionTimeout == null ? undefined : Math.floor(options.sessionTimeout),
@@ -339,8 +385,56 @@ class SecureContext {
     nativeContexts.add(this[kNative]);
     this[kCerts] = cert || [];
     this[kCa] = ca;
+    this[kTls] = tlsSettings;
+    this.context[kOwner] = this;
   }
 }
+
+// The SecureContext a native context belongs to.
+const kOwner = Symbol('kOwner');
+
+// Node's `secureContext.context` methods that libraries call directly.
+Object.defineProperties(binding.NativeContext.prototype, {
+  // addCACert(cert): trusts `cert` (PEM, one or more) too, from now on.
+  addCACert: {
+    configurable: true,
+    writable: true,
+    value: function addCACert(cert) {
+      if (!isBytes(cert)) throw errors.invalidArgType('cert', kBytesExpected, cert);
+      const pem = toBuffer(cert);
+      try {
+        this.addCaCert(pem);
+      } catch (err) {
+        throw errors.fromNative(err);
+      }
+      const owner = this[kOwner];
+      if (owner) {
+        owner[kCa] = [...(owner[kCa] || []), pem];
+        owner[kTrusted] = undefined;
+      }
+    },
+  },
+  // setCiphers(ciphers): the TLS 1.2 cipher list (OpenSSL's
+  // SSL_CTX_set_cipher_list); the TLS 1.3 suites stay as they are.
+  setCiphers: {
+    configurable: true,
+    writable: true,
+    value: function setCiphers(ciphers) {
+      if (typeof ciphers !== 'string') throw errors.invalidArgType('ciphers', 'of type string', ciphers);
+      const owner = this[kOwner];
+      const settings = owner && owner[kTls];
+      if (!settings) return;
+      const tls13 = settings.ciphers.split(':').filter((c) => c.startsWith('TLS_'));
+      const next = [...tls13, ...ciphers.split(':').filter((c) => c && !c.startsWith('TLS_'))].join(':');
+      try {
+        binding.checkTlsOptions(next || settings.ciphers, undefined, undefined);
+      } catch (err) {
+        throw errors.fromNative(err);
+      }
+      if (next) settings.ciphers = next;
+    },
+  },
+});
 
 // Node's native context has an `_external` accessor that only its own
 // instances answer (an object inheriting from one throws a TypeError); code

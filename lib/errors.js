@@ -150,7 +150,8 @@ function tlsError(info, where) {
     err.library = 'SSL routines';
     err.reason = reason;
   }
-  err.code = code;
+  // OpenSSL's empty error (a bad sigalgs list) carries no code in Node.
+  if (code) err.code = code;
   return err;
 }
 

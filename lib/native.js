@@ -49,7 +49,9 @@ const EV = Object.freeze({
   SESSION: 14,
   NEW_SESSION: 15,
   RESUME_SESSION: 16,
-  IDLE: 17,
+  KEYLOG: 17,
+  OCSP_REQUEST: 18,
+  IDLE: 19,
 });
 
 const handlers = new Map();

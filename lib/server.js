@@ -13,6 +13,8 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
+const secrets = require('./secrets');
+const ocsp = require('./ocsp');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
 
@@ -48,6 +50,8 @@ function Server(options, listener) {
   this[kOptions] = options;
   this[kContext] = contextFor(options);
   this.requestCert = options.requestCert === true;
+  // Node's servers prefer their own cipher order unless told otherwise.
+  this.honorCipherOrder = options.honorCipherOrder === undefined ? true : Boolean(options.honorCipherOrder);
   this.rejectUnauthorized = options.rejectUnauthorized !== false;
   this.ALPNProtocols = alpnList(options.ALPNProtocols);
   // Checked now, so that bad versions throw from createServer as in Node.
@@ -72,6 +76,8 @@ function Server(options, listener) {
   if (listener) this.on('secureConnection', listener);
   this.on('connection', onConnection);
   this[kSessionEvents] = sessions.trackSessionListeners(this, () => this[kNative]);
+  secrets.watchServer(this, () => this[kNative]);
+  ocsp.watchServer(this, () => this[kNative]);
 }
 
 // A stream handed to the server with `server.emit('connection', stream)`
@@ -179,7 +185,7 @@ Server.prototype._bind = function _bind(options) {
     holder.native = this[kNative] = binding.TlsServer.listen(
       native_.hub, id,
       this[kContext].context,
-      tlsParams({ ...opts, ...this[kServerOptions]() }, require('..')),
+      tlsParams({ ...opts, ...this[kServerOptions](), secureContext: this[kContext] }, require('..')),
       {
         host: options.host,
         port: options.port,
@@ -187,6 +193,8 @@ Server.prototype._bind = function _bind(options) {
         backlog: options.backlog,
         ipv6Only: Boolean(options.ipv6Only),
         sniCallback: typeof opts.SNICallback === 'function',
+        keylog: secrets.serverWants(this),
+        ocsp: ocsp.serverWants(this),
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
   } catch (err) {
@@ -221,7 +229,7 @@ Server.prototype[kServerOptions] = function serverOptions() {
     maxVersion: opts.maxVersion,
     ciphers: opts.ciphers,
     sigalgs: opts.sigalgs,
-    honorCipherOrder: opts.honorCipherOrder,
+    honorCipherOrder: this.honorCipherOrder,
   };
 };
 
@@ -248,14 +256,17 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
     // After close(), this may have been the last handshake holding on.
     if (!this[kNative]) this._maybeEmitClose();
   } else if (kind === EV.CLIENT_ERROR) {
-    // An SNICallback or resumeSession failure was reported when the
-    // callback failed.
-    if (info.code !== 'ERR_TLS_SNI_CALLBACK' && info.code !== 'ERR_TLS_SESSION_CALLBACK') {
+    // A failed SNICallback, resumeSession or OCSPRequest callback was
+    // reported when the callback failed.
+    const reported = ['ERR_TLS_SNI_CALLBACK', 'ERR_TLS_SESSION_CALLBACK', 'ERR_TLS_OCSP_CALLBACK'];
+    if (!reported.includes(info.code)) {
       this._clientError(errors.tlsError(info), info);
     }
     this._maybeEmitClose();
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
+  } else if (kind === EV.OCSP_REQUEST) {
+    ocsp.onRequest(this, native, data, info);
   } else if (kind === EV.NEW_SESSION) {
     sessions.emitNewSession(this, native, info, data);
   } else if (kind === EV.RESUME_SESSION) {

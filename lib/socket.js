@@ -25,6 +25,8 @@ const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
+const secrets = require('./secrets');
+const ocsp = require('./ocsp');
 const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
@@ -85,26 +87,19 @@ const kPairNamesServer = Symbol.for('rustls-tls.pairNamesServer');
 
 function noop() {}
 
-// The key exchange as Node describes it: an elliptic curve by OpenSSL's name
-// and its size in bits; any other group (the ML-KEM hybrids) as Node 24
-// reports one, a 'TLSGroup' with no size ({} before 24).
-const kCurves = {
-  X25519: ['X25519', 253],
-  X448: ['X448', 448],
-  secp256r1: ['prime256v1', 256],
-  secp384r1: ['secp384r1', 384],
-  secp521r1: ['secp521r1', 521],
-};
+// The key exchange as Node describes it (the native side names the group
+// as OpenSSL does, with its type and size): an elliptic curve with its size
+// in bits; any other group (the ML-KEM hybrids) as Node 24 reports one, a
+// 'TLSGroup' with no size ({} before 24).
 // Before the key exchange: {} up to Node 22, the three keys unset on 24
 // (where a hybrid group is a 'TLSGroup'; Node 22 describes none: {}).
 const kNodeMajor = Number(process.versions.node.split('.')[0]);
 const kNoKeyInfo = kNodeMajor >= 24 ?
   () => ({ type: undefined, name: undefined, size: undefined }) : () => ({});
 
-function ephemeralKeyInfo(group) {
-  const curve = kCurves[group];
-  if (curve) return { type: 'ECDH', name: curve[0], size: curve[1] };
-  return kNodeMajor >= 24 ? { type: 'TLSGroup', name: group, size: undefined } : {};
+function ephemeralKeyInfo({ group, groupType, groupSize }) {
+  if (groupType === 'ECDH') return { type: groupType, name: group, size: groupSize };
+  return kNodeMajor >= 24 ? { type: groupType || 'TLSGroup', name: group, size: undefined } : {};
 }
 
 function emitClose(socket, hadError) {
@@ -162,6 +157,7 @@ class TLSSocket extends net.Socket {
       require('stream').addAbortSignal(options.signal, this);
     }
     if (!options.isServer && options.session) sessions.setGivenSession(this, sessions.sessionParam(options.session));
+    secrets.install(this);
     if (socket) {
       if (typeof socket.on !== 'function' || typeof socket.write !== 'function') {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
@@ -220,10 +216,11 @@ class TLSSocket extends net.Socket {
         { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
     let native;
     try {
+      const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
       native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
-        tlsParams(source, tls),
+        { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
         {
           isServer,
           // A client TLSSocket made directly sends no SNI unless given one
@@ -365,6 +362,9 @@ class TLSSocket extends net.Socket {
   [kOnEvent](kind, data, info) {
     switch (kind) {
       case EV.CONNECTED:
+        // A connection destroyed meanwhile reports nothing more (the native
+        // side may have got there before it heard of destroy()).
+        if (this.destroyed) break;
         this[kEndpoints] = info;
         this.connecting = false;
         for (const apply of this[kSockOpts]) apply();
@@ -373,6 +373,7 @@ class TLSSocket extends net.Socket {
         this.emit('ready');
         break;
       case EV.SECURE:
+        if (this.destroyed) break;
         if (!this[kWrapped]) this[kEndpoints] = info;
         this[kInfo] = info;
         this.connecting = false;
@@ -410,6 +411,9 @@ class TLSSocket extends net.Socket {
         break;
       case EV.INPUT_DRAIN:
         if (this[kWrappedIo]) this[kWrappedIo].resume();
+        break;
+      case EV.KEYLOG:
+        secrets.deliver(this, data);
         break;
       case EV.SESSION:
         sessions.onSession(this, data);
@@ -838,8 +842,9 @@ class TLSSocket extends net.Socket {
   // Node reports the key exchange on the client only (null on a server).
   getEphemeralKeyInfo() {
     if (this.destroyed || this._tlsOptions.isServer || this.server) return null;
-    if (!this[kInfo] || !this[kInfo].group) return kNoKeyInfo();
-    return ephemeralKeyInfo(this[kInfo].group);
+    const info = this[kInfo];
+    if (!info || !info.group) return kNoKeyInfo();
+    return ephemeralKeyInfo(info);
   }
 
   getSession() {
@@ -881,6 +886,10 @@ class TLSSocket extends net.Socket {
     return true;
   }
 
+  exportKeyingMaterial(length, label, context) {
+    return secrets.exportKeyingMaterial(this, this[kNative], length, label, context);
+  }
+
   // Sets the SNI name a client sends (before its handshake starts).
   setServername(name) {
     if (typeof name !== 'string') throw errors.invalidArgType('name', 'of type string', name);
@@ -899,6 +908,10 @@ class TLSSocket extends net.Socket {
   }
 
   disableRenegotiation() {}
+
+  // OpenSSL's protocol trace (SSL_trace) has no rustls counterpart; the
+  // call is accepted and prints nothing (README).
+  enableTrace() {}
 
   renegotiate(options, callback) {
     const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
@@ -1028,6 +1041,7 @@ function checkIdentity(socket, check, hostname, info) {
 // connection stands, then let held writes through.
 function onClientSecure(socket, info) {
   const options = socket[kConnectOptions];
+  if (!ocsp.reportResponse(socket, options, info)) return;
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
   let verifyError = null;
@@ -1221,7 +1235,8 @@ function openTransport(socket, options, params, context, host, sni) {
     // setSession() may have been called since connect().
     params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
     try {
-      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, params, target));
+      const p = { ...params, keylog: secrets.socketWants(socket), requestOcsp: Boolean(options.requestOCSP) };
+      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, p, target));
     } catch (err) {
       socket.destroy(errors.fromNative(err));
     }
@@ -1289,6 +1304,9 @@ function acceptedSocket(server, native, info, context) {
     native.start(hub, id);
     return native;
   });
+  // The handshake ran before JavaScript had the socket: its key-log lines
+  // come now, before 'secure'.
+  if (info.keylog) for (const line of info.keylog) secrets.deliver(socket, line);
   return socket;
 }
 

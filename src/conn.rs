@@ -88,6 +88,8 @@ pub enum Event {
     /// connection is idle, and then lets the process exit as Node would
     /// with a stream that has no handle.
     Idle(u64, u64),
+    /// A key-log line (`'keylog'`).
+    Keylog(Vec<u8>),
     /// Client: a new session (a session Buffer, see [`crate::session`]).
     Session(Vec<u8>),
     /// Server over a wrapped stream: `'newSession'` (id, data); answer with
@@ -113,8 +115,9 @@ pub struct SecureInfo {
     pub alpn: Option<String>,
     /// SNI the client sent (server side).
     pub servername: Option<String>,
-    /// The key exchange group, e.g. `X25519MLKEM768`.
-    pub group: Option<String>,
+    /// The key exchange group as `getEphemeralKeyInfo()` describes it:
+    /// type, OpenSSL's name, size.
+    pub group: Option<(&'static str, &'static str, Option<u32>)>,
     /// The peer's chain, leaf first, DER.
     pub peer_certs: Vec<Vec<u8>>,
     /// The chain's verification outcome; `None` means trusted.
@@ -124,6 +127,10 @@ pub struct SecureInfo {
     pub host_names: Option<crate::der::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
+    /// Key-log lines kept during a server's handshake.
+    pub keylog: Vec<Vec<u8>>,
+    /// Client with `requestOCSP`: the stapled response (empty when none).
+    pub ocsp: Option<Vec<u8>>,
     /// The handshake resumed a session.
     pub resumed: bool,
     /// Client: the ticket offered, when the session was resumed.
@@ -230,6 +237,21 @@ impl Shared {
         guard.as_mut()?.write_now(data, self)
     }
 
+    /// `exportKeyingMaterial()` on the established connection; `None` when
+    /// there is none (not yet, or closed).
+    pub fn export_keying_material(
+        &self,
+        length: usize,
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Option<Result<Vec<u8>, NodeError>> {
+        let cell = self.live.get()?;
+        let guard = lock(cell);
+        guard
+            .as_ref()
+            .map(|live| live.session.export(length, label, context))
+    }
+
     fn take_commands(&self) -> VecDeque<Command> {
         self.commands
             .lock()
@@ -300,6 +322,10 @@ pub struct Session {
     /// The runtime whose reactor the socket is registered with, which must
     /// also serve it.
     home: Option<tokio::runtime::Handle>,
+    /// Key-log lines kept until the handshake is reported.
+    keylog: Option<Arc<crate::keylog::KeyLines>>,
+    /// Client with `requestOCSP`: where the stapled response is left.
+    ocsp: Option<crate::ocsp::ResponseSlot>,
     /// Server side, until a record header has been seen: the client's
     /// first bytes, judged by [`sniff::judge`] before rustls parses them.
     head: Option<Vec<u8>>,
@@ -330,7 +356,33 @@ impl Session {
             home: tokio::runtime::Handle::try_current().ok(),
             head: Some(Vec::new()),
             store: None,
+            keylog: None,
+            ocsp: None,
         }
+    }
+
+    /// Server side: the SNI name the client sent.
+    pub fn sni_name(&self) -> Option<&str> {
+        match &self.tls {
+            Connection::Server(s) => s.server_name(),
+            Connection::Client(_) => None,
+        }
+    }
+
+    /// Judges the peer's chain against `trust` instead.
+    pub fn set_trust(&mut self, trust: Trust) {
+        self.trust = trust;
+    }
+
+    /// Reports the stapled OCSP response left in `slot` with the handshake.
+    pub fn keep_ocsp(&mut self, slot: crate::ocsp::ResponseSlot) {
+        self.ocsp = Some(slot);
+    }
+
+    /// Keeps `lines` (the connection's key logger) to report with the
+    /// handshake.
+    pub fn keep_keylog(&mut self, lines: Arc<crate::keylog::KeyLines>) {
+        self.keylog = Some(lines);
     }
 
     /// A client-side session; `store` is the one its configuration uses.
@@ -348,6 +400,8 @@ impl Session {
             judge_peer: true,
             _live: None,
             home: tokio::runtime::Handle::try_current().ok(),
+            keylog: None,
+            ocsp: None,
             head: None,
             store,
         }
@@ -498,7 +552,7 @@ impl Session {
             group: self
                 .tls
                 .negotiated_key_exchange_group()
-                .map(|g| format!("{:?}", g.name())),
+                .and_then(|g| crate::suites::group_info(g.name())),
             peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
             host_names: match (self.peer_role, chain.first()) {
                 (Role::Server, Some(leaf)) => crate::der::host_names(leaf),
@@ -506,6 +560,13 @@ impl Session {
             },
             verify,
             endpoints: self.io.endpoints(),
+            keylog: self.keylog.as_ref().map(|k| k.take()).unwrap_or_default(),
+            ocsp: self.ocsp.as_ref().map(|slot| {
+                slot.lock()
+                    .ok()
+                    .and_then(|mut s| s.take())
+                    .unwrap_or_default()
+            }),
             resumed,
             ticket: self
                 .store
@@ -513,6 +574,18 @@ impl Session {
                 .filter(|_| resumed)
                 .and_then(|s| s.offered_ticket()),
         }
+    }
+
+    /// RFC 5705 / 8446 keying material (`exportKeyingMaterial`).
+    fn export(
+        &self,
+        length: usize,
+        label: &[u8],
+        context: Option<&[u8]>,
+    ) -> Result<Vec<u8>, NodeError> {
+        self.tls
+            .export_keying_material(vec![0; length], label, context)
+            .map_err(|e| NodeError::from(&e))
     }
 
     /// Moves decrypted bytes into `batch`; true once the peer's stream ended.
@@ -807,12 +880,20 @@ async fn pump(
             return Ok(());
         };
         if let Transport::Js(pipe) = io {
-            if let Some(consumed) = pipe.idle_consumed().filter(|_| shared.commands_empty()) {
-                let mark = (consumed, shared.taken.load(Ordering::SeqCst));
-                if last_idle != Some(mark) {
-                    last_idle = Some(mark);
-                    sink(Event::Idle(mark.0, mark.1));
+            // Idle: no input queued, no command waiting, no plaintext left
+            // to encrypt and no record left to send. Anything else is work
+            // the process must stay alive for; reported again each time the
+            // connection comes back to rest.
+            let unsent = write || lock(cell).as_ref().is_some_and(|l| !l.pending.is_empty());
+            match pipe.idle_consumed() {
+                Some(consumed) if !unsent && shared.commands_empty() => {
+                    let mark = (consumed, shared.taken.load(Ordering::SeqCst));
+                    if last_idle != Some(mark) {
+                        last_idle = Some(mark);
+                        sink(Event::Idle(mark.0, mark.1));
+                    }
                 }
+                _ => last_idle = None,
             }
         }
         tokio::select! {
@@ -972,6 +1053,7 @@ pub async fn connect(
     (config, store): (Arc<ClientConfig>, Arc<ConnStore>),
     server_name: ServerName<'static>,
     trust: Trust,
+    ocsp: Option<crate::ocsp::ResponseSlot>,
     shared: Arc<Shared>,
     sink: Sink,
 ) {
@@ -979,7 +1061,11 @@ pub async fn connect(
         let io = open(&target).await?;
         sink(Event::Connected(io.endpoints()));
         let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
-        Ok::<_, NodeError>(Session::client(tls, io, trust, Some(store)))
+        let mut session = Session::client(tls, io, trust, Some(store));
+        if let Some(slot) = ocsp {
+            session.keep_ocsp(slot);
+        }
+        Ok::<_, NodeError>(session)
     };
     let session = tokio::select! {
         r = setup => r,

@@ -95,13 +95,14 @@ pub fn default_trust() -> &'static Trust {
             intermediates: Arc::default(),
             partial: None,
             level: crate::seclevel::DEFAULT,
+            crls: Arc::default(),
         }
     })
 }
 
 /// What `createSecureContext` was given, after JavaScript normalised it:
 /// every entry is PEM (or DER for certificates), keys already decrypted.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ContextInput {
     /// `cert`: each entry a PEM chain, leaf first.
     pub certs: Vec<Vec<u8>>,
@@ -111,6 +112,11 @@ pub struct ContextInput {
     pub ca: Option<Vec<Vec<u8>>>,
     /// `pfx`: PKCS#12 archives (DER) with their passphrases.
     pub pfx: Vec<(Vec<u8>, String)>,
+    /// `crl`: each entry PEM (one or more CRLs) or one DER CRL.
+    pub crls: Vec<Vec<u8>>,
+    /// `context.addCACert()`: trusted on top of `ca` (or the default roots,
+    /// as OpenSSL adds them to a copy of its default store).
+    pub added_ca: Vec<Vec<u8>>,
     /// OpenSSL's security level ([`crate::seclevel`]).
     pub security_level: u8,
     /// `ticketKeys`; `None` for random keys.
@@ -177,6 +183,35 @@ fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
         return Err(pem_error());
     }
     Ok(certs)
+}
+
+/// `crl` entries: PEM or DER. As in Node (`SecureContext::AddCRL`, one
+/// `PEM_read_bio_X509_CRL` per entry), an entry gives its first CRL only;
+/// one that does not parse fails with Node's code and message.
+fn parse_crls(entries: &[Vec<u8>]) -> Result<Vec<webpki::CertRevocationList<'static>>, NodeError> {
+    use rustls::pki_types::CertificateRevocationListDer;
+    let failed = || NodeError::new("ERR_CRYPTO_OPERATION_FAILED", "Failed to parse CRL");
+    entries
+        .iter()
+        .map(|entry| {
+            let der = match CertificateRevocationListDer::pem_slice_iter(entry).next() {
+                Some(first) => first.map_err(|_| failed())?,
+                None => CertificateRevocationListDer::from(entry.clone()),
+            };
+            let crl = webpki::OwnedCertRevocationList::from_der(&der).map_err(|_| failed())?;
+            Ok(crl.into())
+        })
+        .collect()
+}
+
+/// OpenSSL's error for a version range with nothing in it.
+pub fn no_protocols() -> NodeError {
+    let mut e = NodeError::new(
+        "ERR_SSL_NO_PROTOCOLS_AVAILABLE",
+        "error:0A0000BF:SSL routines::no protocols available",
+    );
+    e.reason = Some("no protocols available".into());
+    e
 }
 
 fn key_error() -> NodeError {
@@ -334,7 +369,7 @@ impl Context {
                     .map_err(|_| key_error())
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let trust = match input.ca {
+        let trust = match &input.ca {
             None => Trust {
                 level: input.security_level,
                 ..current_default_trust()
@@ -348,6 +383,31 @@ impl Context {
                     .collect();
                 Trust::from_ca(ca, input.allow_partial, input.security_level)
             }
+        };
+        let trust = if input.added_ca.is_empty() {
+            trust
+        } else {
+            let added: Vec<_> = input
+                .added_ca
+                .iter()
+                .flat_map(|pem| parse_chain(pem).unwrap_or_default())
+                .collect();
+            let mut roots = (*trust.roots).clone();
+            roots.add_parsable_certificates(added.iter().cloned());
+            let ca: Vec<_> = trust.ca.iter().cloned().chain(added).collect();
+            Trust {
+                roots: Arc::new(roots),
+                ca: Arc::new(ca),
+                ..trust
+            }
+        };
+        let trust = Trust {
+            crls: if input.crls.is_empty() {
+                trust.crls
+            } else {
+                Arc::new(parse_crls(&input.crls)?)
+            },
+            ..trust
         };
         // OpenSSL keeps one certificate and one key per key type, the last
         // given of each winning; a pair whose halves do not match is an
@@ -567,7 +627,9 @@ pub struct Params {
     /// Server: prefer our cipher suite order.
     pub honor_cipher_order: bool,
     /// `ciphers`: the suites allowed, in order; `None` for rustls' defaults.
-    pub ciphers: Option<Vec<rustls::CipherSuite>>,
+    pub ciphers: Option<crate::suites::CipherSpec>,
+    /// `ecdhCurve`: the key exchange groups, in order; `None` for `auto`.
+    pub groups: Option<Vec<rustls::NamedGroup>>,
     /// `sigalgs`: the signature schemes a client offers; `None` for all.
     pub sigalgs: Option<Vec<SignatureScheme>>,
 }
@@ -584,6 +646,7 @@ impl Default for Params {
             require_client_cert: true,
             honor_cipher_order: false,
             ciphers: None,
+            groups: None,
             sigalgs: None,
         }
     }
@@ -596,11 +659,24 @@ impl Params {
     fn provider(&self) -> Result<Arc<CryptoProvider>, NodeError> {
         let base = provider();
         let versions = self.versions();
+        if self.speaks_nothing() {
+            return Err(no_protocols());
+        }
+        if versions.is_empty() {
+            // Nothing left to speak: OpenSSL's words for it.
+            let mut e = NodeError::new(
+                "ERR_SSL_NO_CIPHERS_AVAILABLE",
+                "error:0A0000B5:SSL routines::no ciphers available",
+            );
+            e.reason = Some("no ciphers available".into());
+            return Err(e);
+        }
         let usable = |s: &rustls::SupportedCipherSuite| {
             versions.iter().any(|v| v.version == s.version().version)
         };
         let suites: Vec<_> = match &self.ciphers {
-            Some(order) => order
+            Some(spec) => spec
+                .suites()
                 .iter()
                 .filter_map(|want| {
                     base.cipher_suites
@@ -610,30 +686,59 @@ impl Params {
                 })
                 .filter(usable)
                 .collect(),
-            None if self.tls13() && self.min_version <= 0x0303 => return Ok(base.clone()),
+            None if self.tls13() && self.min_version <= 0x0303 && self.groups.is_none() => {
+                return Ok(base.clone())
+            }
             None => base.cipher_suites.iter().copied().filter(usable).collect(),
         };
         if suites.is_empty() {
-            let mut e = NodeError::new("ERR_SSL_NO_CIPHER_MATCH", "No cipher match");
-            e.reason = Some("no cipher match".into());
-            return Err(e);
+            return Err(crate::suites::no_cipher_match());
         }
+        let kx_groups = match &self.groups {
+            Some(names) => crate::suites::kx_groups(&crate::suites::all_kx_groups(), names),
+            None => base.kx_groups.clone(),
+        };
         Ok(Arc::new(CryptoProvider {
             cipher_suites: suites,
+            kx_groups,
             ..(**base).clone()
         }))
+    }
+
+    /// The version range holds nothing rustls speaks (a maximum under
+    /// TLS 1.2, or a minimum above the maximum): every handshake fails, as
+    /// OpenSSL fails it ("no protocols available").
+    pub fn speaks_nothing(&self) -> bool {
+        self.max_version < 0x0303 || self.min_version > self.max_version
+    }
+
+    /// A copy whose range is rustls' whole range (to build a configuration
+    /// for a server that refuses every handshake).
+    pub fn full_range(&self) -> Self {
+        Self {
+            min_version: 0x0303,
+            max_version: 0x0304,
+            ..self.clone()
+        }
     }
 
     fn tls13(&self) -> bool {
         self.max_version >= 0x0304
     }
 
+    /// The versions in range that `ciphers` leaves suites for (as in Node,
+    /// a list of TLS 1.3 suites alone means TLS 1.3 only).
     fn versions(&self) -> Vec<&'static SupportedProtocolVersion> {
+        let has = |v: u16| match &self.ciphers {
+            None => true,
+            Some(spec) if v == 0x0303 => !spec.tls12.is_empty(),
+            Some(spec) => spec.tls13.as_ref().is_none_or(|l| !l.is_empty()),
+        };
         [&rustls::version::TLS12, &rustls::version::TLS13]
             .into_iter()
             .filter(|v| {
                 let n = u16::from(v.version);
-                n >= self.min_version && n <= self.max_version
+                n >= self.min_version && n <= self.max_version && has(n)
             })
             .collect()
     }
@@ -665,25 +770,44 @@ impl Identities {
 /// `server.addContext(hostname, context)` entries: the last added whose
 /// pattern matches the SNI name wins, as in Node.
 #[derive(Debug, Default)]
-pub struct SniTable(std::sync::RwLock<Vec<(String, Vec<Arc<CertifiedKey>>)>>);
+pub struct SniTable(std::sync::RwLock<Vec<SniEntry>>);
+
+/// One `addContext()` entry: the name pattern, the context's keys and the
+/// trust store its client certificates are judged against.
+type SniEntry = (String, Vec<Arc<CertifiedKey>>, Trust);
 
 impl SniTable {
     /// Adds `context`'s keys for names matching `pattern` (`*` matches
     /// within one label, as Node's wildcard does).
     pub fn add(&self, pattern: &str, context: &Context) {
         if let Ok(mut table) = self.0.write() {
-            table.push((pattern.to_ascii_lowercase(), context.identities.clone()));
+            table.push((
+                pattern.to_ascii_lowercase(),
+                context.identities.clone(),
+                context.trust.clone(),
+            ));
         }
     }
 
-    fn lookup(&self, name: &str) -> Option<Vec<Arc<CertifiedKey>>> {
+    fn entry<T>(&self, name: &str, take: impl Fn(&SniEntry) -> T) -> Option<T> {
         let name = name.to_ascii_lowercase();
         let table = self.0.read().ok()?;
         table
             .iter()
             .rev()
-            .find(|(pattern, _)| glob_match(pattern.as_bytes(), name.as_bytes()))
-            .map(|(_, keys)| keys.clone())
+            .find(|(pattern, _, _)| glob_match(pattern.as_bytes(), name.as_bytes()))
+            .map(take)
+    }
+
+    fn lookup(&self, name: &str) -> Option<Vec<Arc<CertifiedKey>>> {
+        self.entry(name, |(_, keys, _)| keys.clone())
+    }
+
+    /// The trust store of the context serving `name`, when `addContext()`
+    /// has one: as in Node, a client certificate is judged by the `ca` of
+    /// the context the SNI name chose.
+    pub fn trust(&self, name: &str) -> Option<Trust> {
+        self.entry(name, |(_, _, trust)| trust.clone())
     }
 }
 

@@ -34,6 +34,8 @@ pub struct EventInfo {
     pub alpn: Option<String>,
     pub servername: Option<String>,
     pub group: Option<String>,
+    pub group_type: Option<String>,
+    pub group_size: Option<u32>,
     pub verify_code: Option<String>,
     pub verify_message: Option<String>,
     pub peer_certs: Option<Vec<Buffer>>,
@@ -49,6 +51,10 @@ pub struct EventInfo {
     pub remote_family: Option<String>,
     /// Server: the id of a finished handshake, for `TlsServer::take`.
     pub id: Option<u32>,
+    /// Key-log lines of a server's handshake.
+    pub keylog: Option<Vec<Buffer>>,
+    /// Client with `requestOCSP`: the stapled response (empty: none).
+    pub ocsp: Option<Buffer>,
     /// The handshake resumed a session.
     pub resumed: Option<bool>,
     /// Client: the ticket offered, when resumed.
@@ -87,12 +93,17 @@ impl EventInfo {
             cipher_standard: info.cipher_standard,
             alpn: info.alpn,
             servername: info.servername,
-            group: info.group,
+            group: info.group.map(|g| g.1.to_owned()),
+            group_type: info.group.map(|g| g.0.to_owned()),
+            group_size: info.group.and_then(|g| g.2),
             verify_code: info.verify.map(|v| v.code().to_owned()),
             verify_message: info.verify.map(|v| v.message().to_owned()),
             peer_certs: Some(info.peer_certs.into_iter().map(Buffer::from).collect()),
             peer_cn: info.host_names.as_ref().and_then(|n| n.cn.clone()),
             peer_san: info.host_names.and_then(|n| n.san),
+            ocsp: info.ocsp.map(Buffer::from),
+            keylog: (!info.keylog.is_empty())
+                .then(|| info.keylog.into_iter().map(Buffer::from).collect()),
             resumed: Some(info.resumed),
             ticket: info.ticket.map(Buffer::from),
             ..Self::default()
@@ -119,7 +130,9 @@ mod kind {
     pub const SESSION: u32 = 14;
     pub const NEW_SESSION: u32 = 15;
     pub const RESUME_SESSION: u32 = 16;
-    pub const IDLE: u32 = 17;
+    pub const KEYLOG: u32 = 17;
+    pub const OCSP_REQUEST: u32 = 18;
+    pub const IDLE: u32 = 19;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -158,6 +171,7 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
             Event::Ciphertext(bytes) => (id, kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
             Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
             Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
+            Event::Keylog(line) => (id, kind::KEYLOG, Some(Buffer::from(line)), None),
             Event::Session(bytes) => (id, kind::SESSION, Some(Buffer::from(bytes)), None),
             Event::NewSession(session_id, data) => {
                 let info = EventInfo {
@@ -212,6 +226,14 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                     ..EventInfo::default()
                 };
                 (id, kind::SNI, None, Some(info))
+            }
+            ServerEvent::Ocsp(ask, cert, issuer) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    peer_certs: Some(issuer.into_iter().map(Buffer::from).collect()),
+                    ..EventInfo::default()
+                };
+                (id, kind::OCSP_REQUEST, Some(Buffer::from(cert)), Some(info))
             }
             ServerEvent::NewSession(ask, session_id, data) => {
                 let info = EventInfo {

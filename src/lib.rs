@@ -16,7 +16,11 @@ mod der;
 mod error;
 mod hub;
 #[forbid(unsafe_code)]
+mod keylog;
+#[forbid(unsafe_code)]
 mod names;
+#[forbid(unsafe_code)]
+mod ocsp;
 #[forbid(unsafe_code)]
 mod pipe;
 #[forbid(unsafe_code)]
@@ -29,6 +33,8 @@ mod server;
 mod session;
 #[forbid(unsafe_code)]
 mod sniff;
+#[forbid(unsafe_code)]
+mod suites;
 #[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
@@ -85,6 +91,8 @@ pub struct ContextOptions {
     pub ca: Option<Vec<Buffer>>,
     /// PKCS#12 archives.
     pub pfx: Option<Vec<PfxInput>>,
+    /// CRLs, PEM or DER.
+    pub crl: Option<Vec<Buffer>>,
     /// OpenSSL's security level (0-5): `@SECLEVEL=n` in `ciphers`, else the
     /// running Node's default.
     pub security_level: Option<u32>,
@@ -113,6 +121,8 @@ pub struct PfxInput {
 #[napi]
 pub struct NativeContext {
     inner: Arc<Context>,
+    /// What it was made from, to remake it when `addCACert()` adds to it.
+    input: ContextInput,
 }
 
 #[napi]
@@ -130,6 +140,8 @@ impl NativeContext {
                 .into_iter()
                 .map(|p| (p.buf.to_vec(), p.passphrase))
                 .collect(),
+            crls: buffers(options.crl),
+            added_ca: Vec::new(),
             security_level: options
                 .security_level
                 .map_or(seclevel::DEFAULT, |l| l.min(5) as u8),
@@ -144,10 +156,22 @@ impl NativeContext {
             no_ticket: options.no_ticket.unwrap_or(false),
             allow_partial: options.allow_partial_trust_chain.unwrap_or(false),
         };
-        let inner = Context::new(input).map_err(throw)?;
+        let inner = Context::new(input.clone()).map_err(throw)?;
         Ok(Self {
             inner: Arc::new(inner),
+            input,
         })
+    }
+
+    /// `context.addCACert(pem)`: trusts the certificates in `pem` too, for
+    /// connections made from now on (as OpenSSL adds them to the store).
+    #[napi]
+    pub fn add_ca_cert(&mut self, pem: Buffer) -> napi::Result<()> {
+        let mut input = self.input.clone();
+        input.added_ca.push(pem.to_vec());
+        self.inner = Arc::new(Context::new(input.clone()).map_err(throw)?);
+        self.input = input;
+        Ok(())
     }
 
     /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
@@ -229,6 +253,12 @@ pub struct TlsParams {
     pub ciphers: Option<String>,
     /// `sigalgs` (OpenSSL signature algorithm list).
     pub sigalgs: Option<String>,
+    /// Someone listens for `'keylog'` on this connection.
+    pub keylog: Option<bool>,
+    /// `ecdhCurve` (OpenSSL group list, or `auto`).
+    pub ecdh_curve: Option<String>,
+    /// Client: `requestOCSP` (keep the stapled response).
+    pub request_ocsp: Option<bool>,
     /// Client: `session`, a session Buffer to resume.
     pub session: Option<Buffer>,
 }
@@ -254,10 +284,44 @@ impl TlsParams {
                 .or(self.reject_unauthorized)
                 .unwrap_or(d.require_client_cert),
             honor_cipher_order: self.honor_cipher_order.unwrap_or(d.honor_cipher_order),
-            ciphers: self.ciphers.as_deref().and_then(names::cipher_list),
+            // Checked when the context was made (`check_tls_options`).
+            ciphers: self
+                .ciphers
+                .as_deref()
+                .and_then(|c| suites::parse_ciphers(c).ok()),
+            groups: self
+                .ecdh_curve
+                .as_deref()
+                .and_then(|c| suites::parse_curves(c).ok().flatten()),
             sigalgs: self.sigalgs.as_deref().and_then(names::sigalg_list),
         }
     }
+}
+
+/// `createSecureContext`'s checks of `ciphers` and `ecdhCurve`, with
+/// OpenSSL's and Node's errors; returns the `@SECLEVEL` the ciphers set.
+#[napi]
+pub fn check_tls_options(
+    ciphers: Option<String>,
+    ecdh_curve: Option<String>,
+    sigalgs: Option<String>,
+) -> napi::Result<Option<u32>> {
+    if let Some(s) = sigalgs {
+        if !suites::sigalgs_known(&s) {
+            return Err(throw(suites::sigalgs_error()));
+        }
+    }
+    let mut seclevel = None;
+    if let Some(c) = ciphers {
+        seclevel = suites::parse_ciphers(&c)
+            .map_err(throw)?
+            .seclevel
+            .map(u32::from);
+    }
+    if let Some(c) = ecdh_curve {
+        suites::parse_curves(&c).map_err(throw)?;
+    }
+    Ok(seclevel)
 }
 
 /// How a wrapped stream is used.
@@ -306,6 +370,22 @@ fn server_name(servername: String, params: &mut Params) -> ServerName<'static> {
             ServerName::IpAddress(IpAddr::from(Ipv6Addr::UNSPECIFIED).into())
         }
     }
+}
+
+/// `config` with a verifier of its own that keeps the stapled OCSP
+/// response in `slot` (`requestOCSP`), checking signatures with `algs`.
+fn keep_ocsp(
+    config: &Arc<rustls::ClientConfig>,
+    params: &Params,
+    algs: rustls::crypto::WebPkiSupportedAlgorithms,
+    slot: ocsp::ResponseSlot,
+) -> Arc<rustls::ClientConfig> {
+    let verifier =
+        verify::RecordingServerVerifier::new(algs, params.sigalgs.clone()).keeping_ocsp(slot);
+    let mut copy = (**config).clone();
+    copy.dangerous()
+        .set_certificate_verifier(Arc::new(verifier));
+    Arc::new(copy)
 }
 
 fn session_answer(data: Option<Buffer>, fail: Option<bool>) -> server::SessionAnswer {
@@ -371,6 +451,8 @@ impl CryptoStream {
         target: ConnectTarget,
     ) -> napi::Result<Self> {
         let rt = rt()?;
+        let params_keylog = params.keylog.unwrap_or(false);
+        let request_ocsp = params.request_ocsp.unwrap_or(false);
         let params_in = params;
         let mut params = params_in.to_params();
         let server_name = server_name(target.servername.unwrap_or_default(), &mut params);
@@ -395,7 +477,21 @@ impl CryptoStream {
         let this = Self::with_parked(None);
         let sink = hub.conn_sink(id, &this.shared);
         let store = session_store(session.as_deref(), &sink);
-        let config = (context::with_session(&base, store.clone()), store);
+        let mut config = context::with_session(&base, store.clone());
+        if params_keylog {
+            config = keylog::client_config(&config, keylog::KeyLines::to_sink(sink.clone()));
+        }
+        let ocsp_slot = request_ocsp.then(|| {
+            let slot = ocsp::ResponseSlot::default();
+            config = keep_ocsp(
+                &config,
+                &params,
+                context.inner.trust.algorithms(),
+                slot.clone(),
+            );
+            slot
+        });
+        let config = (config, store);
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
         rt.spawn(conn::connect(
@@ -403,6 +499,7 @@ impl CryptoStream {
             config,
             server_name,
             trust,
+            ocsp_slot,
             shared,
             sink,
         ));
@@ -420,6 +517,8 @@ impl CryptoStream {
         options: WrapOptions,
     ) -> napi::Result<Self> {
         let rt = rt()?;
+        let wants_keylog = params.keylog.unwrap_or(false);
+        let request_ocsp = params.request_ocsp.unwrap_or(false);
         let session = session_of(&params);
         let mut params = params.to_params();
         let this = Self::with_parked(None);
@@ -458,8 +557,12 @@ impl CryptoStream {
             ));
             return Ok(this);
         }
+        let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
         let session = if options.is_server {
-            let config = context.inner.server_config(&params).map_err(throw)?;
+            let mut config = context.inner.server_config(&params).map_err(throw)?;
+            if let Some(lines) = &lines {
+                config = keylog::server_config(&config, lines.clone());
+            }
             let tls =
                 rustls::ServerConnection::new(config).map_err(|e| throw(NodeError::from(&e)))?;
             Session::server(tls, io, trust, params.request_cert, None)
@@ -467,10 +570,26 @@ impl CryptoStream {
             let name = server_name(options.servername.unwrap_or_default(), &mut params);
             let base = context.inner.client_config(&params).map_err(throw)?;
             let store = session_store(session.as_deref(), &sink);
-            let config = context::with_session(&base, store.clone());
+            let mut config = context::with_session(&base, store.clone());
+            if let Some(lines) = &lines {
+                config = keylog::client_config(&config, lines.clone());
+            }
+            let slot = request_ocsp.then(ocsp::ResponseSlot::default);
+            if let Some(slot) = &slot {
+                config = keep_ocsp(
+                    &config,
+                    &params,
+                    context.inner.trust.algorithms(),
+                    slot.clone(),
+                );
+            }
             let tls = rustls::ClientConnection::new(config, name)
                 .map_err(|e| throw(NodeError::from(&e)))?;
-            Session::client(tls, io, trust, Some(store))
+            let mut session = Session::client(tls, io, trust, Some(store));
+            if let Some(slot) = slot {
+                session.keep_ocsp(slot);
+            }
+            session
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
         rt.spawn(conn::establish(
@@ -603,6 +722,26 @@ impl CryptoStream {
         self.shared.set_paused(true);
     }
 
+    /// `exportKeyingMaterial(length, label, context)`; `None` when the
+    /// connection is not established (or closed).
+    #[napi]
+    pub fn export_keying_material(
+        &self,
+        length: u32,
+        label: Buffer,
+        context: Option<Buffer>,
+    ) -> napi::Result<Option<Buffer>> {
+        let length = usize::try_from(length).map_err(|_| invalid("length"))?;
+        match self
+            .shared
+            .export_keying_material(length, &label, context.as_deref())
+        {
+            None => Ok(None),
+            Some(Ok(bytes)) => Ok(Some(Buffer::from(bytes))),
+            Some(Err(e)) => Err(throw(e)),
+        }
+    }
+
     /// `setMaxSendFragment(size)`: records of at most `size` plaintext bytes.
     #[napi]
     pub fn set_max_send_fragment(&self, size: u32) {
@@ -649,6 +788,10 @@ pub struct ListenOptions {
     pub handshake_timeout: Option<u32>,
     /// `SNICallback` was given: ask JS which context serves each name.
     pub sni_callback: Option<bool>,
+    /// Someone listens for `'keylog'` already.
+    pub keylog: Option<bool>,
+    /// Someone listens for `'OCSPRequest'` already.
+    pub ocsp: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -742,6 +885,12 @@ impl TlsServer {
     ) -> napi::Result<Self> {
         let rt = rt()?;
         let params = params.to_params();
+        let no_protocols = params.speaks_nothing();
+        let params = if no_protocols {
+            params.full_range()
+        } else {
+            params
+        };
         let sni = Arc::new(context::SniTable::default());
         let config = context
             .inner
@@ -783,6 +932,12 @@ impl TlsServer {
             }
         };
         let state = Arc::new(ServerState::default());
+        state
+            .keylog
+            .store(options.keylog.unwrap_or(false), Ordering::Relaxed);
+        state
+            .ocsp
+            .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
         let settings = ServerSettings {
             config,
@@ -799,6 +954,9 @@ impl TlsServer {
                     params: params.clone(),
                     table: sni.clone(),
                 }),
+            context: context.inner.clone(),
+            no_protocols,
+            table: sni.clone(),
         };
         home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
         Ok(Self {
@@ -868,6 +1026,32 @@ impl TlsServer {
     pub fn take(&self, id: u32) -> Option<CryptoStream> {
         let session = self.state.ready.lock().ok()?.remove(&id)?;
         Some(CryptoStream::with_parked(Some(session)))
+    }
+
+    /// New connections ask JavaScript for an OCSP response to staple when
+    /// the client wants one (someone listens for `'OCSPRequest'`) or not.
+    #[napi]
+    pub fn set_ocsp(&self, on: bool) {
+        self.state.ocsp.store(on, Ordering::Relaxed);
+    }
+
+    /// The answer to an `OCSP_REQUEST` event: the response to staple (none
+    /// when `None`); `fail` drops the connection.
+    #[napi]
+    pub fn answer_ocsp(&self, id: u32, response: Option<Buffer>, fail: bool) {
+        let answer = match (fail, response) {
+            (true, _) => server::OcspAnswer::Fail,
+            (false, Some(r)) => server::OcspAnswer::Staple(r.to_vec()),
+            (false, None) => server::OcspAnswer::Nothing,
+        };
+        self.state.answer_ocsp(id, answer);
+    }
+
+    /// New connections keep their key-log lines (someone listens for
+    /// `'keylog'`) or not.
+    #[napi]
+    pub fn set_keylog(&self, on: bool) {
+        self.state.keylog.store(on, Ordering::Relaxed);
     }
 
     /// Handshakes under way, whose connections JS has not seen yet.

@@ -89,30 +89,6 @@ pub fn suite_auth(suite: CipherSuite) -> Option<SignatureAlgorithm> {
     }
 }
 
-/// The suites a `ciphers` string allows, in its order. Names rustls does not
-/// know (and OpenSSL keywords such as `HIGH` or `!aNULL`) are passed over;
-/// TLS 1.3 suites stay as they are unless the string names some, as in
-/// Node, where `ciphers` mostly speaks of TLS 1.2. `None`: no restriction.
-pub fn cipher_list(ciphers: &str) -> Option<Vec<CipherSuite>> {
-    let named: Vec<CipherSuite> = ciphers
-        .split([':', ',', ' '])
-        .filter_map(|token| {
-            SUITES
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(token))
-        })
-        .map(|(_, suite)| *suite)
-        .collect();
-    if named.is_empty() {
-        return None;
-    }
-    let mut out = named.clone();
-    if !named.iter().any(|s| is_tls13(*s)) {
-        out.extend(SUITES.iter().map(|(_, s)| *s).filter(|s| is_tls13(*s)));
-    }
-    Some(out)
-}
-
 /// The signature schemes a `sigalgs` string names (`ecdsa_secp256r1_sha256`
 /// or `ECDSA+SHA256` style). `None`: no restriction.
 pub fn sigalg_list(sigalgs: &str) -> Option<Vec<SignatureScheme>> {
@@ -141,14 +117,6 @@ pub fn sigalg_list(sigalgs: &str) -> Option<Vec<SignatureScheme>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tls12_names_keep_tls13_suites() {
-        let list = cipher_list("ECDHE-RSA-AES128-GCM-SHA256:!aNULL").unwrap();
-        assert_eq!(list[0], CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256);
-        assert!(offers_tls13(&list));
-        assert!(cipher_list("HIGH:!aNULL").is_none());
-    }
 
     #[test]
     fn sigalgs_both_spellings() {

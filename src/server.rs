@@ -37,6 +37,20 @@ pub enum ServerEvent {
     /// `'resumeSession'` (ask id, session id): answer with
     /// [`ServerState::answer_session`] and the data found, if any.
     ResumeSession(u32, Vec<u8>),
+    /// `'OCSPRequest'`: the certificate (DER) and its issuer's; answer with
+    /// [`ServerState::answer_ocsp`] and this id.
+    Ocsp(u32, Vec<u8>, Option<Vec<u8>>),
+}
+
+/// JavaScript's answer to an `'OCSPRequest'`.
+#[derive(Debug)]
+pub enum OcspAnswer {
+    /// Staple this response.
+    Staple(Vec<u8>),
+    /// Staple nothing.
+    Nothing,
+    /// The callback failed: drop the connection (JS has reported it).
+    Fail,
 }
 
 /// [`ServerState::session_events`] bits: listeners JavaScript has.
@@ -130,6 +144,12 @@ pub struct ServerState {
     pub session_events: AtomicU8,
     /// Session cache questions waiting for JavaScript's answer.
     session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
+    /// Someone listens for `'keylog'`: new connections keep their lines.
+    pub keylog: std::sync::atomic::AtomicBool,
+    /// Someone listens for `'OCSPRequest'`: ask when a client wants a staple.
+    pub ocsp: std::sync::atomic::AtomicBool,
+    /// `'OCSPRequest'` questions waiting for JavaScript's answer.
+    ocsp_asks: Mutex<HashMap<u32, oneshot::Sender<OcspAnswer>>>,
 }
 
 impl ServerState {
@@ -183,6 +203,43 @@ impl ServerState {
         rx.await.unwrap_or(Ok(None))
     }
 
+    /// JavaScript's answer to [`ServerEvent::Ocsp`] `id`.
+    pub fn answer_ocsp(&self, id: u32, answer: OcspAnswer) {
+        let waiting = self
+            .ocsp_asks
+            .lock()
+            .ok()
+            .and_then(|mut asks| asks.remove(&id));
+        if let Some(tx) = waiting {
+            let _ = tx.send(answer);
+        }
+    }
+
+    async fn ask_ocsp(
+        &self,
+        cert: Vec<u8>,
+        issuer: Option<Vec<u8>>,
+        sink: &ServerSink,
+    ) -> OcspAnswer {
+        let (tx, rx) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut asks) = self.ocsp_asks.lock() {
+            asks.insert(id, tx);
+        }
+        sink(ServerEvent::Ocsp(id, cert, issuer));
+        // A handshake that ends first takes its question back.
+        struct Asked<'a>(&'a ServerState, u32);
+        impl Drop for Asked<'_> {
+            fn drop(&mut self) {
+                if let Ok(mut asks) = self.0.ocsp_asks.lock() {
+                    asks.remove(&self.1);
+                }
+            }
+        }
+        let _asked = Asked(self, id);
+        rx.await.unwrap_or(OcspAnswer::Fail)
+    }
+
     async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
         let (tx, rx) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
@@ -207,6 +264,13 @@ pub struct ServerSettings {
     pub handshake_timeout: Duration,
     /// Set when `SNICallback` chooses the certificate.
     pub sni: Option<SniHook>,
+    /// The server's context (its certificate, for `'OCSPRequest'`).
+    pub context: Arc<Context>,
+    /// The version range holds nothing rustls speaks: every handshake is
+    /// refused with a protocol_version alert.
+    pub no_protocols: bool,
+    /// `addContext()` entries.
+    pub table: Arc<SniTable>,
 }
 
 /// Accepts until stopped.
@@ -294,6 +358,16 @@ async fn handshake(
         }
     };
     let endpoints = io.endpoints();
+    if settings.no_protocols {
+        // As OpenSSL: a protocol_version alert (TLS 1.2 record), and the
+        // server reports that it has no protocol to offer.
+        let _ = io.readable().await;
+        let alert = [21u8, 3, 3, 0, 2, 2, 70];
+        let _ = io.writable().await;
+        let _ = std::io::Write::write(&mut Io(&io), &alert);
+        let e = crate::context::no_protocols();
+        return sink(ServerEvent::ClientError(e, endpoints, pending));
+    }
     let timeout = settings.handshake_timeout;
     let events = state.session_events.load(Ordering::SeqCst);
     let run = establish(io, live, settings, events, &state, &sink);
@@ -334,22 +408,45 @@ async fn establish(
         })
     };
     let (mut hello, scope) = look_up_session(&io, events, &ask).await?;
-    let (tls, trust) = match &settings.sni {
-        None => rustls::ServerConnection::new(settings.config)
-            .map(|tls| (tls, settings.trust))
-            .map_err(|e| NodeError::from(&e))?,
-        Some(hook) => {
-            // rustls takes the ClientHello here, looking the session up.
-            let accepted = session::SCOPE
-                .scope(scope.clone(), sni_accept(&io, &hello, hook, state, sink))
-                .await?;
-            // The acceptor has taken the ClientHello.
-            hello.clear();
-            accepted
-        }
+    let keylog = state
+        .keylog
+        .load(Ordering::Relaxed)
+        .then(crate::keylog::KeyLines::kept);
+    // The ClientHello is read first when JavaScript has a say in how it is
+    // answered (SNICallback, OCSPRequest).
+    let consult = settings.sni.is_some() || state.ocsp.load(Ordering::Relaxed);
+    let (tls, trust) = if consult {
+        // rustls takes the ClientHello here, looking the session up.
+        let accepted = session::SCOPE
+            .scope(
+                scope.clone(),
+                hello_accept(&io, &hello, &settings, state, sink, keylog.clone()),
+            )
+            .await?;
+        // The acceptor has taken the ClientHello.
+        hello.clear();
+        accepted
+    } else {
+        let config = match &keylog {
+            Some(lines) => crate::keylog::server_config(&settings.config, lines.clone()),
+            None => settings.config.clone(),
+        };
+        rustls::ServerConnection::new(config)
+            .map(|tls| (tls, settings.trust.clone()))
+            .map_err(|e| NodeError::from(&e))?
     };
     let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
+    if let Some(lines) = keylog {
+        session.keep_keylog(lines);
+    }
     handshake_with_cache(&mut session, &hello, scope, events, &ask).await?;
+    // A context `addContext()` chose for the SNI name judges the client's
+    // certificate, as in Node (SNICallback's choice already did).
+    if settings.sni.is_none() {
+        if let Some(trust) = session.sni_name().and_then(|n| settings.table.trust(n)) {
+            session.set_trust(trust);
+        }
+    }
     Ok(session)
 }
 
@@ -466,27 +563,75 @@ fn server_side(e: NodeError) -> NodeError {
     }
 }
 
+/// Copies what a reader yields (the ClientHello's records), up to a bound.
+struct Tee<'a, R>(R, &'a mut Vec<u8>);
+
+impl<R: std::io::Read> std::io::Read for Tee<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        if self.1.len() < 64 * 1024 {
+            self.1.extend_from_slice(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// The certificate `'OCSPRequest'` is about, and its issuer: the context's
+/// first certificate, the issuer from its chain or its `ca`.
+fn ocsp_subject(context: &Context) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let chain = &context.identities.first()?.cert;
+    let leaf = chain.first()?;
+    let issuer_name = crate::der::parse_cert(leaf)?.issuer;
+    let issuer = chain
+        .get(1)
+        .or_else(|| {
+            context
+                .trust
+                .ca
+                .iter()
+                .find(|c| crate::der::parse_cert(c).is_some_and(|p| p.subject == issuer_name))
+        })
+        .map(|c| c.as_ref().to_vec());
+    Some((leaf.as_ref().to_vec(), issuer))
+}
+
 /// Reads a client's ClientHello, so that a configuration can be chosen for
 /// the name it asks for. Bytes already read (the ClientHello looked at for
 /// 'resumeSession') go first; the first five are judged by [`sniff`].
 pub async fn read_client_hello(
     io: &Transport,
+    prefix: &[u8],
+) -> Result<rustls::server::Accepted, NodeError> {
+    read_client_hello_keeping(io, prefix, &mut Vec::new()).await
+}
+
+/// [`read_client_hello`], keeping the records' bytes in `hello` (for what
+/// rustls does not tell of the ClientHello, such as `status_request`).
+async fn read_client_hello_keeping(
+    io: &Transport,
     mut prefix: &[u8],
+    hello: &mut Vec<u8>,
 ) -> Result<rustls::server::Accepted, NodeError> {
     let mut acceptor = rustls::server::Acceptor::default();
     let mut head = Vec::new();
     loop {
         let read = if prefix.is_empty() {
             io.readable().await.map_err(|e| NodeError::io(&e, "read"))?;
-            acceptor.read_tls(&mut Sniff {
-                inner: Io(io),
-                head: &mut head,
-            })
+            acceptor.read_tls(&mut Tee(
+                Sniff {
+                    inner: Io(io),
+                    head: &mut head,
+                },
+                hello,
+            ))
         } else {
-            acceptor.read_tls(&mut Sniff {
-                inner: &mut prefix,
-                head: &mut head,
-            })
+            acceptor.read_tls(&mut Tee(
+                Sniff {
+                    inner: &mut prefix,
+                    head: &mut head,
+                },
+                hello,
+            ))
         };
         match read {
             Ok(0) => return Err(NodeError::disconnected_before_secure()),
@@ -509,34 +654,67 @@ pub async fn read_client_hello(
     }
 }
 
-/// Reads the ClientHello, lets `SNICallback` choose the context for its
-/// name, and continues with that context's configuration.
-async fn sni_accept(
+/// Reads the ClientHello (`prefix` first, the bytes already read); lets
+/// `SNICallback` choose the context for its name, and `'OCSPRequest'` the
+/// response to staple when the client asks for one; continues with the
+/// configuration that makes.
+async fn hello_accept(
     io: &Transport,
     prefix: &[u8],
-    hook: &SniHook,
+    settings: &ServerSettings,
     state: &ServerState,
     sink: &ServerSink,
+    keylog: Option<Arc<crate::keylog::KeyLines>>,
 ) -> Result<(rustls::ServerConnection, Trust), NodeError> {
-    let accepted = read_client_hello(io, prefix).await?;
-    let name = accepted.client_hello().server_name().map(str::to_owned);
-    let answer = match name {
-        Some(name) => state.ask_sni(name, sink).await,
-        None => SniAnswer::Default,
-    };
-    let context = match answer {
-        SniAnswer::Context(context) => context,
-        SniAnswer::Default => hook.context.clone(),
-        // As Node: the connection is dropped without an alert.
-        SniAnswer::Fail => {
-            return Err(NodeError::new("ERR_TLS_SNI_CALLBACK", "SNICallback failed"))
+    let mut hello = Vec::new();
+    let accepted = read_client_hello_keeping(io, prefix, &mut hello).await?;
+    let (mut config, context) = match &settings.sni {
+        Some(hook) => {
+            let name = accepted.client_hello().server_name().map(str::to_owned);
+            let answer = match name {
+                Some(name) => state.ask_sni(name, sink).await,
+                None => SniAnswer::Default,
+            };
+            let context = match answer {
+                SniAnswer::Context(context) => context,
+                SniAnswer::Default => hook.context.clone(),
+                // As Node: the connection is dropped without an alert.
+                SniAnswer::Fail => {
+                    return Err(NodeError::new("ERR_TLS_SNI_CALLBACK", "SNICallback failed"))
+                }
+            };
+            let config = context.server_config_with(&hook.params, hook.table.clone())?;
+            (config, context)
         }
+        None => (settings.config.clone(), settings.context.clone()),
     };
-    let config = context.server_config_with(&hook.params, hook.table.clone())?;
+    if state.ocsp.load(Ordering::Relaxed) && crate::ocsp::requests_status(&hello) {
+        if let Some((cert, issuer)) = ocsp_subject(&context) {
+            match state.ask_ocsp(cert, issuer, sink).await {
+                OcspAnswer::Staple(response) => {
+                    config = crate::ocsp::server_config(&config, response);
+                }
+                OcspAnswer::Nothing => {}
+                OcspAnswer::Fail => {
+                    return Err(NodeError::new(
+                        "ERR_TLS_OCSP_CALLBACK",
+                        "OCSPRequest failed",
+                    ))
+                }
+            }
+        }
+    }
+    if let Some(lines) = keylog {
+        config = crate::keylog::server_config(&config, lines);
+    }
     let tls = accepted.into_connection(config).map_err(|(e, mut alert)| {
         let _ = alert.write_all(&mut Io(io));
         NodeError::from(&e)
     })?;
     // Client certificates are judged against the chosen context's ca.
-    Ok((tls, context.trust.clone()))
+    let trust = match &settings.sni {
+        Some(_) => context.trust.clone(),
+        None => settings.trust.clone(),
+    };
+    Ok((tls, trust))
 }

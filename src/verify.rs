@@ -48,6 +48,16 @@ pub enum VerifyCode {
     /// The trusted root's own key is under the minimum: OpenSSL gives up
     /// on it without a specific reason (`X509_V_ERR_UNSPECIFIED`).
     Unspecified,
+    /// A certificate in the chain is listed in its issuer's CRL.
+    Revoked,
+    /// CRLs are in use and none is from this certificate's issuer.
+    UnableToGetCrl,
+    /// The issuer's CRL is past its `nextUpdate`.
+    CrlExpired,
+    /// The issuer's CRL is not signed by the issuer.
+    CrlSignatureFailure,
+    /// The CRL's issuer has a key usage without `cRLSign`.
+    KeyUsageNoCrlSign,
     /// Anything else the chain builder refused.
     Rejected,
 }
@@ -67,6 +77,11 @@ impl VerifyCode {
             Self::BadSignature => "CERT_SIGNATURE_FAILURE",
             Self::CaKeyTooSmall => "CA_KEY_TOO_SMALL",
             Self::Unspecified => "UNSPECIFIED",
+            Self::Revoked => "CERT_REVOKED",
+            Self::UnableToGetCrl => "UNABLE_TO_GET_CRL",
+            Self::CrlExpired => "CRL_HAS_EXPIRED",
+            Self::CrlSignatureFailure => "CRL_SIGNATURE_FAILURE",
+            Self::KeyUsageNoCrlSign => "KEYUSAGE_NO_CRL_SIGN",
             Self::Rejected => "CERT_REJECTED",
         }
     }
@@ -85,6 +100,11 @@ impl VerifyCode {
             Self::BadSignature => "certificate signature failure",
             Self::CaKeyTooSmall => "CA certificate key too weak",
             Self::Unspecified => "unspecified certificate verification error",
+            Self::Revoked => "certificate revoked",
+            Self::UnableToGetCrl => "unable to get certificate CRL",
+            Self::CrlExpired => "CRL has expired",
+            Self::CrlSignatureFailure => "CRL signature failure",
+            Self::KeyUsageNoCrlSign => "key usage does not include CRL signing",
             Self::Rejected => "certificate rejected",
         }
     }
@@ -108,6 +128,9 @@ pub struct Trust {
     pub partial: Option<Arc<RootCertStore>>,
     /// OpenSSL's security level: the smallest RSA key a signature may use.
     pub level: u8,
+    /// `crl`: when any is given, every certificate of the chain must be
+    /// covered by its issuer's CRL and not listed there.
+    pub crls: Arc<Vec<webpki::CertRevocationList<'static>>>,
 }
 
 impl Trust {
@@ -132,6 +155,7 @@ impl Trust {
                 intermediates: Arc::default(),
                 partial: None,
                 level,
+                crls: Arc::default(),
             };
         }
         let mut anchors = RootCertStore::empty();
@@ -142,6 +166,7 @@ impl Trust {
             intermediates: Arc::new(intermediates),
             partial: Some(Arc::new(all)),
             level,
+            crls: Arc::default(),
         }
     }
 }
@@ -235,6 +260,19 @@ pub fn verify_chain(
     };
     let mut helpers: Vec<CertificateDer<'_>> = chain[1..].to_vec();
     helpers.extend(trust.intermediates.iter().cloned());
+    // Node turns on X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL as
+    // soon as one CRL is added (SecureContext::AddCRL): every certificate of
+    // the chain needs its issuer's CRL, an unknown status is an error, and
+    // an expired CRL too.
+    let crl_refs: Vec<&webpki::CertRevocationList<'static>> = trust.crls.iter().collect();
+    let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
+        .ok()
+        .map(|b| {
+            b.with_depth(webpki::RevocationCheckDepth::Chain)
+                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
+                .build()
+        });
     let verify = |anchors: &RootCertStore| {
         cert.verify_for_usage(
             algs.all,
@@ -242,15 +280,30 @@ pub fn verify_chain(
             &helpers,
             UnixTime::now(),
             usage,
-            None,
+            revocation,
             None,
         )
-        .map(|_| ())
+        .map(|path| {
+            // webpki does not look the trust anchor up in a CRL; OpenSSL
+            // (CRL_CHECK_ALL) wants one from the root for the root as well.
+            let subject = path.anchor().subject.as_ref();
+            trust.crls.is_empty() || trust.crls.iter().any(|c| c.issuer() == subject)
+        })
     };
     let result = verify(&trust.roots);
     use webpki::Error as W;
     match result {
-        Ok(()) => None,
+        Ok(true) => None,
+        Ok(false) => Some(VerifyCode::UnableToGetCrl),
+        Err(W::CertRevoked) => Some(VerifyCode::Revoked),
+        Err(W::UnknownRevocationStatus) => Some(VerifyCode::UnableToGetCrl),
+        Err(W::CrlExpired { .. }) => Some(VerifyCode::CrlExpired),
+        Err(W::IssuerNotCrlSigner) => Some(VerifyCode::KeyUsageNoCrlSign),
+        Err(
+            W::InvalidCrlSignatureForPublicKey
+            | W::UnsupportedCrlSignatureAlgorithmContext(_)
+            | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_),
+        ) => Some(VerifyCode::CrlSignatureFailure),
         // The chain reaches a `ca` certificate that is not a root.
         Err(W::UnknownIssuer)
             if trust
@@ -285,7 +338,10 @@ pub fn verify_chain(
             })
         }
         Err(W::CaUsedAsEndEntity) if self_signed(0) => Some(VerifyCode::DepthZeroSelfSigned),
-        Err(_) => Some(VerifyCode::Rejected),
+        // Any other path-building failure (an untrusted v1 root among the
+        // certificates sent, say) is, to OpenSSL, a chain it could not
+        // complete to a trusted root: named by where the chain ends.
+        Err(_) => Some(unknown_issuer()),
     }
 }
 
@@ -343,13 +399,25 @@ pub struct RecordingServerVerifier {
     algs: WebPkiSupportedAlgorithms,
     /// `sigalgs`: the schemes offered to the server, in order.
     schemes: Option<Vec<SignatureScheme>>,
+    /// `requestOCSP`: where the stapled response is left (one connection's).
+    ocsp: Option<crate::ocsp::ResponseSlot>,
 }
 
 impl RecordingServerVerifier {
     /// A verifier using `algs` for handshake signatures, offering `schemes`
     /// (all of `algs` when `None`).
     pub fn new(algs: WebPkiSupportedAlgorithms, schemes: Option<Vec<SignatureScheme>>) -> Self {
-        Self { algs, schemes }
+        Self {
+            algs,
+            schemes,
+            ocsp: None,
+        }
+    }
+
+    /// The same verifier, keeping the stapled OCSP response in `slot`.
+    pub fn keeping_ocsp(mut self, slot: crate::ocsp::ResponseSlot) -> Self {
+        self.ocsp = Some(slot);
+        self
     }
 }
 
@@ -359,9 +427,14 @@ impl ServerCertVerifier for RecordingServerVerifier {
         _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
+        ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(slot) = &self.ocsp {
+            if let Ok(mut slot) = slot.lock() {
+                *slot = Some(ocsp_response.to_vec());
+            }
+        }
         Ok(ServerCertVerified::assertion())
     }
 
