@@ -72,6 +72,8 @@ class SecurePair extends EventEmitter {
       isServer: Boolean(isServer),
       requestCert: Boolean(requestCert),
       rejectUnauthorized: Boolean(rejectUnauthorized),
+      // Its servername option names the server (SNI), as before.
+      [Symbol.for('rustls-tls.pairNamesServer')]: true,
     });
     // The module doc's pair reports its peer's verification: `authorized`
     // and `authorizationError` from the handle's verifyError(), and with

@@ -64,6 +64,13 @@ const kId = Symbol('kId');
 const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
+const kFeed = Symbol('kFeed');
+const kWrapGone = Symbol('kWrapGone');
+const kWrapListen = Symbol('kWrapListen');
+const kLeftOpen = Symbol('kLeftOpen');
+const kRejected = Symbol('kRejected');
+const kAwaitConnect = Symbol('kAwaitConnect');
+const kWrapEarly = Symbol('kWrapEarly');
 const kOnread = Symbol('kOnread');
 // Over a wrapped stream: input bytes fed and writes made to the native side,
 // and whether it last said it had consumed exactly those (idle).
@@ -76,6 +83,24 @@ const kShutdownCbs = Symbol('kShutdownCbs');
 const kWrappedIo = Symbol('kWrappedIo');
 const kOutputEnded = Symbol('kOutputEnded');
 const kFinalWaits = Symbol('kFinalWaits');
+const kPairNamesServer = Symbol.for('rustls-tls.pairNamesServer');
+
+function noop() {}
+
+// The key exchange as Node describes it (the native side names the group
+// as OpenSSL does, with its type and size): an elliptic curve with its size
+// in bits; any other group (the ML-KEM hybrids) as Node 24 reports one, a
+// 'TLSGroup' with no size ({} before 24).
+// Before the key exchange: {} up to Node 22, the three keys unset on 24
+// (where a hybrid group is a 'TLSGroup'; Node 22 describes none: {}).
+const kNodeMajor = Number(process.versions.node.split('.')[0]);
+const kNoKeyInfo = kNodeMajor >= 24 ?
+  () => ({ type: undefined, name: undefined, size: undefined }) : () => ({});
+
+function ephemeralKeyInfo({ group, groupType, groupSize }) {
+  if (groupType === 'ECDH') return { type: groupType, name: group, size: groupSize };
+  return kNodeMajor >= 24 ? { type: groupType || 'TLSGroup', name: group, size: undefined } : {};
+}
 
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
@@ -139,6 +164,7 @@ class TLSSocket extends net.Socket {
       }
       this[kWrapped] = socket;
       this[kContext] = contextFor(options);
+      this[kWrapListen]();
       if (options.isServer) {
         this.server = this._server = options.server || null;
         this[kWrapStart]();
@@ -146,7 +172,12 @@ class TLSSocket extends net.Socket {
         // A client TLSSocket made directly starts its handshake on _start()
         // or on its first write, as Node's does, and leaves judging the
         // server's certificate to its application (ssl.verifyError()).
-        this[kConnectOptions] = { servername: options.servername, standalone: true };
+        // Node's constructor sends no SNI of its own (setServername() does);
+        // a secure pair names its server as before.
+        this[kConnectOptions] = {
+          servername: options[kPairNamesServer] ? options.servername : undefined,
+          standalone: true,
+        };
       }
     }
     this._handle = this.ssl = new handle.TLSHandle(this, this[kContext] || options.secureContext, socket);
@@ -160,7 +191,15 @@ class TLSSocket extends net.Socket {
     if (this[kNative] || this.destroyed) return;
     if (socket.pending === true && !socket.destroyed) {
       this.connecting = true;
-      socket.once('connect', () => this[kWrapStart]());
+      if (this[kAwaitConnect]) return;
+      this[kAwaitConnect] = true;
+      // Node's TLSSocket then reports the stream's 'connect' as its own.
+      socket.once('connect', () => {
+        if (this.destroyed) return;
+        this.connecting = false;
+        this.emit('connect');
+        this[kWrapStart]();
+      });
       return;
     }
     const options = this._tlsOptions;
@@ -184,6 +223,8 @@ class TLSSocket extends net.Socket {
         { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
         {
           isServer,
+          // A client TLSSocket made directly sends no SNI unless given one
+          // by setServername(): Node's tls.connect() is what sets it.
           servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
           sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
@@ -194,39 +235,86 @@ class TLSSocket extends net.Socket {
       return;
     }
     this.connecting = false;
-    // From now on TLS decides when the wrapped stream's writable side ends
-    // (after close_notify), as in Node, where the TLS socket takes over the
-    // stream: left to itself, a socket that does not allow half-open ends
-    // as soon as its peer does, and what TLS still has to send (session
-    // tickets, the answer to a request, close_notify) would find it ended.
-    if (socket.allowHalfOpen === false) socket.allowHalfOpen = true;
     // The TLS work happens on another thread, so the native side keeps the
     // process alive while the connection is open (as a reading socket does),
     // even when the wrapped stream is paused or has no handle at all.
     // socket.unref() lets go of both.
+    const early = this[kWrapEarly];
+    this[kWrapEarly] = null;
+    for (const chunk of early) {
+      if (chunk === null) native.feedEnd();
+      else this[kFeed](chunk);
+    }
+    if (this[kWrappedIo]) this[kWrappedIo].resume();
+  }
+
+  // Input for the native connection over a wrapped stream, counted for the
+  // idle reports; false: stop reading for now.
+  [kFeed](chunk) {
+    const native = this[kNative];
+    if (!native || this[kClosed]) return true;
+    this[kFed] += chunk.length;
+    this[kBusy]();
+    return native.feed(chunk);
+  }
+
+  // TLS takes the wrapped stream over from the start, as Node reads it from
+  // the next tick on (lib/takeover.js): what it sends before the handshake
+  // starts is kept for it, and a net.Socket's failures and hang-ups are
+  // this socket's.
+  [kWrapListen]() {
+    const socket = this[kWrapped];
+    this[kWrapEarly] = [];
+    // TLS decides when the wrapped stream's writable side ends (after
+    // close_notify), as in Node, where the TLS socket takes over the stream:
+    // left to itself, a socket that does not allow half-open ends as soon as
+    // its peer does, and what TLS still has to send (session tickets, the
+    // answer to a request, close_notify) would find it ended.
+    if (socket.allowHalfOpen === false) socket.allowHalfOpen = true;
     let ended = false;
-    this[kWrappedIo] = readInto(socket, (chunk) => {
-      if (this[kClosed]) return true;
-      this[kFed] += chunk.length;
-      this[kBusy]();
-      return native.feed(chunk);
-    }, () => {
+    const feed = (chunk) => {
+      if (!this[kWrapEarly]) return this[kFeed](chunk);
+      this[kWrapEarly].push(chunk);
+      // Bytes from the server start a client's handshake, as reading them
+      // does OpenSSL's.
+      if (!this._tlsOptions.isServer && !this.destroyed) this._start();
+      return true;
+    };
+    const end = () => {
       ended = true;
-      native.feedEnd();
-    });
-    socket.on('error', (err) => {
+      if (!this[kWrapEarly]) {
+        if (this[kNative] && !this[kClosed]) this[kNative].feedEnd();
+        return;
+      }
+      this[kWrapEarly].push(null);
+      if (!this[kPeerEnded] && !this.destroyed) {
+        // Ended before any handshake: Node's socket reads the end of
+        // stream all the same.
+        this[kPeerEnded] = true;
+        this.push(null);
+        this.read(0);
+      }
+    };
+    // A taken-over net.Socket's failure is this socket's (Node's TLS reads
+    // its handle); a plain stream's is its own, and this socket just
+    // closes with it.
+    const fail = (err) => {
       if (this._controlReleased) {
         this.destroy(err);
       } else {
         this._emitTLSError(err);
         this.destroy();
       }
-    });
+    };
+    this[kWrappedIo] = readInto(socket, feed, end, fail);
     socket.on('close', () => {
-      // A stream that ended cleanly may still hold our peer's last records
-      // (close_notify) in the native queue: let them be read first. One that
-      // was torn down takes this socket with it at once, as in Node.
-      if (!this.destroyed && !ended) this.destroy();
+      // A stream that was torn down takes this socket with it at once, as
+      // in Node. One that ended cleanly may still hold our peer's last
+      // records (close_notify) in the native queue: it takes this socket
+      // once our peer's end has been delivered ('end', then 'close').
+      if (this.destroyed) return;
+      if (!ended || this[kPeerEnded] || !this[kNative]) this.destroy();
+      else this[kWrapGone] = true;
     });
   }
 
@@ -351,6 +439,7 @@ class TLSSocket extends net.Socket {
         // As net does: with nothing buffered, 'end' follows now, even if
         // nobody reads, so that a half-closed socket can finish and close.
         this.read(0);
+        if (this[kWrapGone]) process.nextTick(() => this.destroy());
         break;
       case EV.FINISHED: {
         for (const done of this[kShutdownCbs].splice(0)) done();
@@ -371,7 +460,24 @@ class TLSSocket extends net.Socket {
       }
       case EV.ERROR: {
         const err = wireError(this, info);
-        if (this._secureEstablished && !this._controlReleased) {
+        if (this._secureEstablished && info.reason && !info.syscall) {
+          // A TLS failure after the handshake: Node emits it (as '_tlsError'
+          // only while the socket keeps control) and leaves the socket to
+          // the application (the native side keeps it open until destroy()).
+          if (!this._hadError) {
+            this._hadError = true;
+            this._emitTLSError(err);
+          }
+        } else if (!this._tlsOptions.isServer && !this._secureEstablished && isEofBeforeSecure(info)) {
+          // Node's client sees the peer's FIN as 'end' first; tls.connect()'s
+          // then fails: "disconnected before secure TLS connection". A
+          // TLSSocket made directly is left as it is, to be destroyed.
+          this[kPeerEnded] = true;
+          this.push(null);
+          this.read(0);
+          if (this[kConnectOptions].standalone) this[kLeftOpen] = true;
+          else process.nextTick(() => this.destroy(err));
+        } else if (this._secureEstablished && !this._controlReleased) {
           // As Node's onerror: after the handshake, a socket that keeps
           // control reports it as '_tlsError' only.
           this._emitTLSError(err);
@@ -387,7 +493,7 @@ class TLSSocket extends net.Socket {
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed) onNativeClosed(this);
+        if (!this.destroyed && !this[kLeftOpen]) onNativeClosed(this);
         break;
       default:
         break;
@@ -469,7 +575,10 @@ class TLSSocket extends net.Socket {
 
   _writev(chunks, cb) {
     if (!this._secureEstablished) {
-      this[kHeld].push(() => this._writev(chunks, cb));
+      const run = () => this._writev(chunks, cb);
+      run.writeCb = cb;
+      run.bytes = chunks.reduce((n, { chunk, encoding }) => n + byteLength(chunk, encoding), 0);
+      this[kHeld].push(run);
       this._start();
       return;
     }
@@ -499,9 +608,21 @@ class TLSSocket extends net.Socket {
   }
 
   _final(cb) {
+    const wrapped = this[kWrapped];
+    if (!this[kNative] && wrapped && this[kConnectOptions] && this[kConnectOptions].standalone) {
+      // A client TLSSocket made directly whose handshake never started:
+      // as in Node, ending it starts nothing and just ends the stream.
+      this[kWrappedIo].endOutput(noop);
+      process.nextTick(cb);
+      return;
+    }
     if (!this._secureEstablished) {
-      this[kHeld].push(() => this._final(cb));
+      // Node's TLS layer takes end() as soon as the transport is connected,
+      // so 'finish' comes then; close_notify follows the handshake.
+      this[kHeld].push(() => this._final(noop));
       this._start();
+      if (this.connecting) this.once('connect', () => process.nextTick(cb));
+      else process.nextTick(cb);
       return;
     }
     const native = this[kNative];
@@ -514,6 +635,9 @@ class TLSSocket extends net.Socket {
 
   _destroy(err, cb) {
     debug('destroy', err && err.code);
+    const connecting = this.connecting;
+    const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
+    for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
     this.connecting = false;
     this._handle = null;
     this.ssl = null;
@@ -528,14 +652,23 @@ class TLSSocket extends net.Socket {
     this[kDrainCb] = null;
     this[kFinalCb] = null;
     cb(err);
+    const rejected = this[kRejected];
+    const failHeld = () => {
+      if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
+    };
     if (closingWrapped && wrapped instanceof net.Socket) {
       // As in Node, where closing TLS closes the socket it took over and
       // reports its own 'close' from there: the socket's 'close' first.
-      wrapped.once('close', () => emitClose(this, Boolean(err)));
+      wrapped.once('close', () => {
+        emitClose(this, Boolean(err));
+        if (connecting) failHeld();
+      });
+      if (!connecting) failHeld();
       return;
     }
     // Node emits it once the handle has closed, a loop turn later.
     setImmediate(emitClose, this, Boolean(err));
+    failHeld();
   }
 
   _onTimeout() {
@@ -549,8 +682,9 @@ class TLSSocket extends net.Socket {
     for (const run of held) run();
   }
 
+  // Node's: no handle (destroyed) or still connecting.
   get pending() {
-    return !this[kNative] || this.connecting;
+    return this.destroyed || this.connecting || (!this[kNative] && !this[kWrapped]);
   }
 
   get bufferSize() {
@@ -561,22 +695,47 @@ class TLSSocket extends net.Socket {
     return this[kBytesRead];
   }
 
+  // As net counts: what was written, including what still waits in the
+  // stream or for the handshake.
   get bytesWritten() {
-    return this[kBytesWritten];
+    let bytes = this[kBytesWritten];
+    for (const run of this[kHeld]) bytes += run.bytes || 0;
+    for (const { chunk, encoding } of this.writableBuffer) bytes += byteLength(chunk, encoding);
+    return bytes;
   }
 
+  // As net's: the peer's address is remembered once read, and what was not
+  // read before destroy() is gone with the handle.
   _getpeername() {
+    if (this._peername) return this._peername;
+    if (this.destroyed) return {};
+    let name = {};
     const w = this[kWrapped];
     if (w) {
-      if (w.remoteAddress === undefined) return {};
-      return { address: w.remoteAddress, family: w.remoteFamily, port: w.remotePort };
+      if (w.remoteAddress !== undefined) {
+        name = { address: w.remoteAddress, family: w.remoteFamily, port: w.remotePort };
+      }
+    } else {
+      const e = this[kEndpoints];
+      if (e && e.remoteAddress != null) {
+        name = { address: e.remoteAddress, family: e.remoteFamily, port: e.remotePort };
+      }
     }
-    const e = this[kEndpoints];
-    if (!e || e.remoteAddress == null) return {};
-    return { address: e.remoteAddress, family: e.remoteFamily, port: e.remotePort };
+    if (name.address !== undefined) this._peername = name;
+    return name;
   }
 
+  // As net's: gone with the handle; otherwise remembered once read, even
+  // when read while the wrapped socket was still connecting (then empty).
   _getsockname() {
+    if (this.destroyed) return {};
+    if (this._sockname) return this._sockname;
+    const name = this.#sockname();
+    if (name.address !== undefined || (this[kWrapped] && this[kWrapped].pending === true)) this._sockname = name;
+    return name;
+  }
+
+  #sockname() {
     const w = this[kWrapped];
     if (w) {
       if (typeof w.address === 'function') return w.address() || {};
@@ -634,13 +793,18 @@ class TLSSocket extends net.Socket {
     return this;
   }
 
+  // The getters answer as Node's do from its handle: it lives from
+  // construction until destroy() (so null after it), and before the
+  // handshake has finished it knows no peer ({}), no cipher (undefined), and
+  // the highest version it offers.
   getPeerCertificate(detailed) {
-    if (!this[kInfo]) return null;
+    if (this.destroyed) return null;
+    if (!this[kInfo]) return {};
     return peerCertificate(this[kInfo].peerCerts, detailed, trustedCerts(this[kContext]));
   }
 
   getPeerX509Certificate() {
-    if (!this[kInfo]) return undefined;
+    if (!this[kInfo] || this.destroyed) return undefined;
     // The chain as the peer sent it, on both ends (Node links issuers from
     // SSL_get_peer_cert_chain; getPeerCertificate(true) is what reaches
     // into the trusted ca).
@@ -650,36 +814,37 @@ class TLSSocket extends net.Socket {
   // Our own certificate (the first chain's leaf).
   getCertificate() {
     const certs = this[kContext] && this[kContext][kCerts];
-    if (!this[kInfo]) return null;
+    if (!this[kInfo] || this.destroyed) return null;
     if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
     const certs = this[kContext] && this[kContext][kCerts];
-    if (!this[kInfo] || !certs || certs.length === 0) return undefined;
+    if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
     return peerX509([certs[0]]);
   }
 
   getProtocol() {
-    return this[kInfo] ? this[kInfo].protocol : null;
+    if (this.destroyed) return null;
+    if (this[kInfo]) return this[kInfo].protocol;
+    const options = this[kConnectOptions] || this._tlsOptions;
+    return options.maxVersion || pkg().DEFAULT_MAX_VERSION;
   }
 
   getCipher() {
+    if (this.destroyed) return null;
     const info = this[kInfo];
     if (!info || !info.cipher) return undefined;
     return { name: info.cipher, standardName: info.cipherStandard, version: info.protocol };
   }
 
+  // Node reports the key exchange on the client only (null on a server).
   getEphemeralKeyInfo() {
-    if (!this[kInfo]) return null;
-    // A server gets null, as from Node (OpenSSL keeps the peer's key only
-    // on the client).
-    if (this.server || this._tlsOptions.isServer) return null;
-    const { group, groupType, groupSize } = this[kInfo];
-    if (!group) return {};
-    return groupSize === undefined ? { type: groupType, name: group } :
-      { type: groupType, name: group, size: groupSize };
+    if (this.destroyed || this._tlsOptions.isServer || this.server) return null;
+    const info = this[kInfo];
+    if (!info || !info.group) return kNoKeyInfo();
+    return ephemeralKeyInfo(info);
   }
 
   getSession() {
@@ -687,7 +852,7 @@ class TLSSocket extends net.Socket {
   }
 
   isSessionReused() {
-    return sessions.isSessionReused(this[kInfo]);
+    return this.destroyed ? null : sessions.isSessionReused(this[kInfo]);
   }
 
   getTLSTicket() {
@@ -756,6 +921,39 @@ class TLSSocket extends net.Socket {
   }
 }
 
+// Writes made before the connection was secure, when it is destroyed
+// instead. As in Node: before the TCP connection was made they fail once
+// 'close' has been emitted; after it, the TLS layer had taken them, and
+// their callbacks succeed (after 'error', before 'close').
+// From Node 22 on they fail instead: EBADF when the server was rejected
+// (its 'secure' destroyed the socket), ECANCELED otherwise.
+const kHeldWritesFail = Number(process.versions.node.split('.')[0]) >= 22;
+
+function heldWriteError(rejected) {
+  if (rejected) return errors.systemError('EBADF', 'write');
+  const err = errors.systemError('ECANCELED', 'write');
+  err.message += ' Canceled because of SSL destruction';
+  return err;
+}
+
+function completeHeldWrites(callbacks, connecting, rejected) {
+  if (connecting) {
+    setImmediate(() => {
+      for (const cb of callbacks) {
+        cb(errors.nodeError(Error, 'ERR_SOCKET_CLOSED_BEFORE_CONNECTION',
+                            'Socket closed before the connection was established'));
+      }
+    });
+  } else {
+    process.nextTick(() => {
+      for (const cb of callbacks) {
+        if (kHeldWritesFail) cb(heldWriteError(rejected));
+        else cb();
+      }
+    });
+  }
+}
+
 // The native connection is gone while the stream is still open: nothing more
 // will arrive or leave. Writes still waiting can never be sent, so the
 // socket is destroyed; otherwise the readable side ends as on EOF (the peer
@@ -801,7 +999,17 @@ function askSni(socket, servername) {
   }
 }
 
-// An error from the wire, with the context Node attaches to it.
+
+function byteLength(chunk, encoding) {
+  return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
+}
+
+function isEofBeforeSecure(info) {
+  return info.code === 'ECONNRESET' && !info.syscall && /^Client network socket disconnected/.test(info.message);
+}
+
+// An error from the wire, with the context Node attaches to it: only a
+// failed connect names the address ("read ECONNRESET" names none).
 function wireError(socket, info) {
   const opts = socket[kConnectOptions];
   if (info.code === 'ECONNRESET' && !info.syscall && opts) {
@@ -812,7 +1020,7 @@ function wireError(socket, info) {
     err.localAddress = opts.localAddress;
     return err;
   }
-  const where = opts ? (opts.path ? { path: opts.path } : socket[kConnectOptions].where) : undefined;
+  const where = opts && info.syscall === 'connect' ? (opts.path ? { path: opts.path } : opts.where) : undefined;
   return errors.tlsError(info, where);
 }
 
@@ -849,21 +1057,23 @@ function onClientSecure(socket, info) {
       (options.socket && options.socket._host) || 'localhost';
     verifyError = checkIdentity(socket, options.checkServerIdentity, hostname, info);
   }
-  if (verifyError) {
-    socket.authorized = false;
-    socket.authorizationError = verifyError.code || verifyError.message;
-    if (options.rejectUnauthorized) {
-      socket.destroy(verifyError);
-      return;
-    }
+  socket.authorized = !verifyError;
+  if (verifyError) socket.authorizationError = verifyError.code || verifyError.message;
+  // Node decides in the first 'secure' listener, which tls.connect() adds:
+  // so 'secureConnect' comes before the user's 'secure', and a rejected
+  // connection still reaches the user's 'secure', after destroy(). A
+  // TLSSocket made directly has no such listener and gets 'secure' alone
+  // (onStandaloneSecure).
+  if (verifyError && options.rejectUnauthorized) {
+    socket[kRejected] = true;
+    socket.destroy(verifyError);
   } else {
-    socket.authorized = true;
+    socket.secureConnecting = false;
+    socket.emit('secureConnect');
+    sessions.sessionVerified(socket);
   }
-  socket.secureConnecting = false;
   socket.emit('secure');
-  socket.emit('secureConnect');
-  sessions.sessionVerified(socket);
-  socket._releaseHeld();
+  if (!socket.destroyed) socket._releaseHeld();
 }
 
 // A client TLSSocket made with `new TLSSocket()`: 'secure' only; whether
@@ -988,7 +1198,8 @@ function connect(...args) {
   if (!options.path && !options.socket) options.port = validatePort(options.port);
 
   const host = options.host || 'localhost';
-  const sni = options.servername || (net.isIP(host) ? '' : host);
+  // Over a given socket Node names no server unless told (servername or host).
+  const sni = options.servername || (net.isIP(host) || (options.socket && !options.host) ? '' : host);
   options.sni = sni;
   const socket = new TLSSocket(options.socket || null, {
     ...options,

@@ -12,25 +12,34 @@
 // and TLS shuts its handle down after close_notify without ending the
 // socket's writable side (so it emits no 'finish' either).
 //
+// Its failures are TLS's too: the socket emits no 'error' of its own, and
+// closes with `close(false)` (`fail(err)` hears of them instead).
+//
 // Any other Duplex is read through its 'data' and 'end' events, which its
-// other listeners see too, as with Node's JSStreamSocket.
+// other listeners see too, as with Node's JSStreamSocket; its failures are
+// its own, and the TLS socket just closes with it.
 
+const { EventEmitter } = require('events');
 const net = require('net');
 
 // Reads `stream` into `feed(chunk)` (false: stop reading for now) and
-// `end()`. Returns `{ resume, endOutput }`: `resume()` reads again after a
-// stop; `endOutput(done)` ends the stream's writable side once what was
-// written to it is flushed, and calls `done()` then (or when the stream is
-// gone).
-function readInto(stream, feed, end) {
+// `end()`, from the next tick on (as Node's TLSSocket starts reading), and
+// reports a taken-over socket's failures to `fail(err)`. Returns
+// `{ resume, write, endOutput }`: `resume()` reads again after a stop;
+// `write(data, cb)` writes to the stream; `endOutput(done)` ends the
+// stream's writable side once what was written to it is flushed, and calls
+// `done()` then (or when the stream is gone).
+function readInto(stream, feed, end, fail) {
   if (stream instanceof net.Socket && stream._handle && !stream.destroyed) {
+    hideEvents(stream, fail);
     return takeOver(stream, feed, end);
   }
+  stream.on('error', () => {});
   stream.on('data', (chunk) => {
     if (!feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) stream.pause();
   });
   stream.on('end', end);
-  if (typeof stream.resume === 'function') stream.resume();
+  if (typeof stream.resume === 'function') process.nextTick(() => stream.resume());
   return {
     resume: () => stream.resume(),
     write: (data, cb) => stream.write(data, cb),
@@ -59,6 +68,24 @@ function whenFlushed(stream, event, done) {
   stream.on('close', once);
 }
 
+// The events of a taken-over net.Socket that are TLS's, not its own: its
+// bytes and end (which push() below redirects anyway), its 'finish', and
+// its failures, which go to `fail` alone.
+const kTaken = ['data', 'end', 'finish'];
+
+function hideEvents(socket, fail) {
+  const own = new EventEmitter();
+  own.on('error', fail);
+  const emit = socket.emit;
+  socket.emit = function emitNotTaken(name, ...args) {
+    if (name === 'error') return own.emit(name, ...args);
+    if (kTaken.includes(name)) return false;
+    // Its failures were TLS's: it closes without one of its own.
+    if (name === 'close') return emit.call(this, name, false);
+    return emit.call(this, name, ...args);
+  };
+}
+
 function takeOver(socket, feed, end) {
   // What the socket read before TLS started is TLS's too.
   let buffered;
@@ -79,7 +106,7 @@ function takeOver(socket, feed, end) {
   const resume = () => {
     if (!socket.destroyed && socket._handle && !ended) socket._read();
   };
-  resume();
+  process.nextTick(resume);
   // Our writes, counted, so that the end can wait for them.
   let writing = 0;
   let afterWrites = null;

@@ -459,9 +459,8 @@ impl Session {
                     self.process()?
                 }
                 Err(e) if is_would_block(&e) => {}
-                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
-                    return Err(NodeError::disconnected_before_secure())
-                }
+                // A reset is `read ECONNRESET`, as Node reports it; only a
+                // clean end of stream is "disconnected before secure".
                 Err(e) => return Err(NodeError::io(&e, "read")),
             }
         }
@@ -959,7 +958,14 @@ pub async fn serve(
         sink(Event::Secure(info));
     }
     if let Err(e) = pump(&cell, &io, &shared, &sink).await {
+        // A TLS failure on an established connection leaves Node's socket
+        // open (its 'error' is emitted without destroy()): the socket is
+        // kept until JS destroys it.
+        let keep_open = e.reason.is_some() && e.syscall.is_none();
         sink(Event::Error(e));
+        if keep_open {
+            kept_open(&io, &shared, &sink).await;
+        }
     }
     io.discard_input();
     // The socket closes with the last reference: the session's and `io`.
@@ -992,6 +998,61 @@ async fn open(target: &Target) -> Result<Transport, NodeError> {
                 }
             }
             Err(NodeError::io(&last, "connect"))
+        }
+    }
+}
+
+/// A connection that failed after its handshake, held as Node holds it
+/// until JS destroys it: nothing is read or sent, but `end()` still
+/// half-closes the socket and finishes.
+/// The peer's end of stream still ends it (its bytes are discarded).
+async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
+    let mut ended = false;
+    let mut scratch = [0u8; 4096];
+    let mut last_idle = None;
+    while !shared.destroyed.load(Ordering::SeqCst) {
+        for command in shared.take_commands() {
+            match command {
+                Command::Write(_) => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
+                }
+                Command::End => {
+                    shared.taken.fetch_add(1, Ordering::SeqCst);
+                    if !ended {
+                        ended = true;
+                        let _ = io.shutdown_write();
+                        sink(Event::Finished);
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Over a wrapped stream, nothing here is work that holds the
+        // process (as in `pump`): say so once all input was taken.
+        if let Transport::Js(pipe) = io {
+            if let Some(consumed) = pipe.idle_consumed() {
+                let mark = (consumed, shared.taken.load(Ordering::SeqCst));
+                if last_idle != Some(mark) {
+                    last_idle = Some(mark);
+                    sink(Event::Idle(mark.0, mark.1));
+                }
+            }
+        }
+        tokio::select! {
+            () = shared.wake.notified() => {}
+            r = io.readable() => {
+                if r.is_err() {
+                    return;
+                }
+                match io.try_read(&mut scratch) {
+                    Ok(0) => {
+                        sink(Event::End);
+                        return;
+                    }
+                    Err(e) if !is_would_block(&e) => return,
+                    _ => {}
+                }
+            }
         }
     }
 }
