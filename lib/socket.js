@@ -181,6 +181,10 @@ class TLSSocket extends net.Socket {
           standalone: true,
         };
       }
+    } else {
+      // Without a stream, Node's socket waits for a connection of its own
+      // (connect(), or the one tls.connect() opens): 'opening' until then.
+      this.connecting = true;
     }
     this._handle = this.ssl = new handle.TLSHandle(this, this[kContext] || options.secureContext, socket);
   }
@@ -1060,6 +1064,7 @@ function acceptedSocket(server, native, info, context) {
   socket[kInfo] = info;
   socket[kEndpoints] = info;
   socket[kContext] = context;
+  socket.connecting = false;
   socket._secureEstablished = true;
   socket.secureConnecting = false;
   socket._releaseControl();
