@@ -488,8 +488,9 @@ async function run(tls, sc) {
   // Whether the local handshake has started (see snapshot()).
   const writes = {
     n: 0,
-    started: () => sc.role === 'connectSocket' || sc.role === 'server' || writes.n > 0 ||
-      rec.entries.some((e) => (e.stream === 'L' || e.stream === 'W') && e.text === 'connect'),
+    // A TLSSocket made without a stream never starts one (nothing connects it).
+    started: () => sc.role !== 'standalone' && (sc.role === 'connectSocket' || sc.role === 'server' ||
+      writes.n > 0 || rec.entries.some((e) => (e.stream === 'L' || e.stream === 'W') && e.text === 'connect')),
   };
   const onUncaught = (err) => rec.log('L', `uncaught ${errText(err)}`);
   process.on('uncaughtException', onUncaught);
