@@ -62,3 +62,23 @@ test('an HTTP request is ERR_SSL_HTTP_REQUEST and gets no reply', async (t) => {
   assert.deepEqual(r.errors.map((e) => e.code), ['ERR_SSL_HTTP_REQUEST']);
   assert.equal(r.replied, null);
 });
+
+// A client that speaks TLS 1.1 at most (openssl s_client -tls1_1): refused
+// for its version before anything else, with the protocol_version alert
+// (70) and ERR_SSL_UNSUPPORTED_PROTOCOL on the server, as OpenSSL does.
+test('a TLS 1.1 client gets protocol_version, the server ERR_SSL_UNSUPPORTED_PROTOCOL', async (t) => {
+  const { execFile } = require('node:child_process');
+  const results = {};
+  for (const [impl, tls] of Object.entries(impls)) {
+    const sc = scope(t);
+    const { server, port } = await sc.server(tls, certs.rsa, () => assert.fail('no secureConnection'));
+    const reported = once(server, 'tlsClientError');
+    const stderr = await new Promise((resolve) => execFile('openssl',
+      ['s_client', '-quiet', '-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0', '-connect', `127.0.0.1:${port}`],
+      { timeout: 5000 }, (err, out, errOut) => resolve(errOut)));
+    const [err] = await withTimeout(reported, 5000, 'tlsClientError');
+    results[impl] = { alert: /SSL alert number (\d+)/.exec(stderr)?.[1], code: err.code };
+  }
+  assert.deepEqual(results.rustls, { alert: '70', code: 'ERR_SSL_UNSUPPORTED_PROTOCOL' });
+  assert.deepEqual(results.rustls, results.node);
+});

@@ -145,6 +145,15 @@ for (const driverName of ['mysql', 'mysql2']) {
           assert.ok(made[made.length - 1] instanceof impls[name].TLSSocket);
         });
 
+        test('TLS options the driver puts on a SecureContext (maxVersion, ciphers) apply, as on node:tls', async () => {
+          const ssl = { ca: certs.ca, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256' };
+          let status;
+          await session(driver, { ...tlsUser, ssl }, async (conn) => { status = await sslStatus(conn); });
+          if (driverName === 'mysql2') assert.equal(status.Ssl_version, 'TLSv1.2');
+          if (name === 'node') baseline.contextOptions = status;
+          else assert.deepEqual(status, baseline.contextOptions);
+        });
+
         test('REQUIRE X509 user with the client certificate gets in; its certificate is what the server saw', async () => {
           await session(driver, { ...x509User, ssl: { ca: certs.ca, ...certs.client } }, async (conn) => {
             assert.equal((await sslStatus(conn)).Ssl_version, 'TLSv1.3');

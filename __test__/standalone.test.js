@@ -58,3 +58,24 @@ test('TLS over an in-memory Duplex pair: the process exits once both ends are id
   await differential((name) => runPair(name));
   assert.equal(runPair('rustls'), 'server got ping\nclient got pong\n');
 });
+
+// A server TLSSocket over a Duplex whose SNICallback never answers: the
+// handshake waits for the application, which holds nothing, so the process
+// exits (as under Node) instead of hanging.
+function runUnansweredSni(name) {
+  const script = `
+    const tls = require(${JSON.stringify(implPath(name))});
+    const { Duplex } = require('stream');
+    let a, b;
+    a = new Duplex({ read() {}, write(c, e, cb) { b.push(c); cb(); } });
+    b = new Duplex({ read() {}, write(c, e, cb) { a.push(c); cb(); } });
+    new tls.TLSSocket(a, { isServer: true, SNICallback: (name) => process.stdout.write('asked ' + name + '\\n') });
+    tls.connect({ socket: b, servername: 'example.com', rejectUnauthorized: false }).on('error', () => {});
+  `;
+  return execFileSync(process.execPath, ['-e', script], { timeout: 10000, encoding: 'utf8' });
+}
+
+test('an SNICallback that never answers holds nothing: the process exits', async () => {
+  await differential((name) => runUnansweredSni(name));
+  assert.equal(runUnansweredSni('rustls'), 'asked example.com\n');
+});

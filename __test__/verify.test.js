@@ -358,15 +358,6 @@ for (const version of ['TLSv1.3', 'TLSv1.2']) {
             const actual = await runClientAuth(t, s, c, { serverReject, variant, version });
             const sum = (r) => `server ${r.server.tlsClientError ? `tlsClientError ${r.server.tlsClientError}` : r.server.secureConnection ? `authorized=${r.server.secureConnection.authorized} ${r.server.secureConnection.authorizationError || ''}` : 'nothing'}; client ${r.client.error || (r.client.data ? 'data' : 'no data')}`;
             const want = structuredClone(expected);
-            if (s === 'rustls' && serverReject && variant === 'no cert' && version === 'TLSv1.2') {
-              // A documented difference (README): on TLS 1.2 a rustls server
-              // refuses a missing client certificate with the
-              // certificate_required alert, where OpenSSL sends
-              // handshake_failure. Everything else is as node:tls.
-              // (OpenSSL 3.2 renamed "sslv3 alert" to "ssl/tls alert".)
-              assert.match(want.client.error, /^ERR_SSL_(SSLV3|SSL\/TLS)_ALERT_HANDSHAKE_FAILURE$/);
-              want.client.error = 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED';
-            }
             table.push({ case: label, mode: '', pair: `${s}->${c}`, expected: sum(want), actual: sum(actual) });
             assert.deepStrictEqual(actual, want);
           });

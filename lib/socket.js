@@ -17,7 +17,6 @@
 // application data reaches a peer that is about to be rejected.
 
 const net = require('net');
-const dns = require('dns');
 const util = require('util');
 const native_ = require('./native');
 
@@ -26,12 +25,55 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const secrets = require('./secrets');
-const ocsp = require('./ocsp');
 const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
 const { readInto } = require('./takeover');
-const { checkServerIdentity: nodeCheckServerIdentity } = require('tls');
+const { connect, openTransport, validatePort } = require('./connect');
+const { onClientSecure, onStandaloneSecure, onServerSecure } = require('./secure');
+
+const {
+  kNative,
+  kInfo,
+  kHeld,
+  kDrainCb,
+  kFinalCb,
+  kConnectOptions,
+  kRefed,
+  kSockOpts,
+  kClosed,
+  kEndpoints,
+  kBytesRead,
+  kBytesWritten,
+  kOnEvent,
+  kContext,
+  kAttach,
+  kSetHold,
+  kHolding,
+  kId,
+  kPeerEnded,
+  kWrapped,
+  kWrapStart,
+  kFeed,
+  kWrapGone,
+  kWrapClosed,
+  kWrapListen,
+  kLeftOpen,
+  kRejected,
+  kAwaitConnect,
+  kWrapEarly,
+  kOnread,
+  kFed,
+  kSubmitted,
+  kIdle,
+  kBusy,
+  kServerOptions,
+  kShutdownCbs,
+  kWrappedIo,
+  kOutputEnded,
+  kFinalWaits,
+  kPairNamesServer,
+} = require('./symbols');
 
 const debug = util.debuglog('tls');
 
@@ -43,48 +85,8 @@ function pkg() {
   return exportsOfPackage;
 }
 
-const kNative = Symbol('kNative');
-const kInfo = Symbol('kInfo');
-const kHeld = Symbol('kHeld');
-const kDrainCb = Symbol('kDrainCb');
-const kFinalCb = Symbol('kFinalCb');
-const kConnectOptions = Symbol('kConnectOptions');
-const kRefed = Symbol('kRefed');
-const kSockOpts = Symbol('kSockOpts');
-const kClosed = Symbol('kClosed');
-const kEndpoints = Symbol('kEndpoints');
-const kBytesRead = Symbol('kBytesRead');
-const kBytesWritten = Symbol('kBytesWritten');
-const kOnEvent = Symbol('kOnEvent');
-const kContext = Symbol('kContext');
-const kAttach = Symbol('kAttach');
-const kSetHold = Symbol('kSetHold');
-const kHolding = Symbol('kHolding');
-const kId = Symbol('kId');
-const kPeerEnded = Symbol('kPeerEnded');
-const kWrapped = Symbol('kWrapped');
-const kWrapStart = Symbol('kWrapStart');
-const kFeed = Symbol('kFeed');
-const kWrapGone = Symbol('kWrapGone');
-const kWrapClosed = Symbol('kWrapClosed');
-const kWrapListen = Symbol('kWrapListen');
-const kLeftOpen = Symbol('kLeftOpen');
-const kRejected = Symbol('kRejected');
-const kAwaitConnect = Symbol('kAwaitConnect');
-const kWrapEarly = Symbol('kWrapEarly');
-const kOnread = Symbol('kOnread');
 // Over a wrapped stream: input bytes fed and writes made to the native side,
 // and whether it last said it had consumed exactly those (idle).
-const kFed = Symbol('kFed');
-const kSubmitted = Symbol('kSubmitted');
-const kIdle = Symbol('kIdle');
-const kBusy = Symbol('kBusy');
-const kServerOptions = Symbol.for('rustls-tls.serverOptions');
-const kShutdownCbs = Symbol('kShutdownCbs');
-const kWrappedIo = Symbol('kWrappedIo');
-const kOutputEnded = Symbol('kOutputEnded');
-const kFinalWaits = Symbol('kFinalWaits');
-const kPairNamesServer = Symbol.for('rustls-tls.pairNamesServer');
 
 function noop() {}
 
@@ -988,7 +990,10 @@ function askSni(socket, servername) {
     }
     answered = true;
     if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
-    if (native) native.answerSni(err || context == null ? null : context.context, Boolean(err));
+    if (native) {
+      socket[kBusy]();
+      native.answerSni(err || context == null ? null : context.context, Boolean(err));
+    }
     if (err) socket.destroy(err);
   };
   try {
@@ -1023,91 +1028,9 @@ function wireError(socket, info) {
   return errors.tlsError(info, where);
 }
 
-// `checkServerIdentity(hostname, cert)`. Node's own check reads only
-// `cert.subject.CN` and `cert.subjectaltname`; when the addon could read
-// those from the certificate (plain names, rendered as Node renders them;
-// neither is given otherwise), a match needs no parsed certificate. A
-// mismatch, a custom check, or an unusual certificate gets the full object,
-// as in Node (a certificate with neither name fails Node's check anyway).
-function checkIdentity(socket, check, hostname, info) {
-  const named = info.peerCn !== undefined || info.peerSan !== undefined;
-  if (check === nodeCheckServerIdentity && named) {
-    const names = { subject: info.peerCn === undefined ? {} : { CN: info.peerCn } };
-    if (info.peerSan !== undefined) names.subjectaltname = info.peerSan;
-    if (check(hostname, names) === undefined) return undefined;
-  }
-  return check(hostname, socket.getPeerCertificate(true));
-}
 
-// Client side: the handshake is done; decide as Node does whether the
-// connection stands, then let held writes through.
-function onClientSecure(socket, info) {
-  const options = socket[kConnectOptions];
-  if (!ocsp.reportResponse(socket, options, info)) return;
-  socket._secureEstablished = true;
-  socket.alpnProtocol = info.alpn || false;
-  let verifyError = null;
-  if (info.verifyCode) {
-    verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
-  } else {
-    // Over a given socket without host or servername, the name the socket
-    // itself connected to (net's `_host`), as in Node.
-    const hostname = options.servername || options.host ||
-      (options.socket && options.socket._host) || 'localhost';
-    verifyError = checkIdentity(socket, options.checkServerIdentity, hostname, info);
-  }
-  socket.authorized = !verifyError;
-  if (verifyError) socket.authorizationError = verifyError.code || verifyError.message;
-  // Node decides in the first 'secure' listener, which tls.connect() adds:
-  // so 'secureConnect' comes before the user's 'secure', and a rejected
-  // connection still reaches the user's 'secure', after destroy(). A
-  // TLSSocket made directly has no such listener and gets 'secure' alone
-  // (onStandaloneSecure).
-  if (verifyError && options.rejectUnauthorized) {
-    socket[kRejected] = true;
-    socket.destroy(verifyError);
-  } else {
-    socket.secureConnecting = false;
-    socket.emit('secureConnect');
-    sessions.sessionVerified(socket);
-  }
-  socket.emit('secure');
-  if (!socket.destroyed) socket._releaseHeld();
-}
 
-// A client TLSSocket made with `new TLSSocket()`: 'secure' only; whether
-// the server is trusted is the application's call (`ssl.verifyError()`),
-// as in Node, where nothing is verified or rejected for it.
-function onStandaloneSecure(socket, info) {
-  socket._secureEstablished = true;
-  socket.alpnProtocol = info.alpn || false;
-  socket.emit('secure');
-  socket._releaseHeld();
-}
 
-// Server side of a wrapped stream. A tls.Server's own socket records the
-// client's verification as Node does, then the server takes it over
-// ('secureConnection'). One the application made leaves `authorized` to the
-// application (verifyError()), as in Node.
-function onServerSecure(socket, info) {
-  const options = socket._tlsOptions;
-  const byServer = options[handle.kByServer] === true;
-  const server = options.server;
-  socket._secureEstablished = true;
-  socket.alpnProtocol = info.alpn || false;
-  socket.servername = info.servername || false;
-  if (byServer && server.requestCert) {
-    socket.authorized = !info.verifyCode;
-    socket.authorizationError = info.verifyCode || null;
-  }
-  if (byServer) {
-    socket._releaseControl();
-    socket.secureConnecting = false;
-  }
-  socket.emit('secure');
-  socket._releaseHeld();
-  if (byServer && !socket.destroyed) server.emit('secureConnection', socket);
-}
 
 // The TLS settings a server gives the sockets it wraps.
 function serverTlsOptions(server) {
@@ -1115,162 +1038,12 @@ function serverTlsOptions(server) {
   return server[kServerOptions]();
 }
 
-let warnedInsecure = false;
-function rejectUnauthorizedDefault() {
-  const insecure = process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0';
-  if (insecure && !warnedInsecure) {
-    warnedInsecure = true;
-    process.emitWarning(
-      "Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' " +
-      'makes TLS connections and HTTPS requests insecure by disabling ' +
-      'certificate verification.');
-  }
-  return !insecure;
-}
 
-function isPipeName(s) {
-  return typeof s === 'string' && Number.isNaN(Number(s));
-}
 
-// connect(options[, cb]), connect(port[, host][, options][, cb]),
-// connect(path[, options][, cb]) -> [options, cb]
-function normalizeConnectArgs(args) {
-  let options = {};
-  let cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
-  const first = args[0];
-  if (first !== null && typeof first === 'object') {
-    options = { ...first };
-  } else {
-    if (isPipeName(first)) {
-      options.path = first;
-    } else {
-      options.port = first;
-      if (typeof args[1] === 'string') options.host = args[1];
-    }
-    const extra = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
-    if (extra) options = { ...extra, ...options };
-  }
-  if (typeof cb !== 'function') cb = undefined;
-  return [options, cb];
-}
 
-function validatePort(port) {
-  const n = typeof port === 'string' && port.trim() !== '' ? Number(port) : port;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
-    throw errors.nodeError(RangeError, 'ERR_SOCKET_BAD_PORT',
-                           `Port should be >= 0 and < 65536. Received ${util.inspect(port)}.`);
-  }
-  return n;
-}
 
-let warnedIpServername = false;
 
-function connect(...args) {
-  const tls = pkg();
-  const [userOptions, cb] = normalizeConnectArgs(args);
-  const options = {
-    rejectUnauthorized: rejectUnauthorizedDefault(),
-    checkServerIdentity: tls.checkServerIdentity,
-    ...userOptions,
-  };
-  // Only an explicit false turns verification off (`undefined` given as a
-  // value does not), as in Node.
-  options.rejectUnauthorized = options.rejectUnauthorized !== false;
-  if (typeof options.checkServerIdentity !== 'function') {
-    throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
-                                options.checkServerIdentity);
-  }
-  if (options.servername !== undefined && typeof options.servername !== 'string') {
-    throw errors.invalidArgType('options.servername', 'of type string', options.servername);
-  }
-  if (options.servername && net.isIP(options.servername) && !warnedIpServername) {
-    warnedIpServername = true;
-    process.emitWarning(
-      'Setting the TLS ServerName to an IP address is not permitted by ' +
-      'RFC 6066. This will be ignored in a future version.',
-      'DeprecationWarning', 'DEP0123');
-  }
-  const params = tlsParams(options, tls);
-  const context = contextFor(options);
-  // As in Node, only a non-empty path means a Unix socket: https.Agent hands
-  // over `path: null` for TCP.
-  if (!options.path && !options.socket) options.port = validatePort(options.port);
 
-  const host = options.host || 'localhost';
-  // Over a given socket Node names no server unless told (servername or host).
-  const sni = options.servername || (net.isIP(host) || (options.socket && !options.host) ? '' : host);
-  options.sni = sni;
-  const socket = new TLSSocket(options.socket || null, {
-    ...options,
-    isServer: false,
-    secureContext: context,
-    [kConnectOptions]: options,
-  });
-  socket[kConnectOptions] = options;
-  socket[kContext] = context;
-  if (params.session) sessions.setGivenSession(socket, params.session);
-  socket._releaseControl();
-  // Over a stream the application gave, connecting is that stream's (a
-  // net.Socket still connecting, or one without a handle yet); a plain
-  // Duplex is not connecting at all.
-  const given = options.socket;
-  socket.connecting = !given ? true :
-    given instanceof net.Socket ? Boolean(given.connecting || !given._handle) : false;
-  if (cb) socket.once('secureConnect', cb);
-  if (options.timeout) socket.setTimeout(options.timeout);
-  if (options.noDelay) socket.setNoDelay(true);
-  if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelay);
-  if (options.servername) socket.servername = options.servername;
-  if (options.socket) {
-    process.nextTick(() => socket[kWrapStart]());
-  } else {
-    openTransport(socket, options, params, context, host, sni);
-  }
-  return socket;
-}
-
-// Opens the TCP (or Unix) connection of a client socket and its native TLS
-// connection: after a DNS lookup unless `host` is an address.
-function openTransport(socket, options, params, context, host, sni) {
-  const start = (target) => {
-    if (socket.destroyed) return;
-    // setSession() may have been called since connect().
-    params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
-    try {
-      const p = { ...params, keylog: secrets.socketWants(socket), requestOcsp: Boolean(options.requestOCSP) };
-      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, p, target));
-    } catch (err) {
-      socket.destroy(errors.fromNative(err));
-    }
-  };
-
-  if (options.path) {
-    process.nextTick(start, { path: String(options.path), servername: sni });
-  } else if (net.isIP(host)) {
-    options.where = { address: host, port: options.port };
-    process.nextTick(start, { addresses: [host], port: options.port, servername: sni });
-  } else {
-    const lookup = options.lookup || dns.lookup;
-    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
-    const dnsOptions = { family, hints: options.hints || 0, all: true };
-    debug('lookup', host, dnsOptions);
-    lookup(host, dnsOptions, (err, addresses, fam) => {
-      if (err) {
-        socket.destroy(err);
-        return;
-      }
-      const list = Array.isArray(addresses) ?
-        addresses.map((a) => a.address) :
-        [addresses].filter((a) => typeof a === 'string' && (fam === undefined || net.isIP(a)));
-      if (list.length === 0) {
-        socket.destroy(errors.withCode(Error, 'ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`));
-        return;
-      }
-      options.where = { address: list[list.length - 1], port: options.port };
-      start({ addresses: list, port: options.port, servername: sni });
-    });
-  }
-}
 
 // Server-side sockets carry a listener of their own, as in Node, so that a
 // client resetting an established connection cannot take down a server that

@@ -326,9 +326,11 @@ pub struct Session {
     keylog: Option<Arc<crate::keylog::KeyLines>>,
     /// Client with `requestOCSP`: where the stapled response is left.
     ocsp: Option<crate::ocsp::ResponseSlot>,
-    /// Server side, until a record header has been seen: the client's
-    /// first bytes, judged by [`sniff::judge`] before rustls parses them.
+    /// Server side: the client's first bytes, judged by [`sniff::judge`]
+    /// before rustls parses them, and kept for the ClientHello's version.
     head: Option<Vec<u8>>,
+    /// The first bytes were judged to be TLS.
+    judged: bool,
     /// Client: the session store, which knows the ticket offered.
     store: Option<Arc<ConnStore>>,
 }
@@ -355,6 +357,7 @@ impl Session {
             _live: live,
             home: tokio::runtime::Handle::try_current().ok(),
             head: Some(Vec::new()),
+            judged: false,
             store: None,
             keylog: None,
             ocsp: None,
@@ -403,6 +406,7 @@ impl Session {
             keylog: None,
             ocsp: None,
             head: None,
+            judged: true,
             store,
         }
     }
@@ -449,10 +453,10 @@ impl Session {
             match read {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
                 Ok(_) => {
-                    if let Some(head) = &self.head {
+                    if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
                         match sniff::judge(head) {
                             Verdict::NeedMore => {}
-                            Verdict::Tls => self.head = None,
+                            Verdict::Tls => self.judged = true,
                             Verdict::NotTls(e) => return Err(e),
                         }
                     }
@@ -477,6 +481,36 @@ impl Session {
                 // drops such a client without an alert, so it sees the
                 // connection close.
                 return Err(NodeError::hang_up());
+            }
+            if matches!(
+                (&self.tls, &err),
+                (
+                    Connection::Server(_),
+                    rustls::Error::NoCertificatesPresented
+                )
+            ) && self.tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
+            {
+                // A TLS 1.2 client without the certificate a server requires:
+                // rustls answers with TLS 1.3's certificate_required; OpenSSL
+                // (and so Node) with handshake_failure (RFC 5246, 7.4.6),
+                // which is what clients match on. The alert goes out in the
+                // clear, as all of TLS 1.2's handshake before Finished.
+                const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
+                let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
+                return Err(NodeError::from(&err));
+            }
+            let old_client = self
+                .head
+                .as_deref()
+                .and_then(sniff::client_hello_version)
+                .filter(|&v| v < 0x0303);
+            if let (Connection::Server(_), Some(_), Some(head)) =
+                (&self.tls, old_client, self.head.as_deref())
+            {
+                // A client of TLS 1.1 or older: OpenSSL refuses its version
+                // before looking at anything else.
+                let _ = Io(&self.io).write_all(&sniff::protocol_version_alert(head));
+                return Err(NodeError::ssl("unsupported protocol"));
             }
             while self.tls.wants_write() {
                 if self.tls.write_tls(&mut Io(&self.io)).is_err() {

@@ -169,8 +169,31 @@ fn asn1_error() -> NodeError {
     e
 }
 
+/// PEM labels OpenSSL reads as a certificate (`PEM_read_bio_X509_AUX`, which
+/// Node uses for `cert` and `ca`), made plain "CERTIFICATE" for the parser.
+fn certificate_labels(pem: &[u8]) -> Vec<u8> {
+    let mut text = pem.to_vec();
+    for label in [&b"X509 CERTIFICATE-----"[..], b"TRUSTED CERTIFICATE-----"] {
+        for mark in [&b"-----BEGIN "[..], b"-----END "] {
+            let from = [mark, label].concat();
+            let to = [mark, &b"CERTIFICATE-----"[..]].concat();
+            while let Some(at) = text.windows(from.len()).position(|w| w == from.as_slice()) {
+                text.splice(at..at + from.len(), to.iter().copied());
+            }
+        }
+    }
+    text
+}
+
 fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
+    let text = certificate_labels(pem);
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&text)
+        .map(|c| {
+            c.map(|c| match der::first_object(&c) {
+                Some(first) if first.len() < c.len() => CertificateDer::from(first.to_vec()),
+                _ => c,
+            })
+        })
         .collect::<Result<_, _>>()
         .map_err(|_| pem_error())?;
     if certs.iter().any(|c| der::parse_cert(c).is_none()) {

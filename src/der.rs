@@ -97,6 +97,12 @@ pub fn parse_cert(der: &[u8]) -> Option<CertParts<'_>> {
     })
 }
 
+/// The first DER object of `input`, without what follows it (OpenSSL's
+/// "TRUSTED CERTIFICATE" PEM appends trust settings to the certificate).
+pub fn first_object(input: &[u8]) -> Option<&[u8]> {
+    read_tlv(input).map(|(tlv, _)| tlv.whole)
+}
+
 /// A certificate's signed parts (RFC 5280, 4.1.1): the whole
 /// `tbsCertificate`, the contents of `signatureAlgorithm`, and the
 /// signature's bits; and whether the certificate is X.509 v1.

@@ -11,6 +11,9 @@ use crate::error::NodeError;
 
 /// Length of a TLS record header (RFC 8446, 5.1).
 const HEADER: usize = 5;
+/// What a reader keeps: the header, the handshake header (4) and a
+/// ClientHello's `legacy_version` (2).
+const KEPT: usize = HEADER + 4 + 2;
 
 /// What the first bytes say.
 #[derive(Debug, PartialEq, Eq)]
@@ -46,7 +49,21 @@ pub fn judge(head: &[u8]) -> Verdict {
     Verdict::NotTls(NodeError::ssl(reason))
 }
 
-/// A reader that keeps the first [`HEADER`] bytes read through it in `head`.
+/// The `legacy_version` of the ClientHello that `head` begins with, when it
+/// does (RFC 8446, 4.1.2; TLS 1.3 clients say TLS 1.2 there).
+pub fn client_hello_version(head: &[u8]) -> Option<u16> {
+    (head.len() >= KEPT && head[0] == 0x16 && head[HEADER] == 1)
+        .then(|| u16::from_be_bytes([head[KEPT - 2], head[KEPT - 1]]))
+}
+
+/// OpenSSL's answer to a ClientHello from a client that speaks nothing
+/// newer than TLS 1.1: a protocol_version alert (70) in a record of the
+/// client's version, and `ERR_SSL_UNSUPPORTED_PROTOCOL`.
+pub fn protocol_version_alert(head: &[u8]) -> [u8; 7] {
+    [0x15, head[1], head[2], 0x00, 0x02, 0x02, 0x46]
+}
+
+/// A reader that keeps the first [`KEPT`] bytes read through it in `head`.
 pub struct Sniff<'a, R> {
     /// The underlying reader.
     pub inner: R,
@@ -57,7 +74,7 @@ pub struct Sniff<'a, R> {
 impl<R: Read> Read for Sniff<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let want = HEADER.saturating_sub(self.head.len()).min(n);
+        let want = KEPT.saturating_sub(self.head.len()).min(n);
         self.head.extend_from_slice(&buf[..want]);
         Ok(n)
     }
@@ -112,6 +129,6 @@ mod tests {
         r.read_exact(&mut buf).unwrap();
         let mut rest = Vec::new();
         r.read_to_end(&mut rest).unwrap();
-        assert_eq!(head, b"GET /");
+        assert_eq!(head, b"GET / HTTP/");
     }
 }

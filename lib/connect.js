@@ -1,0 +1,186 @@
+'use strict';
+// The client's way to a TLS connection: tls.connect()'s arguments and
+// options as Node normalises them, the DNS lookup, and the native connect;
+// new TLSSocket(null, options).connect() goes the same way (openTransport).
+
+const net = require('net');
+const dns = require('dns');
+const util = require('util');
+const { binding } = require('./native');
+const errors = require('./errors');
+const { contextFor, tlsParams } = require('./context');
+const sessions = require('./session');
+const secrets = require('./secrets');
+const { kConnectOptions, kContext, kAttach, kWrapStart } = require('./symbols');
+
+// TLSSocket, taken when first needed: socket.js requires this file.
+const socketModule = () => require('./socket');
+
+const debug = util.debuglog('tls');
+
+// The package's exports (defaults such as DEFAULT_CIPHERS, which users may
+// change), looked up once.
+let exportsOfPackage = null;
+function pkg() {
+  if (exportsOfPackage === null) exportsOfPackage = require('..');
+  return exportsOfPackage;
+}
+
+let warnedIpServername = false;
+let warnedInsecure = false;
+
+function rejectUnauthorizedDefault() {
+  const insecure = process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0';
+  if (insecure && !warnedInsecure) {
+    warnedInsecure = true;
+    process.emitWarning(
+      "Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' " +
+      'makes TLS connections and HTTPS requests insecure by disabling ' +
+      'certificate verification.');
+  }
+  return !insecure;
+}
+
+function isPipeName(s) {
+  return typeof s === 'string' && Number.isNaN(Number(s));
+}
+
+// connect(options[, cb]), connect(port[, host][, options][, cb]),
+// connect(path[, options][, cb]) -> [options, cb]
+function normalizeConnectArgs(args) {
+  let options = {};
+  let cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
+  const first = args[0];
+  if (first !== null && typeof first === 'object') {
+    options = { ...first };
+  } else {
+    if (isPipeName(first)) {
+      options.path = first;
+    } else {
+      options.port = first;
+      if (typeof args[1] === 'string') options.host = args[1];
+    }
+    const extra = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
+    if (extra) options = { ...extra, ...options };
+  }
+  if (typeof cb !== 'function') cb = undefined;
+  return [options, cb];
+}
+
+function validatePort(port) {
+  const n = typeof port === 'string' && port.trim() !== '' ? Number(port) : port;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
+    throw errors.nodeError(RangeError, 'ERR_SOCKET_BAD_PORT',
+                           `Port should be >= 0 and < 65536. Received ${util.inspect(port)}.`);
+  }
+  return n;
+}
+
+function connect(...args) {
+  const tls = pkg();
+  const [userOptions, cb] = normalizeConnectArgs(args);
+  const options = {
+    rejectUnauthorized: rejectUnauthorizedDefault(),
+    checkServerIdentity: tls.checkServerIdentity,
+    ...userOptions,
+  };
+  // Only an explicit false turns verification off (`undefined` given as a
+  // value does not), as in Node.
+  options.rejectUnauthorized = options.rejectUnauthorized !== false;
+  if (typeof options.checkServerIdentity !== 'function') {
+    throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
+                                options.checkServerIdentity);
+  }
+  if (options.servername !== undefined && typeof options.servername !== 'string') {
+    throw errors.invalidArgType('options.servername', 'of type string', options.servername);
+  }
+  if (options.servername && net.isIP(options.servername) && !warnedIpServername) {
+    warnedIpServername = true;
+    process.emitWarning(
+      'Setting the TLS ServerName to an IP address is not permitted by ' +
+      'RFC 6066. This will be ignored in a future version.',
+      'DeprecationWarning', 'DEP0123');
+  }
+  const params = tlsParams(options, tls);
+  const context = contextFor(options);
+  // As in Node, only a non-empty path means a Unix socket: https.Agent hands
+  // over `path: null` for TCP.
+  if (!options.path && !options.socket) options.port = validatePort(options.port);
+
+  const host = options.host || 'localhost';
+  // Over a given socket Node names no server unless told (servername or host).
+  const sni = options.servername || (net.isIP(host) || (options.socket && !options.host) ? '' : host);
+  options.sni = sni;
+  const socket = new (socketModule().TLSSocket)(options.socket || null, {
+    ...options,
+    isServer: false,
+    secureContext: context,
+    [kConnectOptions]: options,
+  });
+  socket[kConnectOptions] = options;
+  socket[kContext] = context;
+  if (params.session) sessions.setGivenSession(socket, params.session);
+  socket._releaseControl();
+  // Over a stream the application gave, connecting is that stream's (a
+  // net.Socket still connecting, or one without a handle yet); a plain
+  // Duplex is not connecting at all.
+  const given = options.socket;
+  socket.connecting = !given ? true :
+    given instanceof net.Socket ? Boolean(given.connecting || !given._handle) : false;
+  if (cb) socket.once('secureConnect', cb);
+  if (options.timeout) socket.setTimeout(options.timeout);
+  if (options.noDelay) socket.setNoDelay(true);
+  if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelay);
+  if (options.servername) socket.servername = options.servername;
+  if (options.socket) {
+    process.nextTick(() => socket[kWrapStart]());
+  } else {
+    openTransport(socket, options, params, context, host, sni);
+  }
+  return socket;
+}
+
+// Opens the TCP (or Unix) connection of a client socket and its native TLS
+// connection: after a DNS lookup unless `host` is an address.
+function openTransport(socket, options, params, context, host, sni) {
+  const start = (target) => {
+    if (socket.destroyed) return;
+    // setSession() may have been called since connect().
+    params.session = options.session === undefined ? params.session : sessions.sessionParam(options.session);
+    try {
+      const p = { ...params, keylog: secrets.socketWants(socket), requestOcsp: Boolean(options.requestOCSP) };
+      socket[kAttach]((hub, id) => binding.CryptoStream.connect(hub, id, context.context, p, target));
+    } catch (err) {
+      socket.destroy(errors.fromNative(err));
+    }
+  };
+
+  if (options.path) {
+    process.nextTick(start, { path: String(options.path), servername: sni });
+  } else if (net.isIP(host)) {
+    options.where = { address: host, port: options.port };
+    process.nextTick(start, { addresses: [host], port: options.port, servername: sni });
+  } else {
+    const lookup = options.lookup || dns.lookup;
+    const family = options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family;
+    const dnsOptions = { family, hints: options.hints || 0, all: true };
+    debug('lookup', host, dnsOptions);
+    lookup(host, dnsOptions, (err, addresses, fam) => {
+      if (err) {
+        socket.destroy(err);
+        return;
+      }
+      const list = Array.isArray(addresses) ?
+        addresses.map((a) => a.address) :
+        [addresses].filter((a) => typeof a === 'string' && (fam === undefined || net.isIP(a)));
+      if (list.length === 0) {
+        socket.destroy(errors.withCode(Error, 'ENOTFOUND', `getaddrinfo ENOTFOUND ${host}`));
+        return;
+      }
+      options.where = { address: list[list.length - 1], port: options.port };
+      start({ addresses: list, port: options.port, servername: sni });
+    });
+  }
+}
+
+module.exports = { connect, openTransport, validatePort };

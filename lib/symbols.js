@@ -1,0 +1,89 @@
+'use strict';
+// The private state of a TLSSocket, shared by the files that make one up
+// (socket.js: the stream; connect.js: the client's way there; secure.js:
+// what a finished handshake means). Node keeps such state in Symbol keys too.
+
+const kNative = Symbol('kNative');
+const kInfo = Symbol('kInfo');
+const kHeld = Symbol('kHeld');
+const kDrainCb = Symbol('kDrainCb');
+const kFinalCb = Symbol('kFinalCb');
+const kConnectOptions = Symbol('kConnectOptions');
+const kRefed = Symbol('kRefed');
+const kSockOpts = Symbol('kSockOpts');
+const kClosed = Symbol('kClosed');
+const kEndpoints = Symbol('kEndpoints');
+const kBytesRead = Symbol('kBytesRead');
+const kBytesWritten = Symbol('kBytesWritten');
+const kOnEvent = Symbol('kOnEvent');
+const kContext = Symbol('kContext');
+const kAttach = Symbol('kAttach');
+const kSetHold = Symbol('kSetHold');
+const kHolding = Symbol('kHolding');
+const kId = Symbol('kId');
+const kPeerEnded = Symbol('kPeerEnded');
+const kWrapped = Symbol('kWrapped');
+const kWrapStart = Symbol('kWrapStart');
+const kFeed = Symbol('kFeed');
+const kWrapGone = Symbol('kWrapGone');
+// The wrapped stream has emitted 'close'.
+const kWrapClosed = Symbol('kWrapClosed');
+const kWrapListen = Symbol('kWrapListen');
+const kLeftOpen = Symbol('kLeftOpen');
+const kRejected = Symbol('kRejected');
+const kAwaitConnect = Symbol('kAwaitConnect');
+const kWrapEarly = Symbol('kWrapEarly');
+const kOnread = Symbol('kOnread');
+const kFed = Symbol('kFed');
+const kSubmitted = Symbol('kSubmitted');
+const kIdle = Symbol('kIdle');
+const kBusy = Symbol('kBusy');
+const kServerOptions = Symbol.for('rustls-tls.serverOptions');
+const kShutdownCbs = Symbol('kShutdownCbs');
+const kWrappedIo = Symbol('kWrappedIo');
+const kOutputEnded = Symbol('kOutputEnded');
+const kFinalWaits = Symbol('kFinalWaits');
+const kPairNamesServer = Symbol.for('rustls-tls.pairNamesServer');
+
+module.exports = {
+  kNative,
+  kInfo,
+  kHeld,
+  kDrainCb,
+  kFinalCb,
+  kConnectOptions,
+  kRefed,
+  kSockOpts,
+  kClosed,
+  kEndpoints,
+  kBytesRead,
+  kBytesWritten,
+  kOnEvent,
+  kContext,
+  kAttach,
+  kSetHold,
+  kHolding,
+  kId,
+  kPeerEnded,
+  kWrapped,
+  kWrapStart,
+  kFeed,
+  kWrapGone,
+  kWrapClosed,
+  kWrapListen,
+  kLeftOpen,
+  kRejected,
+  kAwaitConnect,
+  kWrapEarly,
+  kOnread,
+  kFed,
+  kSubmitted,
+  kIdle,
+  kBusy,
+  kServerOptions,
+  kShutdownCbs,
+  kWrappedIo,
+  kOutputEnded,
+  kFinalWaits,
+  kPairNamesServer,
+};
