@@ -56,6 +56,7 @@ const {
   kWrapStart,
   kFeed,
   kWrapGone,
+  kWrapClosed,
   kWrapListen,
   kLeftOpen,
   kRejected,
@@ -301,19 +302,16 @@ class TLSSocket extends net.Socket {
         this.read(0);
       }
     };
-    // A taken-over net.Socket's failure is this socket's (Node's TLS reads
-    // its handle); a plain stream's is its own, and this socket just
-    // closes with it.
-    const fail = (err) => {
-      if (this._controlReleased) {
-        this.destroy(err);
-      } else {
-        this._emitTLSError(err);
-        this.destroy();
-      }
-    };
+    // A taken-over net.Socket's failure is this socket's own read or write
+    // failure (Node's TLS reads its handle): destroy(err), whether or not
+    // control is released ('_tlsError' follows from its listener). A plain
+    // stream's failure is its own, and this socket just closes with it.
+    const fail = (err) => this.destroy(err);
     this[kWrappedIo] = readInto(socket, feed, end, fail);
+    // A stream already torn down may have reported its 'close' already.
+    if (socket.destroyed) this[kWrapClosed] = true;
     socket.on('close', () => {
+      this[kWrapClosed] = true;
       // A stream that was torn down takes this socket with it at once, as
       // in Node. One that ended cleanly may still hold our peer's last
       // records (close_notify) in the native queue: it takes this socket
@@ -662,7 +660,7 @@ class TLSSocket extends net.Socket {
     const failHeld = () => {
       if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
     };
-    if (closingWrapped && wrapped instanceof net.Socket) {
+    if (wrapped instanceof net.Socket && !this[kWrapClosed]) {
       // As in Node, where closing TLS closes the socket it took over and
       // reports its own 'close' from there: the socket's 'close' first.
       wrapped.once('close', () => {

@@ -26,6 +26,8 @@ const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kFeed = Symbol('kFeed');
 const kWrapGone = Symbol('kWrapGone');
+// The wrapped stream has emitted 'close'.
+const kWrapClosed = Symbol('kWrapClosed');
 const kWrapListen = Symbol('kWrapListen');
 const kLeftOpen = Symbol('kLeftOpen');
 const kRejected = Symbol('kRejected');
@@ -67,6 +69,7 @@ module.exports = {
   kWrapStart,
   kFeed,
   kWrapGone,
+  kWrapClosed,
   kWrapListen,
   kLeftOpen,
   kRejected,
