@@ -5,6 +5,7 @@
 //! configurations are cut from it per connection parameters (ALPN, protocol
 //! versions, client-certificate policy).
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use rustls::client::ResolvesClientCert;
@@ -171,9 +172,15 @@ fn asn1_error() -> NodeError {
 
 /// PEM labels OpenSSL reads as a certificate (`PEM_read_bio_X509_AUX`, which
 /// Node uses for `cert` and `ca`), made plain "CERTIFICATE" for the parser.
-fn certificate_labels(pem: &[u8]) -> Vec<u8> {
+/// Input without them (nearly all) is used as it is, uncopied.
+fn certificate_labels(pem: &[u8]) -> Cow<'_, [u8]> {
+    const LABELS: [&[u8]; 2] = [b"X509 CERTIFICATE-----", b"TRUSTED CERTIFICATE-----"];
+    let has = |text: &[u8], pat: &[u8]| text.windows(pat.len()).any(|w| w == pat);
+    if !LABELS.iter().any(|label| has(pem, label)) {
+        return Cow::Borrowed(pem);
+    }
     let mut text = pem.to_vec();
-    for label in [&b"X509 CERTIFICATE-----"[..], b"TRUSTED CERTIFICATE-----"] {
+    for label in LABELS {
         for mark in [&b"-----BEGIN "[..], b"-----END "] {
             let from = [mark, label].concat();
             let to = [mark, &b"CERTIFICATE-----"[..]].concat();
@@ -182,7 +189,7 @@ fn certificate_labels(pem: &[u8]) -> Vec<u8> {
             }
         }
     }
-    text
+    Cow::Owned(text)
 }
 
 fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
