@@ -56,6 +56,7 @@ const {
   kWrapStart,
   kFeed,
   kWrapGone,
+  kWrapFailed,
   kWrapClosed,
   kWrapListen,
   kLeftOpen,
@@ -306,7 +307,21 @@ class TLSSocket extends net.Socket {
     // failure (Node's TLS reads its handle): destroy(err), whether or not
     // control is released ('_tlsError' follows from its listener). A plain
     // stream's failure is its own, and this socket just closes with it.
-    const fail = (err) => this.destroy(err);
+    // A read failure (a reset) goes to the native side behind the bytes
+    // read before it: Node's TLS reads the socket itself, so an alert its
+    // peer sent just before resetting is what it reports.
+    const fail = (err) => {
+      const native = this[kNative];
+      const inBand = native && !this[kClosed] && !this[kWrapEarly] && !this.destroyed &&
+        err && err.syscall === 'read' && Number.isInteger(err.errno) && err.errno < 0;
+      if (!inBand) {
+        this.destroy(err);
+        return;
+      }
+      this[kWrapFailed] = err;
+      this[kBusy]();
+      native.feedError(-err.errno);
+    };
     this[kWrappedIo] = readInto(socket, feed, end, fail);
     // A stream already torn down may have reported its 'close' already.
     if (socket.destroyed) this[kWrapClosed] = true;
@@ -316,7 +331,7 @@ class TLSSocket extends net.Socket {
       // in Node. One that ended cleanly may still hold our peer's last
       // records (close_notify) in the native queue: it takes this socket
       // once our peer's end has been delivered ('end', then 'close').
-      if (this.destroyed) return;
+      if (this.destroyed || this[kWrapFailed]) return;
       if (!ended || this[kPeerEnded] || !this[kNative]) this.destroy();
       else this[kWrapGone] = true;
     });
@@ -463,7 +478,8 @@ class TLSSocket extends net.Socket {
         break;
       }
       case EV.ERROR: {
-        const err = wireError(this, info);
+        // The wrapped socket's own failure, as it reported it.
+        const err = (info.syscall && this[kWrapFailed]) || wireError(this, info);
         if (this._secureEstablished && info.reason && !info.syscall) {
           // A TLS failure after the handshake: Node emits it (as '_tlsError'
           // only while the socket keeps control) and leaves the socket to

@@ -26,6 +26,9 @@ const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kFeed = Symbol('kFeed');
 const kWrapGone = Symbol('kWrapGone');
+// A taken-over net.Socket's read failure, handed to the native side in
+// order after the bytes read before it.
+const kWrapFailed = Symbol('kWrapFailed');
 // The wrapped stream has emitted 'close'.
 const kWrapClosed = Symbol('kWrapClosed');
 const kWrapListen = Symbol('kWrapListen');
@@ -69,6 +72,7 @@ module.exports = {
   kWrapStart,
   kFeed,
   kWrapGone,
+  kWrapFailed,
   kWrapClosed,
   kWrapListen,
   kLeftOpen,

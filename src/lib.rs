@@ -641,6 +641,15 @@ impl CryptoStream {
         }
     }
 
+    /// The wrapped stream's read failed with OS error `errno` (positive,
+    /// e.g. 104 for ECONNRESET): reported after the bytes fed before it.
+    #[napi]
+    pub fn feed_error(&self, errno: i32) {
+        if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
+            pipe.feed_error(errno);
+        }
+    }
+
     /// `n` bytes of ciphertext were written to the wrapped stream.
     #[napi]
     pub fn ack_out(&self, n: u32) {

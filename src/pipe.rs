@@ -10,7 +10,7 @@
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use tokio::sync::Notify;
@@ -26,6 +26,9 @@ const OUT_LIMIT: usize = 256 * 1024;
 pub struct Pipe {
     inbound: Mutex<VecDeque<u8>>,
     eof: AtomicBool,
+    /// The wrapped stream's read failed with this OS error number (0: it
+    /// did not); reported once the bytes read before it are taken.
+    failed: AtomicI32,
     in_paused: AtomicBool,
     readable: Notify,
     out_pending: AtomicUsize,
@@ -55,6 +58,7 @@ impl Pipe {
         Self {
             inbound: Mutex::new(VecDeque::new()),
             eof: AtomicBool::new(false),
+            failed: AtomicI32::new(0),
             in_paused: AtomicBool::new(false),
             readable: Notify::new(),
             out_pending: AtomicUsize::new(0),
@@ -101,6 +105,15 @@ impl Pipe {
         self.readable.notify_one();
     }
 
+    /// The wrapped stream's read failed with OS error `errno` (a reset):
+    /// the task reads it as its socket's failure, after the bytes that came
+    /// before it. Node's TLS reads the socket it took over itself, so a peer
+    /// that sends an alert and then resets is reported by its alert.
+    pub fn feed_error(&self, errno: i32) {
+        self.failed.store(errno.max(1), Ordering::SeqCst);
+        self.readable.notify_one();
+    }
+
     /// JS wrote `n` bytes of our output to the wrapped stream.
     pub fn ack(&self, n: usize) {
         let _ = self
@@ -114,6 +127,7 @@ impl Pipe {
     pub(crate) async fn readable(&self) {
         loop {
             let ready = self.eof.load(Ordering::SeqCst)
+                || self.failed.load(Ordering::SeqCst) != 0
                 || self.inbound.lock().map(|q| !q.is_empty()).unwrap_or(true);
             if ready {
                 return;
@@ -141,10 +155,10 @@ impl Pipe {
             .lock()
             .map_err(|_| io::Error::other("pipe poisoned"))?;
         if q.is_empty() {
-            return if self.eof.load(Ordering::SeqCst) {
-                Ok(0)
-            } else {
-                Err(io::ErrorKind::WouldBlock.into())
+            return match self.failed.load(Ordering::SeqCst) {
+                _ if self.eof.load(Ordering::SeqCst) => Ok(0),
+                0 => Err(io::ErrorKind::WouldBlock.into()),
+                errno => Err(io::Error::from_raw_os_error(errno)),
             };
         }
         let n = buf.len().min(q.len());
