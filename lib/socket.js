@@ -55,6 +55,7 @@ const {
   kWrapped,
   kWrapStart,
   kFeed,
+  kFeedEnd,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,
@@ -222,10 +223,9 @@ class TLSSocket extends net.Socket {
     const source = !isServer ? { ...options, ...connectOptions } :
       options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
         { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
-    let native;
     try {
       const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
-      native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
+      this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
         { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
@@ -250,7 +250,7 @@ class TLSSocket extends net.Socket {
     const early = this[kWrapEarly];
     this[kWrapEarly] = null;
     for (const chunk of early) {
-      if (chunk === null) native.feedEnd();
+      if (chunk === null) this[kFeedEnd]();
       else this[kFeed](chunk);
     }
     if (this[kWrappedIo]) this[kWrappedIo].resume();
@@ -264,6 +264,17 @@ class TLSSocket extends net.Socket {
     this[kFed] += chunk.length;
     this[kBusy]();
     return native.feed(chunk);
+  }
+
+  // The wrapped stream ended: one more unit of input for the idle count,
+  // so that the process is held until the native side has taken it (it
+  // may have been idle, and nothing else keeps the loop alive meanwhile).
+  [kFeedEnd]() {
+    const native = this[kNative];
+    if (!native || this[kClosed]) return;
+    this[kFed] += 1;
+    this[kBusy]();
+    native.feedEnd();
   }
 
   // TLS takes the wrapped stream over from the start, as Node reads it from
@@ -291,7 +302,7 @@ class TLSSocket extends net.Socket {
     const end = () => {
       ended = true;
       if (!this[kWrapEarly]) {
-        if (this[kNative] && !this[kClosed]) this[kNative].feedEnd();
+        this[kFeedEnd]();
         return;
       }
       this[kWrapEarly].push(null);

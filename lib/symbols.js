@@ -25,6 +25,7 @@ const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kFeed = Symbol('kFeed');
+const kFeedEnd = Symbol('kFeedEnd');
 const kWrapGone = Symbol('kWrapGone');
 // A taken-over net.Socket's read failure, handed to the native side in
 // order after the bytes read before it.
@@ -71,6 +72,7 @@ module.exports = {
   kWrapped,
   kWrapStart,
   kFeed,
+  kFeedEnd,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,

@@ -919,7 +919,8 @@ async fn pump(
             // the process must stay alive for; reported again each time the
             // connection comes back to rest.
             let unsent = write || lock(cell).as_ref().is_some_and(|l| !l.pending.is_empty());
-            match pipe.idle_consumed() {
+            let reader_done = lock(cell).as_ref().is_none_or(|l| l.read_done);
+            match pipe.idle_consumed(reader_done) {
                 Some(consumed) if !unsent && shared.commands_empty() => {
                     let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                     if last_idle != Some(mark) {
@@ -1047,7 +1048,7 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
         // Over a wrapped stream, nothing here is work that holds the
         // process (as in `pump`): say so once all input was taken.
         if let Transport::Js(pipe) = io {
-            if let Some(consumed) = pipe.idle_consumed() {
+            if let Some(consumed) = pipe.idle_consumed(false) {
                 let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                 if last_idle != Some(mark) {
                     last_idle = Some(mark);

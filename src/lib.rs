@@ -638,6 +638,8 @@ impl CryptoStream {
     pub fn feed_end(&self) {
         if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
             pipe.feed_end();
+            // A task that reads no more still reports the end as taken.
+            self.shared.wake.notify_one();
         }
     }
 
