@@ -56,6 +56,7 @@ const {
   kWrapStart,
   kFeed,
   kFeedEnd,
+  kDestroyRan,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,
@@ -524,7 +525,7 @@ class TLSSocket extends net.Socket {
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed && !this[kLeftOpen]) onNativeClosed(this);
+        if (!this.destroyed && !this[kLeftOpen] && !this[kDestroyRan]) onNativeClosed(this);
         break;
       default:
         break;
@@ -666,6 +667,7 @@ class TLSSocket extends net.Socket {
 
   _destroy(err, cb) {
     debug('destroy', err && err.code);
+    this[kDestroyRan] = true;
     const connecting = this.connecting;
     const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
     for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
@@ -685,7 +687,7 @@ class TLSSocket extends net.Socket {
     cb(err);
     const rejected = this[kRejected];
     const failHeld = () => {
-      if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
+      if (heldWrites.length > 0) completeHeldWrites(this, heldWrites, connecting, rejected);
     };
     if (wrapped instanceof net.Socket && !this[kWrapClosed]) {
       // As in Node, where closing TLS closes the socket it took over and
@@ -697,9 +699,13 @@ class TLSSocket extends net.Socket {
       if (!connecting) failHeld();
       return;
     }
-    // Node emits it once the handle has closed, a loop turn later.
-    setImmediate(emitClose, this, Boolean(err));
-    failHeld();
+    // Node emits it once the handle has closed, a loop turn later; the
+    // writes its TLS layer had taken complete as that close cancels them.
+    setImmediate(() => {
+      if (!connecting && heldWrites.length > 0) finishHeldWrites(this, heldWrites, rejected);
+      emitClose(this, Boolean(err));
+    });
+    if (connecting) failHeld();
   }
 
   _onTimeout() {
@@ -967,7 +973,7 @@ function heldWriteError(rejected) {
   return err;
 }
 
-function completeHeldWrites(callbacks, connecting, rejected) {
+function completeHeldWrites(socket, callbacks, connecting, rejected) {
   if (connecting) {
     setImmediate(() => {
       for (const cb of callbacks) {
@@ -976,12 +982,17 @@ function completeHeldWrites(callbacks, connecting, rejected) {
       }
     });
   } else {
-    process.nextTick(() => {
-      for (const cb of callbacks) {
-        if (kHeldWritesFail) cb(heldWriteError(rejected));
-        else cb();
-      }
-    });
+    process.nextTick(finishHeldWrites, socket, callbacks, rejected);
+  }
+}
+
+function finishHeldWrites(socket, callbacks, rejected) {
+  for (const cb of callbacks) {
+    // Node 20 completes them as its handle does a write cancelled by the
+    // close: an error only for a socket that is not destroyed by then (an
+    // 'error' listener may have called _undestroy()).
+    if (kHeldWritesFail || !socket.destroyed) cb(heldWriteError(rejected));
+    else cb();
   }
 }
 
