@@ -167,6 +167,9 @@ class TLSSocket extends net.Socket {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
       }
       this[kWrapped] = socket;
+      // As in Node: the socket's activity refreshes its timer, and
+      // destroying TLS clears it (net.Socket walks `_parent`).
+      if (socket instanceof net.Socket) this._parent = socket;
       this[kContext] = contextFor(options);
       this[kWrapListen]();
       if (options.isServer) {
@@ -291,7 +294,12 @@ class TLSSocket extends net.Socket {
     const end = () => {
       ended = true;
       if (!this[kWrapEarly]) {
-        if (this[kNative] && !this[kClosed]) this[kNative].feedEnd();
+        // The end is work for the native side: the process waits for it
+        // (a net.Socket's handle stops holding it at end of stream).
+        if (this[kNative] && !this[kClosed]) {
+          this[kBusy]();
+          this[kNative].feedEnd();
+        }
         return;
       }
       this[kWrapEarly].push(null);

@@ -1,0 +1,125 @@
+'use strict';
+// Kinds of difference found by running Node 24's own tls tests against the
+// package, each kept as a differential scenario of our own:
+// - a client over a taken-over net.Socket whose peer ends the connection:
+//   the net.Socket's handle stops holding the event loop at end of stream,
+//   so the TLS side must hold it until its 'end' and 'close' are out (the
+//   process used to exit before them);
+// - `_parent` on a TLSSocket wrapping a net.Socket (net.Socket walks it to
+//   refresh and clear the wrapped socket's timer);
+// - `onread` with a buffer function: one call for the read that finds the
+//   end of the stream too;
+// - tls.connect() takes its context from the module's own
+//   createSecureContext (which a program may replace), with the default
+//   ciphers, before it looks at the port.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { execFile } = require('node:child_process');
+const { once } = require('node:events');
+const { PassThrough } = require('node:stream');
+const { impls, implPath, certs, scope, differential, withTimeout, FIXTURES } = require('./helpers');
+
+function runChild(source) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['-e', source], { timeout: 20000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+test('a client over a net.Socket sees its peer end before the process exits', async () => {
+  // Several rounds: the exit used to depend on when the native side last
+  // reported being idle.
+  const script = (name) => `
+    const tls = require(${JSON.stringify(implPath(name))});
+    const net = require('net');
+    const fs = require('fs');
+    const f = (n) => fs.readFileSync(${JSON.stringify(FIXTURES)} + '/' + n);
+    const log = [];
+    function round(left) {
+      if (left === 0) return;
+      const server = tls.createServer({ key: f('rsa-key.pem'), cert: f('rsa-cert.pem') }, (c) => {
+        setImmediate(() => c.write('hello', () => setImmediate(() => { c.destroy(); server.close(); })));
+      });
+      server.listen(0, '127.0.0.1', () => {
+        const raw = net.connect(server.address().port, '127.0.0.1', () => {
+          const s = tls.connect({ socket: raw, rejectUnauthorized: false });
+          s.setEncoding('utf8');
+          s.on('data', (d) => log.push('data ' + d));
+          s.on('end', () => log.push('end'));
+          s.on('close', () => { log.push('close'); round(left - 1); });
+        });
+      });
+    }
+    round(5);
+    process.on('exit', () => console.log(log.join(',')));
+  `;
+  const results = await differential(async (name) => (await runChild(script(name))).trim());
+  for (const out of Object.values(results)) {
+    assert.equal(out, Array(5).fill('data hello,end,close').join(','));
+  }
+});
+
+test('_parent is the wrapped net.Socket, and null over another Duplex', async (t) => {
+  await differential(async (name, tls) => {
+    const sc = scope(t);
+    const { port } = await sc.server(tls, { ...certs.rsa }, (s) => s.end());
+    const raw = net.connect(port, '127.0.0.1');
+    await once(raw, 'connect');
+    const overSocket = sc.track(tls.connect({ socket: raw, rejectUnauthorized: false }));
+    const duplex = new PassThrough();
+    const overDuplex = sc.track(new tls.TLSSocket(duplex));
+    const seen = { socket: overSocket._parent === raw, duplex: overDuplex._parent };
+    await withTimeout(once(overSocket, 'close'), 5000, 'close');
+    overDuplex.destroy();
+    return seen;
+  });
+});
+
+test('onread asks a buffer function for the read that finds the end too', async (t) => {
+  const message = Buffer.from('hello world');
+  await differential(async (name, tls) => {
+    const sc = scope(t);
+    // The same server for both clients: its data and close_notify go out
+    // together, so every client reads them in one go.
+    const { port } = await sc.server(impls.node || tls, { ...certs.rsa }, (s) => s.end(message));
+    const pool = [Buffer.alloc(2), Buffer.alloc(2), Buffer.alloc(2)];
+    let calls = 0;
+    const got = [];
+    const c = sc.connect(tls, {
+      port,
+      host: '127.0.0.1',
+      rejectUnauthorized: false,
+      onread: {
+        buffer: () => pool[calls++ % pool.length],
+        callback: (n, buf) => { got.push(Buffer.from(buf.subarray(0, n))); },
+      },
+    });
+    await withTimeout(once(c, 'end'), 5000, 'end');
+    assert.deepEqual(Buffer.concat(got), message);
+    return calls;
+  });
+});
+
+test('tls.connect() makes its context with the module\'s createSecureContext first', async () => {
+  const results = await differential(async (name, tls) => {
+    const original = tls.createSecureContext;
+    const given = [];
+    tls.createSecureContext = (options) => {
+      given.push(options.ciphers === tls.DEFAULT_CIPHERS ? 'DEFAULT_CIPHERS' : options.ciphers);
+      throw new Error('stop');
+    };
+    try {
+      // No port at all: the context comes first.
+      assert.throws(() => tls.connect(), /stop/);
+      assert.throws(() => tls.connect({ port: 1, ciphers: 'TLS_AES_128_GCM_SHA256' }), /stop/);
+    } finally {
+      tls.createSecureContext = original;
+    }
+    return given;
+  });
+  for (const given of Object.values(results)) assert.deepEqual(given, ['DEFAULT_CIPHERS', 'TLS_AES_128_GCM_SHA256']);
+});
