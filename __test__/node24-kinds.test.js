@@ -123,3 +123,38 @@ test('tls.connect() makes its context with the module\'s createSecureContext fir
   });
   for (const given of Object.values(results)) assert.deepEqual(given, ['DEFAULT_CIPHERS', 'TLS_AES_128_GCM_SHA256']);
 });
+
+test('the defaults follow Node\'s command line (--tls-max-v1.2, --tls-min-v1.3, --tls-cipher-list)', async () => {
+  const script = (name) => `
+    const tls = require(${JSON.stringify(implPath(name))});
+    const fs = require('fs');
+    const f = (n) => fs.readFileSync(${JSON.stringify(FIXTURES)} + '/' + n);
+    const out = [tls.DEFAULT_MIN_VERSION, tls.DEFAULT_MAX_VERSION, tls.DEFAULT_CIPHERS];
+    const server = tls.createServer({ key: f('rsa-key.pem'), cert: f('rsa-cert.pem') }, (s) => s.end());
+    server.listen(0, '127.0.0.1', () => {
+      const c = tls.connect({ port: server.address().port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+        out.push(c.getProtocol(), c.getCipher().name);
+        c.end();
+        server.close();
+        console.log(JSON.stringify(out));
+      });
+    });
+  `;
+  const run = (name, flags) => new Promise((resolve, reject) => {
+    execFile(process.execPath, [...flags, '-e', script(name)], { timeout: 20000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${err.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout));
+    });
+  });
+  const cases = [
+    [['--tls-max-v1.2', '--tls-cipher-list=ECDHE-RSA-AES256-GCM-SHA384'],
+      ['TLSv1.2', 'TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384', 'TLSv1.2', 'ECDHE-RSA-AES256-GCM-SHA384']],
+    [['--tls-min-v1.3'], ['TLSv1.3', 'TLSv1.3', null, 'TLSv1.3', 'TLS_AES_256_GCM_SHA384']],
+  ];
+  for (const [flags, expected] of cases) {
+    const results = await differential((name) => run(name, flags));
+    for (const got of Object.values(results)) {
+      assert.deepEqual(got.map((v, i) => (expected[i] === null ? null : v)), expected);
+    }
+  }
+});
