@@ -16,10 +16,12 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
-const { execFile } = require('node:child_process');
+const path = require('node:path');
+const { X509Certificate } = require('node:crypto');
+const { execFile, execFileSync } = require('node:child_process');
 const { once } = require('node:events');
 const { PassThrough } = require('node:stream');
-const { impls, implPath, certs, scope, differential, withTimeout, FIXTURES } = require('./helpers');
+const { impls, implPairs, implPath, fixture, certs, scope, differential, withTimeout, FIXTURES } = require('./helpers');
 
 function runChild(source) {
   return new Promise((resolve, reject) => {
@@ -156,5 +158,44 @@ test('the defaults follow Node\'s command line (--tls-max-v1.2, --tls-min-v1.3, 
     for (const got of Object.values(results)) {
       assert.deepEqual(got.map((v, i) => (expected[i] === null ? null : v)), expected);
     }
+  }
+});
+
+// A PKCS#12 archive with its CA: Node trusts the archive's other
+// certificates (they join the context's store), and getCertificate() is the
+// archive's certificate.
+test('pfx: its CA certificates are trusted, and getCertificate() is its certificate', async (t) => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustls-tls-pfx-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const pfx = {};
+  for (const name of ['rsa', 'client']) {
+    const out = path.join(dir, `${name}.pfx`);
+    execFileSync('openssl', ['pkcs12', '-export', '-in', path.join(FIXTURES, `${name}-cert.pem`),
+      '-inkey', path.join(FIXTURES, `${name}-key.pem`), '-certfile', path.join(FIXTURES, 'ca-cert.pem'),
+      '-passout', 'pass:sample', '-out', out], { stdio: 'pipe' });
+    pfx[name] = fs.readFileSync(out);
+  }
+  const serial = (name) => new X509Certificate(fixture(`${name}-cert.pem`)).serialNumber;
+  for (const [sName, cName] of implPairs()) {
+    const sc = scope(t);
+    let server;
+    const { port } = await sc.server(impls[sName], {
+      pfx: pfx.rsa, passphrase: 'sample', requestCert: true, rejectUnauthorized: false,
+    }, (s) => {
+      server = { authorized: s.authorized, error: s.authorizationError, peer: s.getPeerCertificate().serialNumber };
+      s.end();
+    });
+    const c = sc.connect(impls[cName], {
+      port, host: '127.0.0.1', pfx: pfx.client, passphrase: 'sample', rejectUnauthorized: false,
+    });
+    await withTimeout(once(c, 'secureConnect'), 5000, `${sName}->${cName}`);
+    const own = c.getCertificate().serialNumber;
+    await withTimeout(once(c, 'close'), 5000, 'close');
+    assert.deepEqual({ own, server }, {
+      own: serial('client'),
+      server: { authorized: true, error: null, peer: serial('client') },
+    }, `${sName} server, ${cName} client`);
   }
 });
