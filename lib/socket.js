@@ -108,6 +108,13 @@ function ephemeralKeyInfo({ group, groupType, groupSize }) {
   return kNodeMajor >= 24 ? { type: groupType || 'TLSGroup', name: group, size: undefined } : {};
 }
 
+// Our certificates: `cert` as given, or those of a `pfx`.
+function ownCerts(context) {
+  if (!context) return null;
+  const certs = context[kCerts];
+  return certs && certs.length > 0 ? certs : context.context.ownCertificates();
+}
+
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
 }
@@ -169,6 +176,9 @@ class TLSSocket extends net.Socket {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
       }
       this[kWrapped] = socket;
+      // As in Node: the socket's activity refreshes its timer, and
+      // destroying TLS clears it (net.Socket walks `_parent`).
+      if (socket instanceof net.Socket) this._parent = socket;
       this[kContext] = contextFor(options);
       this[kWrapListen]();
       if (options.isServer) {
@@ -850,14 +860,14 @@ class TLSSocket extends net.Socket {
 
   // Our own certificate (the first chain's leaf).
   getCertificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed) return null;
     if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
     return peerX509([certs[0]]);
   }

@@ -362,8 +362,12 @@ impl Context {
             .map(|pem| parse_chain(pem))
             .collect::<Result<Vec<_>, _>>()?;
         let mut pfx_keys = Vec::new();
+        // A PKCS#12 archive's other certificates are trusted too, as Node
+        // adds them to the context's store (SecureContext::LoadPKCS12).
+        let mut pfx_ca = Vec::new();
         for (der, passphrase) in &input.pfx {
             let (chain, key) = read_pfx(der, passphrase)?;
+            pfx_ca.extend(chain.iter().skip(1).cloned());
             chains.push(chain);
             pfx_keys.push(key);
         }
@@ -414,14 +418,15 @@ impl Context {
                 Trust::from_ca(ca, input.allow_partial, input.security_level)
             }
         };
-        let trust = if input.added_ca.is_empty() {
+        let added: Vec<_> = input
+            .added_ca
+            .iter()
+            .flat_map(|pem| parse_chain(pem).unwrap_or_default())
+            .chain(pfx_ca)
+            .collect();
+        let trust = if added.is_empty() {
             trust
         } else {
-            let added: Vec<_> = input
-                .added_ca
-                .iter()
-                .flat_map(|pem| parse_chain(pem).unwrap_or_default())
-                .collect();
             let mut roots = (*trust.roots).clone();
             roots.add_parsable_certificates(added.iter().cloned());
             let ca: Vec<_> = trust.ca.iter().cloned().chain(added).collect();

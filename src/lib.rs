@@ -174,6 +174,19 @@ impl NativeContext {
         Ok(())
     }
 
+    /// The leaf certificates (DER) of the identities this context offers,
+    /// elliptic-curve keys first: `getCertificate()` of a context made from
+    /// `pfx` alone.
+    #[napi]
+    pub fn own_certificates(&self) -> Vec<Buffer> {
+        self.inner
+            .identities
+            .iter()
+            .filter_map(|k| k.cert.first())
+            .map(|c| Buffer::from(c.as_ref().to_vec()))
+            .collect()
+    }
+
     /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
     #[napi]
     pub fn get_ticket_keys(&self) -> Buffer {
