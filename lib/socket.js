@@ -421,6 +421,8 @@ class TLSSocket extends net.Socket {
         if (this._tlsOptions.isServer) onServerSecure(this, info);
         else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
+        // The client's Finished goes once its listeners ran (src/conn.rs).
+        if (!this._tlsOptions.isServer && !this.destroyed && this[kNative]) this[kNative].releaseFlight();
         break;
       case EV.CIPHERTEXT: {
         const socket = this[kWrapped];
@@ -531,7 +533,7 @@ class TLSSocket extends net.Socket {
       }
       case EV.CLOSE:
         this[kClosed] = true;
-        this[kNative].release();
+        this[kNative].releaseFlight();
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
@@ -600,7 +602,7 @@ class TLSSocket extends net.Socket {
     const params = tlsParams(source, tls);
     const context = this[kContext] || contextFor(source);
     const host = options.host || 'localhost';
-    const sni = source.servername || (net.isIP(host) ? '' : host);
+    const sni = source.servername || '';
     this[kContext] = context;
     this[kConnectOptions] = { ...source, servername: source.servername, sni, standalone: true };
     this.connecting = true;
@@ -906,16 +908,17 @@ class TLSSocket extends net.Socket {
     return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
+  // Like Node's handle proxies, these give null once the socket is gone.
   getSharedSigalgs() {
-    return [];
+    return this.destroyed ? null : [];
   }
 
   getFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   getPeerFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   // Records of at most `size` plaintext bytes from now on; true when `size`
@@ -1037,7 +1040,7 @@ function askSni(socket, servername) {
       return;
     }
     answered = true;
-    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (!err && context != null && !isSecureContext(context)) err = new TypeError('Invalid SNI context');
     if (native) {
       socket[kBusy]();
       native.answerSni(err || context == null ? null : context.context, Boolean(err));

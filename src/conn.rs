@@ -166,6 +166,9 @@ pub struct Shared {
     pub want_drain: AtomicBool,
     /// `destroy()` was called.
     pub destroyed: AtomicBool,
+    /// Client: the handshake's last flight (its Finished) waits until JS
+    /// has judged the server ([`Shared::release`]).
+    held: AtomicBool,
     /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
     pub max_fragment: AtomicUsize,
     /// Writes and ends taken from the queue so far (JS counts those it
@@ -288,6 +291,14 @@ impl Shared {
     pub fn destroy(&self) {
         self.destroyed.store(true, Ordering::SeqCst);
         self.wake.notify_one();
+    }
+
+    /// JS has run its `'secureConnect'` listeners: the client's last flight
+    /// may go.
+    pub fn release(&self) {
+        if self.held.swap(false, Ordering::SeqCst) {
+            self.wake.notify_one();
+        }
     }
 
     fn can_read(&self) -> bool {
@@ -892,6 +903,15 @@ async fn pump(
     if ended {
         sink(Event::End);
     }
+    // Node's client sends its Finished after the 'secureConnect' listeners
+    // ran: a client that rejects the server (or destroys) never completes
+    // the handshake for it, and the server sees a hang-up, not a connection.
+    while shared.held.load(Ordering::SeqCst) {
+        if shared.destroyed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        shared.wake.notified().await;
+    }
     let mut last_idle = None;
     if let Transport::Js(pipe) = io {
         pipe.go_live();
@@ -1154,6 +1174,9 @@ pub async fn establish(
     };
     match result {
         Ok(()) => {
+            if matches!(session.tls, Connection::Client(_)) && session.tls.wants_write() {
+                shared.held.store(true, Ordering::SeqCst);
+            }
             let info = Box::new(session.secure_info());
             let (cell, io) = go_live(session, &shared);
             serve(cell, io, shared, sink, Some(info)).await;

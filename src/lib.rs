@@ -734,6 +734,13 @@ impl CryptoStream {
         }
     }
 
+    /// A client's listeners have judged the server: its last handshake
+    /// flight may go out.
+    #[napi]
+    pub fn release_flight(&self) {
+        self.shared.release();
+    }
+
     /// Resumes reading from the socket.
     #[napi]
     pub fn read_start(&self) {
