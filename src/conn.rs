@@ -342,6 +342,8 @@ pub struct Session {
     head: Option<Vec<u8>>,
     /// The first bytes were judged to be TLS.
     judged: bool,
+    /// Server: an IP address the client sent as its SNI name.
+    ip_name: Option<String>,
     /// Client: the session store, which knows the ticket offered.
     store: Option<Arc<ConnStore>>,
 }
@@ -369,6 +371,7 @@ impl Session {
             home: tokio::runtime::Handle::try_current().ok(),
             head: Some(Vec::new()),
             judged: false,
+            ip_name: None,
             store: None,
             keylog: None,
             ocsp: None,
@@ -378,7 +381,7 @@ impl Session {
     /// Server side: the SNI name the client sent.
     pub fn sni_name(&self) -> Option<&str> {
         match &self.tls {
-            Connection::Server(s) => s.server_name(),
+            Connection::Server(s) => s.server_name().or(self.ip_name.as_deref()),
             Connection::Client(_) => None,
         }
     }
@@ -418,6 +421,7 @@ impl Session {
             ocsp: None,
             head: None,
             judged: true,
+            ip_name: None,
             store,
         }
     }
@@ -426,12 +430,53 @@ impl Session {
     /// at before the handshake) to rustls.
     pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), NodeError> {
         while !bytes.is_empty() {
-            self.tls
-                .read_tls(&mut bytes)
+            self.read_tls_from(&mut bytes)
                 .map_err(|e| NodeError::io(&e, "read"))?;
+            self.judge_head()?;
             self.process()?;
         }
         Ok(())
+    }
+
+    /// Reads TLS input from `inner`; a server keeps the first bytes (the
+    /// ClientHello) in `head` while the handshake lasts.
+    fn read_tls_from(&mut self, mut inner: impl Read) -> io::Result<usize> {
+        match self.head.as_mut() {
+            Some(head) => self.tls.read_tls(&mut Sniff {
+                inner,
+                head,
+                keep: sniff::HELLO,
+            }),
+            None => self.tls.read_tls(&mut inner),
+        }
+    }
+
+    /// A server's first bytes: refused at once when they are not TLS.
+    fn judge_head(&mut self) -> Result<(), NodeError> {
+        if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
+            match sniff::judge(head) {
+                Verdict::NeedMore => {}
+                Verdict::Tls => self.judged = true,
+                Verdict::NotTls(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The handshake is over: a server reads from the ClientHello kept the
+    /// IP address rustls does not report as the SNI name, and lets it go.
+    fn hello_done(&mut self) {
+        if let (Connection::Server(s), Some(head)) = (&self.tls, self.head.take()) {
+            if self.ip_name.is_none() && s.server_name().is_none() {
+                self.ip_name = sniff::ip_server_name(&head);
+            }
+        }
+    }
+
+    /// Server: the client's SNI name is this IP address (read from its
+    /// ClientHello, which rustls does not report).
+    pub fn set_ip_name(&mut self, name: Option<String>) {
+        self.ip_name = name;
     }
 
     /// The runtime that must serve this session, when it is bound to one.
@@ -447,6 +492,7 @@ impl Session {
     pub async fn handshake(&mut self) -> Result<(), NodeError> {
         loop {
             if !self.tls.is_handshaking() {
+                self.hello_done();
                 return Ok(());
             }
             self.flush().await?;
@@ -454,23 +500,11 @@ impl Session {
                 .readable()
                 .await
                 .map_err(|e| NodeError::io(&e, "read"))?;
-            let read = match self.head.as_mut() {
-                Some(head) => self.tls.read_tls(&mut Sniff {
-                    inner: Io(&self.io),
-                    head,
-                }),
-                None => self.tls.read_tls(&mut Io(&self.io)),
-            };
-            match read {
+            let io = self.io.clone();
+            match self.read_tls_from(Io(&io)) {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
                 Ok(_) => {
-                    if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
-                        match sniff::judge(head) {
-                            Verdict::NeedMore => {}
-                            Verdict::Tls => self.judged = true,
-                            Verdict::NotTls(e) => return Err(e),
-                        }
-                    }
+                    self.judge_head()?;
                     self.process()?
                 }
                 Err(e) if is_would_block(&e) => {}
@@ -484,44 +518,12 @@ impl Session {
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
         if let Err(err) = self.tls.process_new_packets() {
-            if matches!(
-                (&self.tls, &err),
-                (Connection::Server(_), rustls::Error::InvalidCertificate(_))
-            ) {
-                // A client certificate refused under rejectUnauthorized: Node
-                // drops such a client without an alert, so it sees the
-                // connection close.
-                return Err(NodeError::hang_up());
-            }
-            if matches!(
-                (&self.tls, &err),
-                (
-                    Connection::Server(_),
-                    rustls::Error::NoCertificatesPresented
-                )
-            ) && self.tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
-            {
-                // A TLS 1.2 client without the certificate a server requires:
-                // rustls answers with TLS 1.3's certificate_required; OpenSSL
-                // (and so Node) with handshake_failure (RFC 5246, 7.4.6),
-                // which is what clients match on. The alert goes out in the
-                // clear, as all of TLS 1.2's handshake before Finished.
-                const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
-                let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
-                return Err(NodeError::from(&err));
-            }
-            let old_client = self
-                .head
-                .as_deref()
-                .and_then(sniff::client_hello_version)
-                .filter(|&v| v < 0x0303);
-            if let (Connection::Server(_), Some(_), Some(head)) =
-                (&self.tls, old_client, self.head.as_deref())
-            {
-                // A client of TLS 1.1 or older: OpenSSL refuses its version
-                // before looking at anything else.
-                let _ = Io(&self.io).write_all(&sniff::protocol_version_alert(head));
-                return Err(NodeError::ssl("unsupported protocol"));
+            if let Connection::Server(_) = &self.tls {
+                let head = self.head.as_deref().unwrap_or_default();
+                let version = self.tls.protocol_version();
+                if let Some(e) = crate::refusal::refuse(&err, head, version, &self.io) {
+                    return Err(e);
+                }
             }
             while self.tls.wants_write() {
                 if self.tls.write_tls(&mut Io(&self.io)).is_err() {
@@ -567,10 +569,7 @@ impl Session {
             .judge_peer
             .then(|| verify::verify_chain(&self.trust, chain, self.peer_role, &algs))
             .flatten();
-        let servername = match &self.tls {
-            Connection::Server(s) => s.server_name().map(str::to_owned),
-            Connection::Client(_) => None,
-        };
+        let servername = self.sni_name().map(str::to_owned);
         let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
         if let Some(store) = &self.store {
             store.handshake_done(resumed);

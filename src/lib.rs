@@ -24,6 +24,8 @@ mod ocsp;
 #[forbid(unsafe_code)]
 mod pipe;
 #[forbid(unsafe_code)]
+mod refusal;
+#[forbid(unsafe_code)]
 mod runtime;
 #[forbid(unsafe_code)]
 mod seclevel;
@@ -903,6 +905,41 @@ fn bind_tcp(
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to bind")))
 }
 
+/// What a server serves its connections with, from its context and
+/// parameters.
+fn server_settings(
+    context: &Arc<context::Context>,
+    params: TlsParams,
+    sni_callback: bool,
+    handshake_timeout: Duration,
+    table: Arc<context::SniTable>,
+) -> napi::Result<ServerSettings> {
+    let params = params.to_params();
+    let no_protocols = params.speaks_nothing();
+    let params = if no_protocols {
+        params.full_range()
+    } else {
+        params
+    };
+    let config = context
+        .server_config_with(&params, table.clone())
+        .map_err(throw)?;
+    Ok(ServerSettings {
+        config,
+        trust: context.trust.clone(),
+        request_cert: params.request_cert,
+        handshake_timeout,
+        sni: sni_callback.then(|| server::SniHook {
+            context: context.clone(),
+            params: params.clone(),
+            table: table.clone(),
+        }),
+        context: context.clone(),
+        no_protocols,
+        table,
+    })
+}
+
 #[napi]
 impl TlsServer {
     /// Binds (synchronously, so errors are immediate) and starts accepting.
@@ -915,18 +952,14 @@ impl TlsServer {
         options: ListenOptions,
     ) -> napi::Result<Self> {
         let rt = rt()?;
-        let params = params.to_params();
-        let no_protocols = params.speaks_nothing();
-        let params = if no_protocols {
-            params.full_range()
-        } else {
-            params
-        };
         let sni = Arc::new(context::SniTable::default());
-        let config = context
-            .inner
-            .server_config_with(&params, sni.clone())
-            .map_err(throw)?;
+        let settings = server_settings(
+            &context.inner,
+            params,
+            options.sni_callback.unwrap_or(false),
+            Duration::from_millis(u64::from(options.handshake_timeout.unwrap_or(120_000))),
+            sni.clone(),
+        )?;
         let home = rt.pick().1;
         let _enter = home.enter();
         let backlog = options.backlog.filter(|&b| b > 0).unwrap_or(511);
@@ -970,26 +1003,8 @@ impl TlsServer {
             .ocsp
             .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
-        let settings = ServerSettings {
-            config,
-            trust: context.inner.trust.clone(),
-            request_cert: params.request_cert,
-            handshake_timeout: Duration::from_millis(u64::from(
-                options.handshake_timeout.unwrap_or(120_000),
-            )),
-            sni: options
-                .sni_callback
-                .unwrap_or(false)
-                .then(|| server::SniHook {
-                    context: context.inner.clone(),
-                    params: params.clone(),
-                    table: sni.clone(),
-                }),
-            context: context.inner.clone(),
-            no_protocols,
-            table: sni.clone(),
-        };
-        home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
+        state.set_settings(settings);
+        home.spawn(server::accept_loop(listener, state.clone(), sink));
         Ok(Self {
             state,
             local,
@@ -998,6 +1013,26 @@ impl TlsServer {
             closer: Mutex::new(closer),
             closed: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// `server.setSecureContext()`: connections accepted from now on are
+    /// served with `context` and `params`; those accepted before keep what
+    /// they had. `SNICallback`, `handshakeTimeout` and the `addContext()`
+    /// entries stay the server's.
+    #[napi]
+    pub fn set_context(&self, context: &NativeContext, params: TlsParams) -> napi::Result<()> {
+        let Some(old) = self.state.settings() else {
+            return Ok(());
+        };
+        let settings = server_settings(
+            &context.inner,
+            params,
+            old.sni.is_some(),
+            old.handshake_timeout,
+            self.sni.clone(),
+        )?;
+        self.state.set_settings(settings);
+        Ok(())
     }
 
     /// The bound TCP address, or `None` for a Unix socket.
