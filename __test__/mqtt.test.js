@@ -172,6 +172,8 @@ for (const name of implNames) {
       const noCa = await failure({ ca: undefined });
       const wrongName = await failure({ servername: 'wrong.example' });
       assert.equal(wrongName.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+      assert.equal(noCa.code, 'SELF_SIGNED_CERT_IN_CHAIN');
+      assert.ok(wrongCa.code, wrongCa.message);
       same(name, 'failures', { wrongCa, noCa, wrongName });
     });
   });
