@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, Uni
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
-use crate::der;
+use crate::x509::Cert;
 
 /// An OpenSSL `X509_V_ERR_*` outcome, named as Node names it in `err.code`.
 ///
@@ -147,7 +147,7 @@ impl Trust {
         let (roots, intermediates): (Vec<_>, Vec<_>) = ca
             .iter()
             .cloned()
-            .partition(|c| der::parse_cert(c).is_none_or(|p| p.self_issued()));
+            .partition(|c| Cert::parse(c).is_none_or(|p| p.self_issued()));
         if allow_partial || intermediates.is_empty() {
             return Self {
                 roots: Arc::new(all),
@@ -193,7 +193,7 @@ fn verify_signature(
     tls13: bool,
 ) -> Result<HandshakeSignatureValid, rustls::Error> {
     let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding);
-    let spki = SubjectPublicKeyInfoDer::from(der::parse_cert(cert).ok_or_else(bad)?.spki);
+    let spki = SubjectPublicKeyInfoDer::from(Cert::parse(cert).ok_or_else(bad)?.spki());
     if tls13 {
         return verify_tls13_signature_with_raw_key(message, &spki, dss, algs);
     }
@@ -231,13 +231,12 @@ pub fn verify_chain(
     if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref()) {
         return None;
     }
-    let parts: Vec<_> = chain.iter().map(|c| der::parse_cert(c)).collect();
+    let parts: Vec<_> = chain.iter().map(|c| Cert::parse(c)).collect();
     let self_signed = |i: usize| {
         parts
             .get(i)
-            .copied()
-            .flatten()
-            .is_some_and(|p| p.self_issued())
+            .and_then(Option::as_ref)
+            .is_some_and(Cert::self_issued)
     };
     if chain.len() == 1 && self_signed(0) {
         return Some(VerifyCode::DepthZeroSelfSigned);
@@ -326,7 +325,7 @@ pub fn verify_chain(
             let weak = |certs: &[CertificateDer<'_>]| {
                 certs
                     .iter()
-                    .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
+                    .filter_map(|c| Cert::parse(c).and_then(|p| p.rsa_bits()))
                     .any(|bits| bits < min)
             };
             Some(if weak(&chain[1..]) {
@@ -356,15 +355,14 @@ fn verify_v1_leaf(
     leaf: &CertificateDer<'_>,
     algs: &WebPkiSupportedAlgorithms,
 ) -> Option<Option<VerifyCode>> {
-    use x509_parser::prelude::{FromDer, X509Certificate};
-    let signed = der::signed(leaf).filter(|s| s.v1)?;
-    let issuer_name = der::parse_cert(leaf)?.issuer;
+    let cert = Cert::parse(leaf).filter(Cert::is_v1)?;
+    let signed = cert.signed()?;
     let issuer_key = trust
         .ca
         .iter()
-        .filter_map(|ca| der::parse_cert(ca))
-        .filter(|ca| ca.subject == issuer_name)
-        .find_map(|ca| der::spki_parts(ca.spki))?;
+        .filter_map(|ca| Cert::parse(ca))
+        .filter(|ca| ca.subject() == cert.issuer())
+        .find_map(|ca| ca.key_parts())?;
     let (key_alg, key) = issuer_key;
     let verified = algs
         .all
@@ -380,7 +378,6 @@ fn verify_v1_leaf(
     if !verified {
         return Some(Some(VerifyCode::BadSignature));
     }
-    let (_, cert) = X509Certificate::from_der(leaf).ok()?;
     let validity = cert.validity();
     let now = x509_parser::time::ASN1Time::now();
     Some(if now < validity.not_before {
@@ -492,8 +489,8 @@ impl ClientAuth {
         let hints = trust
             .ca
             .iter()
-            .filter_map(|c| der::parse_cert(c))
-            .map(|p| DistinguishedName::from(p.subject.to_vec()))
+            .filter_map(|c| Cert::parse(c))
+            .map(|p| DistinguishedName::from(p.subject().to_vec()))
             .collect();
         Self {
             trust,
