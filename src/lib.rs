@@ -23,6 +23,7 @@ mod names;
 mod ocsp;
 #[forbid(unsafe_code)]
 mod pipe;
+mod poll;
 #[forbid(unsafe_code)]
 mod refusal;
 #[forbid(unsafe_code)]
@@ -678,7 +679,8 @@ impl CryptoStream {
         };
         let sink = hub.conn_sink(id, &self.shared);
         let home = session.home().cloned();
-        let (cell, io) = conn::go_live(session, &self.shared);
+        let (cell, io) =
+            conn::go_live(session, &self.shared).map_err(|e| throw(NodeError::io(&e, "read")))?;
         let task = contain::connection(
             conn::serve(cell, io, self.shared.clone(), sink.clone(), None),
             sink,
@@ -686,6 +688,9 @@ impl CryptoStream {
         match home {
             Some(home) => drop(home.spawn(task)),
             None => drop(rt.spawn(task)),
+        }
+        if let Some(js) = hub.js() {
+            poll::start(js, id, &self.shared);
         }
         Ok(())
     }
@@ -742,13 +747,15 @@ impl CryptoStream {
     /// Resumes reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_start(&self) {
-        self.shared.set_paused(false);
+        let resumed = self.shared.set_paused(false);
+        poll::follow_pause(&self.shared, resumed);
     }
 
     /// Stops reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_stop(&self) {
         self.shared.set_paused(true);
+        poll::follow_pause(&self.shared, false);
     }
 
     /// `exportKeyingMaterial(length, label, context)`; `None` when the
