@@ -17,6 +17,7 @@
 //   STRESS_IMPLS=node,rustls  implementations (node alone checks the harness)
 //   STRESS_ONLY=a,b           scenarios: hold, bursts, churn, slow-reader, slow-writer, flood
 //   STRESS_PACKAGE=path       module loaded as the package (default: the repo root)
+//   STRESS_TIMEOUT=1800       seconds after which one implementation's scenario is a hang
 // Exit status 1 when this package breaks a bound (see bounds() and STRESS.md);
 // node:tls is held to the same bounds, but only reported.
 
@@ -37,6 +38,7 @@ const config = {
   floodSeconds: env('STRESS_FLOOD_SECONDS', 5),
   handshakeTimeout: env('STRESS_HANDSHAKE_TIMEOUT', 3000),
   p99: env('STRESS_P99_MS', 1000),
+  timeout: env('STRESS_TIMEOUT', 1800),
 };
 const IMPLS = (process.env.STRESS_IMPLS || 'node,rustls').split(',');
 const ONLY = process.env.STRESS_ONLY ? process.env.STRESS_ONLY.split(',') : null;
@@ -74,13 +76,17 @@ function spawn(impl, role) {
     else w.resolve(result);
   });
   child.on('exit', (code, signal) => failAll(`${impl} ${role} exited (${signal || code})`));
+  child.on('error', (err) => failAll(`${impl} ${role}: ${err.message}`));
   return {
     ready,
     call(cmd, args) {
       const id = next++;
       return new Promise((resolve, reject) => {
+        if (!child.connected) return reject(new Error(`${impl} ${role} is gone`));
         waiting.set(id, { resolve, reject });
-        child.send({ id, cmd, args });
+        child.send({ id, cmd, args }, (err) => {
+          if (err && waiting.delete(id)) reject(err);
+        });
       });
     },
     kill() {
@@ -89,14 +95,22 @@ function spawn(impl, role) {
   };
 }
 
-/** Runs body(procs) with fresh processes for `roles`, killed afterwards. */
+/**
+ * Runs body(procs) with fresh processes for `roles`, killed afterwards; a
+ * scenario that has not finished after STRESS_TIMEOUT seconds is a hang.
+ */
 async function withProcs(impl, roles, body) {
   const procs = {};
   for (const role of roles) procs[role] = spawn(impl, role);
+  let timer;
+  const hang = new Promise((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no result after ${config.timeout} s (a hang)`)), config.timeout * 1e3);
+  });
   try {
-    await Promise.all(Object.values(procs).map((p) => p.ready));
-    return await body(procs);
+    await Promise.race([Promise.all(Object.values(procs).map((p) => p.ready)), hang]);
+    return await Promise.race([body(procs), hang]);
   } finally {
+    clearTimeout(timer);
     for (const p of Object.values(procs)) p.kill();
   }
 }

@@ -96,7 +96,6 @@ const server = {
     const chunk = Buffer.alloc(64 * 1024, 'x');
     let left = total;
     const fill = () => {
-      if (this.pump.waiting === socket) this.pump.waitingDrain--;
       while (left > 0 && !socket.destroyed) {
         left -= chunk.length;
         this.pump.accepted += chunk.length;
