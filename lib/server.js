@@ -380,6 +380,10 @@ Server.prototype._clientError = function _clientError(err, info, servername) {
   socket._getpeername = () => ({
     address: info.remoteAddress, family: info.remoteFamily, port: info.remotePort,
   });
+  // Node emits 'connection' for every TCP connection it accepts, before any
+  // handshake; here a connection is announced with its handshake, so one
+  // that never completes it is announced now, as it goes.
+  this.emit('connection', socket);
   socket.destroy();
   this.emit('tlsClientError', err, socket);
 };
