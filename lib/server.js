@@ -57,9 +57,9 @@ function Server(options, listener) {
   // Node's servers prefer their own cipher order unless told otherwise.
   this.honorCipherOrder = options.honorCipherOrder === undefined ? true : Boolean(options.honorCipherOrder);
   this.rejectUnauthorized = options.rejectUnauthorized !== false;
-  this.ALPNProtocols = alpnList(options.ALPNProtocols);
+  this.ALPNProtocols = alpnList(options.ALPNProtocols, true);
   // Checked now, so that bad versions throw from createServer as in Node.
-  tlsParams(options, require('..'));
+  tlsParams({ ...options, ALPNProtocols: undefined }, require('..'));
   const timeout = options.handshakeTimeout === undefined ? 120000 : options.handshakeTimeout;
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
     throw errors.invalidArgType('options.handshakeTimeout', 'of type number', timeout);
@@ -396,7 +396,7 @@ Server.prototype._askSni = function _askSni(native, info) {
     if (!err && (context == null || isSecureContext(context))) context = chosenKeyCert(socket) || context;
     socket.destroy();
     if (!err && context != null && !isSecureContext(context)) {
-      err = new Error('Invalid SNI context');
+      err = new TypeError('Invalid SNI context');
     }
     if (err) {
       native.answerSni(info.id, null, true);

@@ -124,7 +124,7 @@ pub struct SecureInfo {
     pub verify: Option<VerifyCode>,
     /// Client side: the names the server's certificate is for, when they
     /// could be read without Node's parser.
-    pub host_names: Option<crate::der::HostNames>,
+    pub host_names: Option<crate::x509::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
     /// Key-log lines kept during a server's handshake.
@@ -166,6 +166,9 @@ pub struct Shared {
     pub want_drain: AtomicBool,
     /// `destroy()` was called.
     pub destroyed: AtomicBool,
+    /// Client: the handshake's last flight (its Finished) waits until JS
+    /// has judged the server ([`Shared::release`]).
+    held: AtomicBool,
     /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
     pub max_fragment: AtomicUsize,
     /// Writes and ends taken from the queue so far (JS counts those it
@@ -288,6 +291,14 @@ impl Shared {
     pub fn destroy(&self) {
         self.destroyed.store(true, Ordering::SeqCst);
         self.wake.notify_one();
+    }
+
+    /// JS has run its `'secureConnect'` listeners: the client's last flight
+    /// may go.
+    pub fn release(&self) {
+        if self.held.swap(false, Ordering::SeqCst) {
+            self.wake.notify_one();
+        }
     }
 
     fn can_read(&self) -> bool {
@@ -588,7 +599,9 @@ impl Session {
                 .and_then(|g| crate::suites::group_info(g.name())),
             peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
             host_names: match (self.peer_role, chain.first()) {
-                (Role::Server, Some(leaf)) => crate::der::host_names(leaf),
+                (Role::Server, Some(leaf)) => {
+                    crate::x509::Cert::parse(leaf).and_then(|c| c.host_names())
+                }
                 _ => None,
             },
             verify,
@@ -863,6 +876,7 @@ impl Live {
 
 /// Sends a batch of plaintext to JS, counting it against the read credit.
 fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
+    crate::contain::inject(&batch);
     if !batch.is_empty() {
         shared.in_flight.fetch_add(batch.len(), Ordering::SeqCst);
         sink(Event::Data(batch));
@@ -891,6 +905,15 @@ async fn pump(
     if ended {
         sink(Event::End);
     }
+    // Node's client sends its Finished after the 'secureConnect' listeners
+    // ran: a client that rejects the server (or destroys) never completes
+    // the handshake for it, and the server sees a hang-up, not a connection.
+    while shared.held.load(Ordering::SeqCst) {
+        if shared.destroyed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        shared.wake.notified().await;
+    }
     let mut last_idle = None;
     if let Transport::Js(pipe) = io {
         pipe.go_live();
@@ -918,7 +941,8 @@ async fn pump(
             // the process must stay alive for; reported again each time the
             // connection comes back to rest.
             let unsent = write || lock(cell).as_ref().is_some_and(|l| !l.pending.is_empty());
-            match pipe.idle_consumed() {
+            let reader_done = lock(cell).as_ref().is_none_or(|l| l.read_done);
+            match pipe.idle_consumed(reader_done) {
                 Some(consumed) if !unsent && shared.commands_empty() => {
                     let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                     if last_idle != Some(mark) {
@@ -1046,7 +1070,7 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
         // Over a wrapped stream, nothing here is work that holds the
         // process (as in `pump`): say so once all input was taken.
         if let Transport::Js(pipe) = io {
-            if let Some(consumed) = pipe.idle_consumed() {
+            if let Some(consumed) = pipe.idle_consumed(false) {
                 let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                 if last_idle != Some(mark) {
                     last_idle = Some(mark);
@@ -1152,6 +1176,9 @@ pub async fn establish(
     };
     match result {
         Ok(()) => {
+            if matches!(session.tls, Connection::Client(_)) && session.tls.wants_write() {
+                shared.held.store(true, Ordering::SeqCst);
+            }
             let info = Box::new(session.secure_info());
             let (cell, io) = go_live(session, &shared);
             serve(cell, io, shared, sink, Some(info)).await;

@@ -291,12 +291,20 @@ impl EventHub {
 impl EventHub {
     /// A hub delivering `(id, kind, data, info)` to `callback`; it starts
     /// unreferenced.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(env: Env, callback: Function<'_, Args, ()>) -> napi::Result<Self> {
         let tsfn: HubFn = callback
             .build_threadsafe_function::<Message>()
             .callee_handled::<false>()
-            .build_callback(|ctx| Ok(to_args(ctx.value).into()))?;
+            .build_callback(|ctx| {
+                // Runs on the JS thread from libuv: a panic must not unwind
+                // into Node, so it becomes a thrown error there.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| to_args(ctx.value)))
+                    .map(Into::into)
+                    .map_err(|p| {
+                        napi::Error::from_reason(crate::contain::panic_error(p.as_ref()).message)
+                    })
+            })?;
         let hub = Self {
             tsfn: Arc::new(tsfn),
         };
@@ -305,7 +313,7 @@ impl EventHub {
     }
 
     /// Keep the process alive while events may come.
-    #[napi(js_name = "ref")]
+    #[napi(js_name = "ref", catch_unwind)]
     pub fn refer(&self, env: Env) -> napi::Result<()> {
         // SAFETY: `env` is this thread's environment (napi passes it to the
         // call), and the function stays alive while `self.tsfn` does.
@@ -314,7 +322,7 @@ impl EventHub {
     }
 
     /// Let the process exit even if events may come.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn unref(&self, env: Env) -> napi::Result<()> {
         // SAFETY: as in `refer`.
         let status =

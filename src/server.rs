@@ -384,6 +384,7 @@ async fn handshake(
     let timeout = settings.handshake_timeout;
     let events = state.session_events.load(Ordering::SeqCst);
     let run = establish(io, live, settings, events, &state, &sink);
+    let run = crate::contain::catching(run);
     let result = match tokio::time::timeout(timeout, run).await {
         Ok(r) => r,
         Err(_) => Err(NodeError::handshake_timeout()),
@@ -595,17 +596,16 @@ impl<R: std::io::Read> std::io::Read for Tee<'_, R> {
 fn ocsp_subject(context: &Context) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
     let chain = &context.identities.first()?.cert;
     let leaf = chain.first()?;
-    let issuer_name = crate::der::parse_cert(leaf)?.issuer;
-    let issuer = chain
-        .get(1)
-        .or_else(|| {
-            context
-                .trust
-                .ca
-                .iter()
-                .find(|c| crate::der::parse_cert(c).is_some_and(|p| p.subject == issuer_name))
-        })
-        .map(|c| c.as_ref().to_vec());
+    let issuer_name = crate::x509::Cert::parse(leaf)?.issuer();
+    let issuer =
+        chain
+            .get(1)
+            .or_else(|| {
+                context.trust.ca.iter().find(|c| {
+                    crate::x509::Cert::parse(c).is_some_and(|p| p.subject() == issuer_name)
+                })
+            })
+            .map(|c| c.as_ref().to_vec());
     Some((leaf.as_ref().to_vec(), issuer))
 }
 

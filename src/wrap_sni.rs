@@ -98,7 +98,7 @@ async fn choose(
             sink(Event::Sni(name));
             // Waiting for JavaScript's callback holds nothing, as in Node.
             if let Transport::Js(pipe) = io {
-                if let Some(consumed) = pipe.idle_consumed() {
+                if let Some(consumed) = pipe.idle_consumed(false) {
                     sink(Event::Idle(consumed, 0));
                 }
             }
