@@ -17,7 +17,7 @@ const secrets = require('./secrets');
 const ocsp = require('./ocsp');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
-const { chosenKeyCert } = require('./keycert');
+const { sniContext } = require('./keycert');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -392,8 +392,8 @@ Server.prototype._askSni = function _askSni(native, info) {
   const answer = (err, context) => {
     if (answered) return;
     answered = true;
-    // What setKeyCert() chose serves, whatever the callback gave (as Node's).
-    if (!err && (context == null || isSecureContext(context))) context = chosenKeyCert(socket) || context;
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = sniContext(socket, context);
     socket.destroy();
     if (!err && context != null && !isSecureContext(context)) {
       err = new TypeError('Invalid SNI context');

@@ -1047,8 +1047,8 @@ function askSni(socket, servername) {
     }
     answered = true;
     if (!err && context != null && !isSecureContext(context)) err = new TypeError('Invalid SNI context');
-    // What setKeyCert() chose serves, whatever the callback gave (as Node's).
-    if (!err && (context == null || isSecureContext(context))) context = keycert.chosenKeyCert(socket) || context;
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = keycert.sniContext(socket, context);
     if (native) {
       socket[kBusy]();
       native.answerSni(err || context == null ? null : context.context, Boolean(err));
