@@ -723,8 +723,7 @@ async fn hello_accept(
     if let Some(lines) = keylog {
         config = crate::keylog::server_config(&config, lines);
     }
-    let tls = accepted
-        .into_connection(config)
+    let tls = crate::context::with_hello_ip(ip_name.clone(), || accepted.into_connection(config))
         .map_err(|(e, alert)| crate::refusal::refuse_hello(&e, alert, &hello, io))?;
     // Client certificates are judged against the chosen context's ca.
     let trust = match &settings.sni {
