@@ -37,10 +37,13 @@ async function served(sc, T, port) {
 async function tlsServerStates(t, S, C) {
   const sc = scope(t);
   const out = {};
-  const { port } = await sc.server(S, {
+  const { server, port } = await sc.server(S, {
     ...certs.rsa,
     SNICallback(name, cb) {
       out.thisIsSocket = this instanceof S.TLSSocket;
+      // The socket is the client's: its addresses are there already.
+      out.sniSocket = [this.remoteAddress, this.remoteFamily, typeof this.remotePort, this.localPort === port,
+        this.server === server];
       out.inSni = attempt(() => this.setKeyCert(certs.ec));
       // With OpenSSL 3.0 (Node 20, 22), setKeyCert's choice serves even
       // when cb gives another context; with 3.5 (Node 24), cb's does.

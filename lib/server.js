@@ -18,6 +18,7 @@ const ocsp = require('./ocsp');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
 const { sniContext } = require('./keycert');
+const { kEndpoints } = require('./symbols');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -388,6 +389,7 @@ Server.prototype._askSni = function _askSni(native, info) {
   const servername = info.servername;
   const socket = new TLSSocket(null, { isServer: true });
   socket.server = socket._server = this;
+  socket[kEndpoints] = info;
   let answered = false;
   const answer = (err, context) => {
     if (answered) return;
