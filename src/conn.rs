@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -156,6 +156,10 @@ pub enum Command {
 /// Counters shared between JavaScript and the task.
 #[derive(Debug, Default)]
 pub struct Shared {
+    /// `enableTrace()` was called.
+    trace_wanted: AtomicBool,
+    /// The transport's [`Transport::trace_key`] plus one, once known.
+    trace_key: AtomicUsize,
     /// JS asked to stop reading (`push()` returned false).
     pub paused: AtomicBool,
     /// Plaintext bytes sent to JS and not yet received there.
@@ -183,9 +187,55 @@ pub struct Shared {
     live: OnceLock<Arc<LiveCell>>,
     /// Waits for JS's answer to a session cache question.
     session_answer: Mutex<Option<tokio::sync::oneshot::Sender<crate::server::SessionAnswer>>>,
+    /// The JS thread may read this connection's socket itself once it is
+    /// established (its event hub can poll; see `crate::poll`).
+    pub inline_ok: AtomicBool,
+    /// The JS thread's poll of the socket (used there only).
+    pub poll: Mutex<PollSlot>,
+    /// Polled connection kept open after a TLS failure: the JS thread saw
+    /// the peer's end of stream ([`PEER_EOF`]) or a read failure
+    /// ([`PEER_FAILED`]).
+    pub peer_gone: AtomicU8,
+}
+
+/// [`Shared::peer_gone`]: end of stream.
+pub const PEER_EOF: u8 = 1;
+/// [`Shared::peer_gone`]: the read failed.
+pub const PEER_FAILED: u8 = 2;
+
+/// A polled connection's socket, as the JS thread's poll sees it.
+#[derive(Debug, Default)]
+pub struct PollSlot {
+    /// The descriptor to poll, once the connection is established.
+    pub fd: Option<std::os::fd::RawFd>,
+    /// The poll's state (owned by `crate::poll`); 0 before it starts.
+    pub state: usize,
+    /// The socket, handed over by the finished task, closed on the JS
+    /// thread once the poll has let go of its descriptor.
+    pub closing: Option<std::os::fd::OwnedFd>,
+    /// The poll was closed; it never starts again.
+    pub closed: bool,
 }
 
 impl Shared {
+    /// `enableTrace()`: the connection's records are traced from now on.
+    pub fn want_trace(&self) {
+        self.trace_wanted.store(true, Ordering::SeqCst);
+        if let Some(key) = self.trace_key.load(Ordering::SeqCst).checked_sub(1) {
+            crate::trace::enable(key);
+        }
+    }
+
+    /// The connection's transport is `io`: traced if JS asked for it.
+    pub fn bind_trace(&self, io: &Transport) {
+        let key = io.trace_key();
+        self.trace_key
+            .store(key.saturating_add(1), Ordering::SeqCst);
+        if self.trace_wanted.load(Ordering::SeqCst) {
+            crate::trace::enable(key);
+        }
+    }
+
     /// Counts a JS write; true while JS may call its write callback at once.
     pub fn add_queued(&self, n: usize) -> bool {
         let now = self.queued.fetch_add(n, Ordering::SeqCst) + n;
@@ -207,11 +257,13 @@ impl Shared {
         }
     }
 
-    /// Pause or resume reading.
-    pub fn set_paused(&self, paused: bool) {
-        if self.paused.swap(paused, Ordering::SeqCst) && !paused {
+    /// Pause or resume reading; true when this resumed a paused reader.
+    pub fn set_paused(&self, paused: bool) -> bool {
+        let resumed = self.paused.swap(paused, Ordering::SeqCst) && !paused;
+        if resumed {
             self.wake.notify_one();
         }
+        resumed
     }
 
     /// Queues a command for the task.
@@ -220,6 +272,11 @@ impl Shared {
             queue.push_back(command);
         }
         self.wake.notify_one();
+    }
+
+    /// The established connection, for the JS thread's reads.
+    pub fn live_cell(&self) -> Option<&Arc<LiveCell>> {
+        self.live.get()
     }
 
     fn commands_empty(&self) -> bool {
@@ -722,6 +779,26 @@ pub struct Live {
     close_sent: bool,
     write_done: bool,
     read_done: bool,
+    /// Polled: the JS thread's read failed; the task reports it.
+    read_error: Option<NodeError>,
+    /// Polled: after a TLS failure the connection is kept open, its input
+    /// discarded.
+    read_failed: bool,
+}
+
+/// What the JS thread's read of a polled connection found.
+#[derive(Debug)]
+pub enum PollRead {
+    /// Plaintext (maybe none), and whether the peer's stream ended.
+    Data(Vec<u8>, bool),
+    /// The read failed after this plaintext; the task, woken, reports it.
+    /// True when the connection stays open (input is discarded from now on).
+    Failed(Vec<u8>, bool),
+    /// Kept open after a failure: the peer ended or the read failed
+    /// ([`Shared::peer_gone`] says which; the task, woken, reports it).
+    PeerGone,
+    /// Nothing more is read on this connection.
+    Stop,
 }
 
 /// Where an established connection lives; `None` once it is closed.
@@ -749,12 +826,74 @@ impl Live {
             close_sent: false,
             write_done: false,
             read_done: false,
+            read_error: None,
+            read_failed: false,
+        }
+    }
+
+    /// The JS thread's read failed in a way of its own (a panic caught
+    /// there): the task reports `error`, and nothing more is read.
+    pub fn fail_read(&mut self, error: NodeError) {
+        self.read_failed = false;
+        self.read_error = Some(error);
+    }
+
+    /// The JS thread's read of a polled connection: what rustls holds from
+    /// the handshake first, then what the socket has.
+    pub fn poll_read(&mut self, shared: &Shared) -> PollRead {
+        if self.read_failed {
+            let mut scratch = [0u8; 4096];
+            loop {
+                match self.session.io.try_read(&mut scratch) {
+                    Ok(0) => {
+                        shared.peer_gone.store(PEER_EOF, Ordering::SeqCst);
+                        return PollRead::PeerGone;
+                    }
+                    Ok(_) => {}
+                    Err(e) if is_would_block(&e) => return PollRead::Data(Vec::new(), false),
+                    Err(_) => {
+                        shared.peer_gone.store(PEER_FAILED, Ordering::SeqCst);
+                        return PollRead::PeerGone;
+                    }
+                }
+            }
+        }
+        if self.read_done || self.read_error.is_some() {
+            return PollRead::Stop;
+        }
+        let mut first = Vec::new();
+        let result = match self.session.take_plaintext(&mut first) {
+            Ok(false) => {
+                let (batch, result) = self.session.read_ready();
+                if first.is_empty() {
+                    first = batch;
+                } else {
+                    first.extend_from_slice(&batch);
+                }
+                result
+            }
+            other => other,
+        };
+        match result {
+            Ok(ended) => {
+                self.read_done = ended;
+                PollRead::Data(first, ended)
+            }
+            Err(e) => {
+                let keep_open = e.reason.is_some() && e.syscall.is_none();
+                self.read_failed = keep_open;
+                self.read_error = Some(e);
+                PollRead::Failed(first, keep_open)
+            }
         }
     }
 
     /// Takes JS's commands, moves plaintext into rustls and records to the
     /// socket as far as it takes them, and says what to wait for.
     fn step(&mut self, shared: &Shared, sink: &Sink) -> Result<Next, NodeError> {
+        if let Some(e) = self.read_error.take() {
+            return Err(e);
+        }
         for command in shared.take_commands() {
             match command {
                 Command::Write(buf) => {
@@ -904,6 +1043,8 @@ async fn pump(
     // reads are) once the cell is free again.
     let mut first = Vec::new();
     let ended = match lock(cell).as_mut() {
+        // Polled: the JS thread's first read takes it.
+        Some(_) if io.is_polled() => false,
         Some(live) => {
             live.read_done = live.session.take_plaintext(&mut first)?;
             live.read_done
@@ -984,11 +1125,36 @@ async fn pump(
 
 /// Makes `session` the connection's live state, which JS may now write to
 /// directly; returns it and the transport, for [`serve`].
-pub fn go_live(session: Session, shared: &Shared) -> (Arc<LiveCell>, Arc<Transport>) {
+///
+/// A socket's connection whose JS thread can poll (`crate::poll`) becomes
+/// [`Transport::Polled`], registered with the runtime of `session`'s home
+/// (or the caller's) for writes only; its reads are the JS thread's.
+pub fn go_live(
+    mut session: Session,
+    shared: &Shared,
+) -> io::Result<(Arc<LiveCell>, Arc<Transport>)> {
+    let runtime = session
+        .home
+        .clone()
+        .or_else(|| tokio::runtime::Handle::try_current().ok());
+    if let (true, Some(runtime)) = (shared.inline_ok.load(Ordering::SeqCst), runtime) {
+        let io = session.io;
+        session.io = match Arc::try_unwrap(io) {
+            Ok(transport) => {
+                let _enter = runtime.enter();
+                let (transport, fd) = transport.into_polled()?;
+                if let Ok(mut slot) = shared.poll.lock() {
+                    slot.fd = fd;
+                }
+                Arc::new(transport)
+            }
+            Err(io) => io,
+        };
+    }
     let io = session.io.clone();
     let cell = Arc::new(Mutex::new(Some(Live::new(session))));
     let _ = shared.live.set(cell.clone());
-    (cell, io)
+    Ok((cell, io))
 }
 
 /// Runs an established connection until it closes, then reports `Close`;
@@ -1003,6 +1169,7 @@ pub async fn serve(
     sink: Sink,
     secure: Option<Box<SecureInfo>>,
 ) {
+    shared.bind_trace(&io);
     if let Some(info) = secure {
         sink(Event::Secure(info));
     }
@@ -1017,9 +1184,20 @@ pub async fn serve(
         }
     }
     io.discard_input();
+    // Its descriptor may be reused by another connection once closed.
+    crate::trace::disable(io.trace_key());
     // The socket closes with the last reference: the session's and `io`.
     drop(lock(&cell).take());
-    drop(io);
+    if io.is_polled() {
+        // The JS thread closes it, after its poll lets go of the descriptor.
+        if let Some(fd) = Arc::try_unwrap(io).ok().and_then(Transport::into_polled_fd) {
+            if let Ok(mut slot) = shared.poll.lock() {
+                slot.closing = Some(fd);
+            }
+        }
+    } else {
+        drop(io);
+    }
     sink(Event::Close);
 }
 
@@ -1060,6 +1238,14 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
     let mut scratch = [0u8; 4096];
     let mut last_idle = None;
     while !shared.destroyed.load(Ordering::SeqCst) {
+        match shared.peer_gone.load(Ordering::SeqCst) {
+            PEER_EOF => {
+                sink(Event::End);
+                return;
+            }
+            PEER_FAILED => return,
+            _ => {}
+        }
         for command in shared.take_commands() {
             match command {
                 Command::Write(_) => {
@@ -1159,6 +1345,8 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    shared.bind_trace(&session.io);
+    let trace_key = session.io.trace_key();
     let run = async {
         if events == 0 {
             return session.handshake().await;
@@ -1179,6 +1367,7 @@ pub async fn establish(
     let result = tokio::select! {
         r = bounded => r,
         () = destroyed(&shared) => {
+            crate::trace::disable(trace_key);
             sink(Event::Close);
             return;
         }
@@ -1189,10 +1378,17 @@ pub async fn establish(
                 shared.held.store(true, Ordering::SeqCst);
             }
             let info = Box::new(session.secure_info());
-            let (cell, io) = go_live(session, &shared);
-            serve(cell, io, shared, sink, Some(info)).await;
+            match go_live(session, &shared) {
+                Ok((cell, io)) => serve(cell, io, shared, sink, Some(info)).await,
+                Err(e) => {
+                    crate::trace::disable(trace_key);
+                    sink(Event::Error(NodeError::io(&e, "read")));
+                    sink(Event::Close);
+                }
+            }
         }
         Err(e) => {
+            crate::trace::disable(trace_key);
             sink(Event::Error(e));
             sink(Event::Close);
         }

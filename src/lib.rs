@@ -25,6 +25,7 @@ mod names;
 mod ocsp;
 #[forbid(unsafe_code)]
 mod pipe;
+mod poll;
 #[forbid(unsafe_code)]
 mod refusal;
 #[forbid(unsafe_code)]
@@ -39,6 +40,8 @@ mod session;
 mod sniff;
 #[forbid(unsafe_code)]
 mod suites;
+#[forbid(unsafe_code)]
+mod trace;
 #[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
@@ -214,6 +217,13 @@ impl NativeContext {
 #[napi(catch_unwind)]
 pub fn configure_default_trust(bundled: bool, system: bool) {
     context::configure_default_trust(bundled, system);
+}
+
+/// Label records as the running Node's OpenSSL traces them: "Sent TLS
+/// Record" from OpenSSL 3.2 on (`tls_word`), "Sent Record" before.
+#[napi(catch_unwind)]
+pub fn set_trace_labels(tls_word: bool) {
+    trace::set_labels(tls_word);
 }
 
 /// The system's trusted certificates, DER.
@@ -697,7 +707,8 @@ impl CryptoStream {
         };
         let sink = hub.conn_sink(id, &self.shared);
         let home = session.home().cloned();
-        let (cell, io) = conn::go_live(session, &self.shared);
+        let (cell, io) =
+            conn::go_live(session, &self.shared).map_err(|e| throw(NodeError::io(&e, "read")))?;
         let task = contain::connection(
             conn::serve(cell, io, self.shared.clone(), sink.clone(), None),
             sink,
@@ -705,6 +716,9 @@ impl CryptoStream {
         match home {
             Some(home) => drop(home.spawn(task)),
             None => drop(rt.spawn(task)),
+        }
+        if let Some(js) = hub.js() {
+            poll::start(js, id, &self.shared);
         }
         Ok(())
     }
@@ -758,16 +772,25 @@ impl CryptoStream {
         self.shared.release();
     }
 
+    /// `enableTrace()`: the connection's records are traced on stderr from
+    /// now on ([`trace`]).
+    #[napi(catch_unwind)]
+    pub fn enable_trace(&self) {
+        self.shared.want_trace();
+    }
+
     /// Resumes reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_start(&self) {
-        self.shared.set_paused(false);
+        let resumed = self.shared.set_paused(false);
+        poll::follow_pause(&self.shared, resumed);
     }
 
     /// Stops reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_stop(&self) {
         self.shared.set_paused(true);
+        poll::follow_pause(&self.shared, false);
     }
 
     /// `exportKeyingMaterial(length, label, context)`; `None` when the
@@ -840,6 +863,8 @@ pub struct ListenOptions {
     pub keylog: Option<bool>,
     /// Someone listens for `'OCSPRequest'` already.
     pub ocsp: Option<bool>,
+    /// Trace every connection (`enableTrace`, `--trace-tls`).
+    pub trace: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -1017,6 +1042,9 @@ impl TlsServer {
         state
             .ocsp
             .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
+        state
+            .trace
+            .store(options.trace.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
         state.set_settings(settings);
         home.spawn(server::accept_loop(listener, state.clone(), sink));
@@ -1133,6 +1161,13 @@ impl TlsServer {
     #[napi(catch_unwind)]
     pub fn set_keylog(&self, on: bool) {
         self.state.keylog.store(on, Ordering::Relaxed);
+    }
+
+    /// New connections are traced from their first byte (`enableTrace`
+    /// server option, `--trace-tls`).
+    #[napi(catch_unwind)]
+    pub fn set_trace(&self, on: bool) {
+        self.state.trace.store(on, Ordering::Relaxed);
     }
 
     /// Handshakes under way, whose connections JS has not seen yet.
