@@ -18,6 +18,8 @@ const kCerts = Symbol('kCerts');
 // The trusted `ca` certificates, parsed lazily, to complete peer chains.
 const kTrusted = Symbol('kTrusted');
 const kCa = Symbol('kCa');
+// Whether a key and a certificate were given (for setKeyCert()).
+const kKeyCert = Symbol('kKeyCert');
 // The TLS settings the context carries (versions, ciphers, sigalgs, groups,
 // server cipher order), resolved when it is made, as Node resolves them.
 const kTls = Symbol('kTls');
@@ -389,6 +391,7 @@ class SecureContext {
     this[kCerts] = cert || [];
     this[kCa] = ca;
     this[kTls] = tlsSettings;
+    this[kKeyCert] = { key: Boolean(key || pfx), cert: Boolean(cert || pfx) };
     this.context[kOwner] = this;
   }
 }
@@ -459,8 +462,9 @@ function trustedCerts(context) {
   return context[kTrusted];
 }
 
+// Node takes any falsy `options` (null included) as none.
 function createSecureContext(options) {
-  return new SecureContext(options);
+  return new SecureContext(options || undefined);
 }
 
 // A SecureContext of this package (what `secureContext` and SNICallback take).
@@ -491,5 +495,6 @@ module.exports = {
   alpnList,
   kNative,
   kCerts,
+  kKeyCert,
   trustedCerts,
 };

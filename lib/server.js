@@ -19,6 +19,8 @@ const { kServerTrace } = require('./symbols');
 const ocsp = require('./ocsp');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
+const { sniContext } = require('./keycert');
+const { kEndpoints } = require('./symbols');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -392,12 +394,21 @@ Server.prototype._clientError = function _clientError(err, info, servername) {
 // alert ('tlsClientError' with err), cb(null, secureContext) serves it with
 // that context, cb(null, null) with the server's own; anything else is an
 // invalid context, as in Node.
+// As in Node, the callback runs with the server socket as `this`: here a
+// stand-in for the connection JavaScript does not have yet, whose
+// setKeyCert() chooses what `cb(null)` serves.
 Server.prototype._askSni = function _askSni(native, info) {
   const servername = info.servername;
+  const socket = new TLSSocket(null, { isServer: true });
+  socket.server = socket._server = this;
+  socket[kEndpoints] = info;
   let answered = false;
   const answer = (err, context) => {
     if (answered) return;
     answered = true;
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = sniContext(socket, context);
+    socket.destroy();
     if (!err && context != null && !isSecureContext(context)) {
       err = new TypeError('Invalid SNI context');
     }
@@ -409,7 +420,7 @@ Server.prototype._askSni = function _askSni(native, info) {
     native.answerSni(info.id, context ? context.context : null, false);
   };
   try {
-    this[kOptions].SNICallback(servername, answer);
+    this[kOptions].SNICallback.call(socket, servername, answer);
   } catch (err) {
     answer(err);
   }

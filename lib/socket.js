@@ -30,6 +30,7 @@ const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
 const { readInto } = require('./takeover');
+const keycert = require('./keycert');
 const { connect, openTransport, validatePort } = require('./connect');
 const { onClientSecure, onStandaloneSecure, onServerSecure } = require('./secure');
 
@@ -955,6 +956,11 @@ class TLSSocket extends net.Socket {
     if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
+  // The key and certificate a server socket serves (lib/keycert.js).
+  setKeyCert(context) {
+    keycert.setKeyCert(this, this[kNative], context);
+  }
+
   // A client's session to offer, before its handshake starts.
   setSession(session) {
     const buf = sessions.sessionParam(session);
@@ -1050,6 +1056,8 @@ function askSni(socket, servername) {
     }
     answered = true;
     if (!err && context != null && !isSecureContext(context)) err = new TypeError('Invalid SNI context');
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = keycert.sniContext(socket, context);
     if (native) {
       socket[kBusy]();
       native.answerSni(err || context == null ? null : context.context, Boolean(err));
@@ -1057,7 +1065,7 @@ function askSni(socket, servername) {
     if (err) socket.destroy(err);
   };
   try {
-    socket._tlsOptions.SNICallback(servername, answer);
+    socket._tlsOptions.SNICallback.call(socket, servername, answer);
   } catch (err) {
     if (!answered) answer(err);
   }

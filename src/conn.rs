@@ -574,7 +574,16 @@ impl Session {
 
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
-        if let Err(err) = self.tls.process_new_packets() {
+        // A server still reading its client's hello: an IP address sent as
+        // the SNI name reaches the certificate resolver (addContext()).
+        let ip = match (&self.tls, self.head.as_deref()) {
+            (Connection::Server(s), Some(head)) if s.server_name().is_none() => {
+                sniff::ip_server_name(head)
+            }
+            _ => None,
+        };
+        let processed = crate::context::with_hello_ip(ip, || self.tls.process_new_packets());
+        if let Err(err) = processed {
             if let Connection::Server(_) = &self.tls {
                 let head = self.head.as_deref().unwrap_or_default();
                 let version = self.tls.protocol_version();

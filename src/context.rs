@@ -867,9 +867,35 @@ struct ServerIdentities {
     sni: Arc<SniTable>,
 }
 
+thread_local! {
+    /// An IP address the ClientHello being processed on this thread sent as
+    /// its SNI name ([`with_hello_ip`]).
+    static HELLO_IP: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a call into rustls that may resolve the server's certificate)
+/// with `ip` as the SNI name when rustls reports none: rustls ignores an IP
+/// address sent as the name, OpenSSL does not, and `addContext()` may name
+/// one. rustls resolves synchronously within the call, so a thread-local
+/// carries it there.
+pub fn with_hello_ip<T>(ip: Option<String>, f: impl FnOnce() -> T) -> T {
+    if ip.is_none() {
+        return f();
+    }
+    HELLO_IP.with(|slot| *slot.borrow_mut() = ip);
+    let out = f();
+    HELLO_IP.with(|slot| slot.borrow_mut().take());
+    out
+}
+
 impl ResolvesServerCert for ServerIdentities {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        if let Some(keys) = hello.server_name().and_then(|name| self.sni.lookup(name)) {
+        let ip = || HELLO_IP.with(|slot| slot.borrow().clone());
+        let keys = match hello.server_name() {
+            Some(name) => self.sni.lookup(name),
+            None => ip().and_then(|name| self.sni.lookup(&name)),
+        };
+        if let Some(keys) = keys {
             let chosen = Identities {
                 keys,
                 tls13: self.default.tls13,

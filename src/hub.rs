@@ -237,12 +237,13 @@ fn to_args(
                 None,
                 Some(EventInfo::error(e).endpoints(endpoints)),
             ),
-            ServerEvent::Sni(ask, servername) => {
+            ServerEvent::Sni(ask, servername, endpoints) => {
                 let info = EventInfo {
                     id: Some(ask),
                     servername: Some(servername),
                     ..EventInfo::default()
-                };
+                }
+                .endpoints(endpoints);
                 (id, kind::SNI, None, Some(info))
             }
             ServerEvent::Ocsp(ask, cert, issuer) => {

@@ -16,6 +16,8 @@ mod context;
 mod error;
 mod hub;
 #[forbid(unsafe_code)]
+mod keycert;
+#[forbid(unsafe_code)]
 mod keylog;
 #[forbid(unsafe_code)]
 mod names;
@@ -446,6 +448,8 @@ pub struct CryptoStream {
     pipe: Mutex<Option<Arc<Pipe>>>,
     /// A wrapped server waiting for `SNICallback`'s answer.
     sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
+    /// A wrapped server: what `setKeyCert()` chose.
+    key_cert: Mutex<Option<Arc<keycert::KeyCertSlot>>>,
 }
 
 impl CryptoStream {
@@ -455,6 +459,7 @@ impl CryptoStream {
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
             sni: Mutex::new(None),
+            key_cert: Mutex::new(None),
         }
     }
 }
@@ -583,6 +588,9 @@ impl CryptoStream {
         let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
         let session = if options.is_server {
             let mut config = context.inner.server_config(&params).map_err(throw)?;
+            let slot = Arc::new(keycert::KeyCertSlot::new(params.clone()));
+            config = keycert::server_config(&config, slot.clone());
+            *this.key_cert.lock().map_err(|_| invalid("lock"))? = Some(slot);
             if let Some(lines) = &lines {
                 config = keylog::server_config(&config, lines.clone());
             }
@@ -639,6 +647,17 @@ impl CryptoStream {
         };
         if let Some(tx) = self.sni.lock().ok().and_then(|mut s| s.take()) {
             let _ = tx.send(answer);
+        }
+    }
+
+    /// `setKeyCert()` on a wrapped server: `context`'s key and certificate
+    /// answer the ClientHello, if it has not been answered yet.
+    #[napi]
+    pub fn set_key_cert(&self, context: &NativeContext) -> napi::Result<()> {
+        let slot = self.key_cert.lock().ok().and_then(|s| s.clone());
+        match slot {
+            Some(slot) => slot.set(&context.inner).map_err(throw),
+            None => Ok(()),
         }
     }
 

@@ -28,9 +28,9 @@ pub enum ServerEvent {
     Secure(u32, Box<SecureInfo>, Pending),
     /// A client failed before or during its handshake.
     ClientError(NodeError, Endpoints, Pending),
-    /// `SNICallback`: which context serves this name? Answer with
-    /// [`ServerState::answer_sni`] and this id.
-    Sni(u32, String),
+    /// `SNICallback`: which context serves this name, for the client at
+    /// these endpoints? Answer with [`ServerState::answer_sni`] and this id.
+    Sni(u32, String, Endpoints),
     /// `'newSession'` (ask id, session id, data): answer with
     /// [`ServerState::answer_session`] once stored.
     NewSession(u32, Vec<u8>, Vec<u8>),
@@ -258,13 +258,13 @@ impl ServerState {
         rx.await.unwrap_or(OcspAnswer::Fail)
     }
 
-    async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
+    async fn ask_sni(&self, name: String, endpoints: Endpoints, sink: &ServerSink) -> SniAnswer {
         let (tx, rx) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut asks) = self.sni_asks.lock() {
             asks.insert(id, tx);
         }
-        sink(ServerEvent::Sni(id, name));
+        sink(ServerEvent::Sni(id, name, endpoints));
         rx.await.unwrap_or(SniAnswer::Fail)
     }
 }
@@ -698,7 +698,7 @@ async fn hello_accept(
                 .map(str::to_owned)
                 .or_else(|| ip_name.clone());
             let answer = match name {
-                Some(name) => state.ask_sni(name, sink).await,
+                Some(name) => state.ask_sni(name, io.endpoints(), sink).await,
                 None => SniAnswer::Default,
             };
             let context = match answer {
@@ -733,8 +733,7 @@ async fn hello_accept(
     if let Some(lines) = keylog {
         config = crate::keylog::server_config(&config, lines);
     }
-    let tls = accepted
-        .into_connection(config)
+    let tls = crate::context::with_hello_ip(ip_name.clone(), || accepted.into_connection(config))
         .map_err(|(e, alert)| crate::refusal::refuse_hello(&e, alert, &hello, io))?;
     // Client certificates are judged against the chosen context's ca.
     let trust = match &settings.sni {
