@@ -199,3 +199,31 @@ test('pfx: its CA certificates are trusted, and getCertificate() is its certific
     }, `${sName} server, ${cName} client`);
   }
 });
+
+// libuv stops reading at end of stream, and a socket that neither reads nor
+// writes does not keep the loop alive: a client left half open
+// (allowHalfOpen) after its peer's end lets the process exit, without
+// 'close', as under Node.
+test('a half-open client after its peer\'s end lets the process exit', async () => {
+  const script = (name) => `
+    const tls = require(${JSON.stringify(implPath(name))});
+    const fs = require('fs');
+    const f = (n) => fs.readFileSync(${JSON.stringify(FIXTURES)} + '/' + n);
+    const log = [];
+    const server = tls.createServer({ key: f('rsa-key.pem'), cert: f('rsa-cert.pem') }, (s) => {
+      s.end('bye', () => s.destroy());
+      server.close();
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const c = tls.connect({ port: server.address().port, host: '127.0.0.1', allowHalfOpen: true,
+                              rejectUnauthorized: false });
+      c.setEncoding('utf8');
+      c.on('data', (d) => log.push(d));
+      c.on('end', () => log.push('end'));
+      c.on('close', () => log.push('close'));
+    });
+    process.on('exit', () => console.log(log.join(',')));
+  `;
+  const results = await differential(async (name) => (await runChild(script(name))).trim());
+  assert.equal(results.node === undefined ? 'bye,end' : results.node, 'bye,end');
+});

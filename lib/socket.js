@@ -386,8 +386,12 @@ class TLSSocket extends net.Socket {
   // work (the handshake, input fed, writes made) and lets go when idle, so
   // that a program over an in-memory Duplex exits as under Node.
   [kSetHold]() {
+    // After the peer's end, a socket left half open holds the process only
+    // while a write or our end is under way: libuv stops reading at end of
+    // stream, and a handle that neither reads nor writes lets the loop end.
+    const halfOpen = this[kPeerEnded] && !this[kDrainCb] && !this[kFinalCb];
     const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed &&
-      !this[kIdle];
+      !this[kIdle] && !halfOpen;
     if (want && !this[kHolding]) native_.hold();
     else if (!want && this[kHolding]) native_.release();
     this[kHolding] = want;
@@ -465,6 +469,7 @@ class TLSSocket extends net.Socket {
       case EV.END:
         if (this.destroyed) return;
         this[kPeerEnded] = true;
+        this[kSetHold]();
         if (this[kOnread]) {
           this[kOnread].end();
           break;
@@ -482,6 +487,7 @@ class TLSSocket extends net.Socket {
         // native side is done with it, so no write is waiting on it now.
         const cb = this[kFinalCb];
         this[kFinalCb] = null;
+        this[kSetHold]();
         if (cb && this[kWrappedIo] && !this[kOutputEnded]) this[kFinalWaits] = cb;
         else if (cb) cb();
         break;
@@ -489,6 +495,7 @@ class TLSSocket extends net.Socket {
       case EV.DRAIN: {
         const cb = this[kDrainCb];
         this[kDrainCb] = null;
+        this[kSetHold]();
         if (cb) cb();
         break;
       }
@@ -638,8 +645,12 @@ class TLSSocket extends net.Socket {
     this._unrefTimer();
     // Complete on the next tick even when there is room: writes made in the
     // meantime gather into one _writev, and `bufferSize` reads as in Node.
-    if (ok) process.nextTick(cb);
-    else this[kDrainCb] = cb;
+    if (ok) {
+      process.nextTick(cb);
+    } else {
+      this[kDrainCb] = cb;
+      this[kSetHold]();
+    }
   }
 
   _final(cb) {
@@ -663,6 +674,7 @@ class TLSSocket extends net.Socket {
     const native = this[kNative];
     if (!native || this[kClosed]) return cb();
     this[kFinalCb] = cb;
+    this[kSetHold]();
     this[kSubmitted]++;
     this[kBusy]();
     native.end();
