@@ -55,6 +55,8 @@ const {
   kWrapped,
   kWrapStart,
   kFeed,
+  kFeedEnd,
+  kDestroyRan,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,
@@ -232,10 +234,9 @@ class TLSSocket extends net.Socket {
     const source = !isServer ? { ...options, ...connectOptions } :
       options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
         { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
-    let native;
     try {
       const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
-      native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
+      this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
         { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
@@ -260,7 +261,7 @@ class TLSSocket extends net.Socket {
     const early = this[kWrapEarly];
     this[kWrapEarly] = null;
     for (const chunk of early) {
-      if (chunk === null) native.feedEnd();
+      if (chunk === null) this[kFeedEnd]();
       else this[kFeed](chunk);
     }
     if (this[kWrappedIo]) this[kWrappedIo].resume();
@@ -274,6 +275,17 @@ class TLSSocket extends net.Socket {
     this[kFed] += chunk.length;
     this[kBusy]();
     return native.feed(chunk);
+  }
+
+  // The wrapped stream ended: one more unit of input for the idle count,
+  // so that the process is held until the native side has taken it (it
+  // may have been idle, and nothing else keeps the loop alive meanwhile).
+  [kFeedEnd]() {
+    const native = this[kNative];
+    if (!native || this[kClosed]) return;
+    this[kFed] += 1;
+    this[kBusy]();
+    native.feedEnd();
   }
 
   // TLS takes the wrapped stream over from the start, as Node reads it from
@@ -301,12 +313,7 @@ class TLSSocket extends net.Socket {
     const end = () => {
       ended = true;
       if (!this[kWrapEarly]) {
-        // The end is work for the native side: the process waits for it
-        // (a net.Socket's handle stops holding it at end of stream).
-        if (this[kNative] && !this[kClosed]) {
-          this[kBusy]();
-          this[kNative].feedEnd();
-        }
+        this[kFeedEnd]();
         return;
       }
       this[kWrapEarly].push(null);
@@ -418,6 +425,8 @@ class TLSSocket extends net.Socket {
         if (this._tlsOptions.isServer) onServerSecure(this, info);
         else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
+        // The client's Finished goes once its listeners ran (src/conn.rs).
+        if (!this._tlsOptions.isServer && !this.destroyed && this[kNative]) this[kNative].releaseFlight();
         break;
       case EV.CIPHERTEXT: {
         const socket = this[kWrapped];
@@ -531,11 +540,11 @@ class TLSSocket extends net.Socket {
       }
       case EV.CLOSE:
         this[kClosed] = true;
-        this[kNative].release();
+        this[kNative].releaseFlight();
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed && !this[kLeftOpen]) onNativeClosed(this);
+        if (!this.destroyed && !this[kLeftOpen] && !this[kDestroyRan]) onNativeClosed(this);
         break;
       default:
         break;
@@ -600,7 +609,7 @@ class TLSSocket extends net.Socket {
     const params = tlsParams(source, tls);
     const context = this[kContext] || contextFor(source);
     const host = options.host || 'localhost';
-    const sni = source.servername || (net.isIP(host) ? '' : host);
+    const sni = source.servername || '';
     this[kContext] = context;
     this[kConnectOptions] = { ...source, servername: source.servername, sni, standalone: true };
     this.connecting = true;
@@ -682,6 +691,7 @@ class TLSSocket extends net.Socket {
 
   _destroy(err, cb) {
     debug('destroy', err && err.code);
+    this[kDestroyRan] = true;
     const connecting = this.connecting;
     const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
     for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
@@ -701,7 +711,7 @@ class TLSSocket extends net.Socket {
     cb(err);
     const rejected = this[kRejected];
     const failHeld = () => {
-      if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
+      if (heldWrites.length > 0) completeHeldWrites(this, heldWrites, connecting, rejected);
     };
     if (wrapped instanceof net.Socket && !this[kWrapClosed]) {
       // As in Node, where closing TLS closes the socket it took over and
@@ -713,9 +723,13 @@ class TLSSocket extends net.Socket {
       if (!connecting) failHeld();
       return;
     }
-    // Node emits it once the handle has closed, a loop turn later.
-    setImmediate(emitClose, this, Boolean(err));
-    failHeld();
+    // Node emits it once the handle has closed, a loop turn later; the
+    // writes its TLS layer had taken complete as that close cancels them.
+    setImmediate(() => {
+      if (!connecting && heldWrites.length > 0) finishHeldWrites(this, heldWrites, rejected);
+      emitClose(this, Boolean(err));
+    });
+    if (connecting) failHeld();
   }
 
   _onTimeout() {
@@ -906,16 +920,17 @@ class TLSSocket extends net.Socket {
     return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
+  // Like Node's handle proxies, these give null once the socket is gone.
   getSharedSigalgs() {
-    return [];
+    return this.destroyed ? null : [];
   }
 
   getFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   getPeerFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   // Records of at most `size` plaintext bytes from now on; true when `size`
@@ -983,7 +998,7 @@ function heldWriteError(rejected) {
   return err;
 }
 
-function completeHeldWrites(callbacks, connecting, rejected) {
+function completeHeldWrites(socket, callbacks, connecting, rejected) {
   if (connecting) {
     setImmediate(() => {
       for (const cb of callbacks) {
@@ -992,12 +1007,17 @@ function completeHeldWrites(callbacks, connecting, rejected) {
       }
     });
   } else {
-    process.nextTick(() => {
-      for (const cb of callbacks) {
-        if (kHeldWritesFail) cb(heldWriteError(rejected));
-        else cb();
-      }
-    });
+    process.nextTick(finishHeldWrites, socket, callbacks, rejected);
+  }
+}
+
+function finishHeldWrites(socket, callbacks, rejected) {
+  for (const cb of callbacks) {
+    // Node 20 completes them as its handle does a write cancelled by the
+    // close: an error only for a socket that is not destroyed by then (an
+    // 'error' listener may have called _undestroy()).
+    if (kHeldWritesFail || !socket.destroyed) cb(heldWriteError(rejected));
+    else cb();
   }
 }
 
@@ -1032,7 +1052,7 @@ function askSni(socket, servername) {
       return;
     }
     answered = true;
-    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (!err && context != null && !isSecureContext(context)) err = new TypeError('Invalid SNI context');
     if (native) {
       socket[kBusy]();
       native.answerSni(err || context == null ? null : context.context, Boolean(err));

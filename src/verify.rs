@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, Uni
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
-use crate::der;
+use crate::x509::Cert;
 
 /// An OpenSSL `X509_V_ERR_*` outcome, named as Node names it in `err.code`.
 ///
@@ -147,7 +147,7 @@ impl Trust {
         let (roots, intermediates): (Vec<_>, Vec<_>) = ca
             .iter()
             .cloned()
-            .partition(|c| der::parse_cert(c).is_none_or(|p| p.self_issued()));
+            .partition(|c| Cert::parse(c).is_none_or(|p| p.self_issued()));
         if allow_partial || intermediates.is_empty() {
             return Self {
                 roots: Arc::new(all),
@@ -193,7 +193,7 @@ fn verify_signature(
     tls13: bool,
 ) -> Result<HandshakeSignatureValid, rustls::Error> {
     let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding);
-    let spki = SubjectPublicKeyInfoDer::from(der::parse_cert(cert).ok_or_else(bad)?.spki);
+    let spki = SubjectPublicKeyInfoDer::from(Cert::parse(cert).ok_or_else(bad)?.spki());
     if tls13 {
         return verify_tls13_signature_with_raw_key(message, &spki, dss, algs);
     }
@@ -231,13 +231,12 @@ pub fn verify_chain(
     if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref()) {
         return None;
     }
-    let parts: Vec<_> = chain.iter().map(|c| der::parse_cert(c)).collect();
+    let parts: Vec<_> = chain.iter().map(|c| Cert::parse(c)).collect();
     let self_signed = |i: usize| {
         parts
             .get(i)
-            .copied()
-            .flatten()
-            .is_some_and(|p| p.self_issued())
+            .and_then(Option::as_ref)
+            .is_some_and(Cert::self_issued)
     };
     if chain.len() == 1 && self_signed(0) {
         return Some(VerifyCode::DepthZeroSelfSigned);
@@ -327,7 +326,7 @@ pub fn verify_chain(
             let weak = |certs: &[CertificateDer<'_>]| {
                 certs
                     .iter()
-                    .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
+                    .filter_map(|c| Cert::parse(c).and_then(|p| p.rsa_bits()))
                     .any(|bits| bits < min)
             };
             Some(if weak(&chain[1..]) {
@@ -361,13 +360,13 @@ fn verify_v1_leaf(
     sent: &[CertificateDer<'_>],
     algs: &WebPkiSupportedAlgorithms,
 ) -> Option<Option<VerifyCode>> {
-    der::signed(leaf).filter(|s| s.v1)?;
+    Cert::parse(leaf).filter(Cert::is_v1)?;
     let helpers: Vec<&CertificateDer<'_>> = sent.iter().chain(trust.intermediates.iter()).collect();
     let mut path: Vec<&[u8]> = vec![leaf.as_ref()];
     let mut current: &[u8] = leaf.as_ref();
     // OpenSSL's default depth limit is 100; a real chain is a few long.
     for _ in 0..16 {
-        let issuer_name = der::parse_cert(current)?.issuer;
+        let issuer_name = Cert::parse(current)?.issuer();
         let roots = named(trust.ca.iter().map(|c| c.as_ref()), issuer_name);
         if let Some(root) = roots.iter().find(|ca| signed_by(current, ca, algs)) {
             path.push(root);
@@ -396,16 +395,19 @@ fn verify_v1_leaf(
 /// The certificates among `certs` whose subject is `name`.
 fn named<'a>(certs: impl Iterator<Item = &'a [u8]>, name: &[u8]) -> Vec<&'a [u8]> {
     certs
-        .filter(|c| der::parse_cert(c).is_some_and(|p| p.subject == name))
+        .filter(|c| Cert::parse(c).is_some_and(|p| p.subject() == name))
         .collect()
 }
 
 /// Whether `cert`'s signature verifies with `issuer`'s key.
 fn signed_by(cert: &[u8], issuer: &[u8], algs: &WebPkiSupportedAlgorithms) -> bool {
-    let (Some(signed), Some(parts)) = (der::signed(cert), der::parse_cert(issuer)) else {
+    let (Some(signed), Some(parts)) = (
+        Cert::parse(cert).and_then(|c| c.signed()),
+        Cert::parse(issuer),
+    ) else {
         return false;
     };
-    let Some((key_alg, key)) = der::spki_parts(parts.spki) else {
+    let Some((key_alg, key)) = parts.key_parts() else {
         return false;
     };
     algs.all
@@ -438,10 +440,9 @@ fn is_ca(cert: &[u8]) -> bool {
 /// it; `None` when every certificate is within its period. OpenSSL looks
 /// from the trusted end down, and reports the first it finds.
 fn validity_failure(path: &[&[u8]]) -> Option<VerifyCode> {
-    use x509_parser::prelude::{FromDer, X509Certificate};
     let now = x509_parser::time::ASN1Time::now();
     for cert in path.iter().rev() {
-        let Ok((_, parsed)) = X509Certificate::from_der(cert) else {
+        let Some(parsed) = Cert::parse(cert) else {
             return Some(VerifyCode::Unspecified);
         };
         let validity = parsed.validity();
@@ -555,8 +556,8 @@ impl ClientAuth {
         let hints = trust
             .ca
             .iter()
-            .filter_map(|c| der::parse_cert(c))
-            .map(|p| DistinguishedName::from(p.subject.to_vec()))
+            .filter_map(|c| Cert::parse(c))
+            .map(|p| DistinguishedName::from(p.subject().to_vec()))
             .collect();
         Self {
             trust,
