@@ -372,6 +372,10 @@ Server.prototype._clientError = function _clientError(err, info, servername) {
   socket._getpeername = () => ({
     address: info.remoteAddress, family: info.remoteFamily, port: info.remotePort,
   });
+  // Node reports every accepted TCP connection with 'connection'; here the
+  // handshake ran natively, so one that failed it is reported now, before
+  // its 'tlsClientError' (one that succeeded is at 'secure').
+  this.emit('connection', socket);
   socket.destroy();
   this.emit('tlsClientError', err, socket);
 };
