@@ -227,3 +227,59 @@ test('a half-open client after its peer\'s end lets the process exit', async () 
   const results = await differential(async (name) => (await runChild(script(name))).trim());
   assert.equal(results.node === undefined ? 'bye,end' : results.node, 'bye,end');
 });
+
+// X.509 v1 CRLs (no version, no extensions): what `openssl ca -gencrl`
+// writes without `crl_extensions`. OpenSSL takes them; webpki does not.
+test('v1 CRLs (openssl ca -gencrl without extensions) are judged as node:tls judges them', async (t) => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustls-tls-v1crl-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const read = (name) => fs.readFileSync(path.join(dir, name));
+  const ca = (name) => {
+    fs.mkdirSync(path.join(dir, name));
+    fs.writeFileSync(path.join(dir, name, 'index.txt'), '');
+    fs.writeFileSync(path.join(dir, `${name}.cnf`), [
+      '[ ca ]', 'default_ca = CA_default', '[ CA_default ]', `dir = ${path.join(dir, name)}`,
+      'database = $dir/index.txt', `certificate = ${path.join(dir, `${name}-cert.pem`)}`,
+      `private_key = ${path.join(dir, `${name}-key.pem`)}`, 'default_md = sha256', 'default_crl_days = 30', '',
+    ].join('\n'));
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`,
+      '-out', `${name}-cert.pem`, '-days', '3650', '-subj', '/CN=v1 CRL test root');
+  };
+  const gencrl = (name, out) => openssl('ca', '-config', `${name}.cnf`, '-gencrl', '-out', out);
+  ca('root');
+  ca('other'); // same name, another key
+  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf-key.pem', '-out', 'leaf.csr', '-subj', '/CN=localhost');
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'root-cert.pem', '-CAkey', 'root-key.pem', '-CAcreateserial',
+    '-days', '3650', '-sha256', '-extfile', 'san.ext', '-out', 'leaf-cert.pem');
+  gencrl('root', 'empty.crl');
+  gencrl('other', 'forged.crl');
+  openssl('ca', '-config', 'root.cnf', '-revoke', 'leaf-cert.pem');
+  gencrl('root', 'revokes.crl');
+  assert.match(openssl('crl', '-in', 'revokes.crl', '-noout', '-text').toString(), /Version 1 \(0x0\)/);
+
+  const view = async (sName, cName, crl) => {
+    const sc = scope(t);
+    const { port } = await sc.server(impls[sName], { key: read('leaf-key.pem'), cert: read('leaf-cert.pem') },
+                                     (s) => s.end());
+    const c = sc.connect(impls[cName], {
+      port, host: '127.0.0.1', servername: 'localhost', ca: read('root-cert.pem'), crl, rejectUnauthorized: false,
+    });
+    await withTimeout(once(c, 'secureConnect'), 5000, `${sName}->${cName}`);
+    return { authorized: c.authorized, authorizationError: c.authorizationError };
+  };
+  const cases = { empty: read('empty.crl'), revokes: read('revokes.crl'), forged: read('forged.crl') };
+  const expected = {};
+  for (const [label, crl] of Object.entries(cases)) expected[label] = await view('node', 'node', crl);
+  assert.deepEqual(expected.empty, { authorized: true, authorizationError: null });
+  assert.deepEqual(expected.revokes, { authorized: false, authorizationError: 'CERT_REVOKED' });
+  assert.equal(expected.forged.authorized, false);
+  for (const [sName, cName] of implPairs()) {
+    for (const [label, crl] of Object.entries(cases)) {
+      assert.deepEqual(await view(sName, cName, crl), expected[label], `${label}: ${sName} server, ${cName} client`);
+    }
+  }
+});

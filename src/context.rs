@@ -97,6 +97,7 @@ pub fn default_trust() -> &'static Trust {
             partial: None,
             level: crate::seclevel::DEFAULT,
             crls: Arc::default(),
+            crls_v1: Arc::default(),
         }
     })
 }
@@ -218,20 +219,29 @@ fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
 /// `crl` entries: PEM or DER. As in Node (`SecureContext::AddCRL`, one
 /// `PEM_read_bio_X509_CRL` per entry), an entry gives its first CRL only;
 /// one that does not parse fails with Node's code and message.
-fn parse_crls(entries: &[Vec<u8>]) -> Result<Vec<webpki::CertRevocationList<'static>>, NodeError> {
+/// The `crl` entries: those webpki reads, and the v1 lists it does not.
+type Crls = (
+    Vec<webpki::CertRevocationList<'static>>,
+    Vec<crate::crl_v1::V1Crl>,
+);
+
+fn parse_crls(entries: &[Vec<u8>]) -> Result<Crls, NodeError> {
     use rustls::pki_types::CertificateRevocationListDer;
     let failed = || NodeError::new("ERR_CRYPTO_OPERATION_FAILED", "Failed to parse CRL");
-    entries
-        .iter()
-        .map(|entry| {
-            let der = match CertificateRevocationListDer::pem_slice_iter(entry).next() {
-                Some(first) => first.map_err(|_| failed())?,
-                None => CertificateRevocationListDer::from(entry.clone()),
-            };
-            let crl = webpki::OwnedCertRevocationList::from_der(&der).map_err(|_| failed())?;
-            Ok(crl.into())
-        })
-        .collect()
+    let mut out: Crls = (Vec::new(), Vec::new());
+    for entry in entries {
+        let der = match CertificateRevocationListDer::pem_slice_iter(entry).next() {
+            Some(first) => first.map_err(|_| failed())?,
+            None => CertificateRevocationListDer::from(entry.clone()),
+        };
+        match webpki::OwnedCertRevocationList::from_der(&der) {
+            Ok(crl) => out.0.push(crl.into()),
+            Err(_) => out
+                .1
+                .push(crate::crl_v1::V1Crl::parse(&der).ok_or_else(failed)?),
+        }
+    }
+    Ok(out)
 }
 
 /// OpenSSL's error for a version range with nothing in it.
@@ -478,13 +488,15 @@ impl Context {
                 ..trust
             }
         };
-        let trust = Trust {
-            crls: if input.crls.is_empty() {
-                trust.crls
-            } else {
-                Arc::new(parse_crls(&input.crls)?)
-            },
-            ..trust
+        let trust = if input.crls.is_empty() {
+            trust
+        } else {
+            let (crls, crls_v1) = parse_crls(&input.crls)?;
+            Trust {
+                crls: Arc::new(crls),
+                crls_v1: Arc::new(crls_v1),
+                ..trust
+            }
         };
         // OpenSSL keeps one certificate and one key per key type, the last
         // given of each winning; a pair whose halves do not match is an
