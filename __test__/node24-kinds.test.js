@@ -283,3 +283,21 @@ test('v1 CRLs (openssl ca -gencrl without extensions) are judged as node:tls jud
     }
   }
 });
+
+// Node reports every accepted connection with 'connection', also one whose
+// handshake then fails (here: the client rejects the certificate and hangs
+// up before its Finished).
+test('a server emits \'connection\' before \'tlsClientError\' for a failed handshake', async (t) => {
+  await differential(async (name, tls) => {
+    const sc = scope(t);
+    const events = [];
+    const { server, port } = await sc.server(tls, { ...certs.rsa }, () => events.push('secureConnection'));
+    server.on('connection', () => events.push('connection'));
+    const failed = once(server, 'tlsClientError');
+    server.on('tlsClientError', (err) => events.push(`tlsClientError ${err.code}`));
+    const c = sc.connect(impls.node || tls, { port, host: '127.0.0.1', servername: 'localhost' });
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'client error');
+    await withTimeout(failed, 5000, 'tlsClientError');
+    return { client: err.code, events };
+  });
+});
