@@ -301,3 +301,30 @@ test('a server emits \'connection\' before \'tlsClientError\' for a failed hands
     return { client: err.code, events };
   });
 });
+
+test('renegotiate() on TLS 1.3: OpenSSL\'s wrong ssl version error, as node:tls', async (t) => {
+  await differential(async (name, tls) => {
+    const sc = scope(t);
+    const { port } = await sc.server(tls, { ...certs.rsa }, () => {});
+    const c = await sc.connected(tls, { port, host: '127.0.0.1', rejectUnauthorized: false });
+    const bad = [() => c.renegotiate(null), () => c.renegotiate({}, 'nope')].map((fn) => {
+      try {
+        fn();
+        return null;
+      } catch (err) {
+        return err.code;
+      }
+    });
+    let returned;
+    const err = await new Promise((resolve) => { returned = c.renegotiate({}, resolve); });
+    const protocol = c.getProtocol();
+    c.destroy();
+    return {
+      protocol,
+      bad,
+      returned,
+      error: { code: err.code, message: err.message, library: err.library, reason: err.reason },
+      afterDestroy: c.renegotiate({}),
+    };
+  });
+});

@@ -975,10 +975,20 @@ class TLSSocket extends net.Socket {
   // call is accepted and prints nothing (README).
   enableTrace() {}
 
+  // rustls never renegotiates. TLS 1.3 has no renegotiation at all: there
+  // the error is OpenSSL's, as in Node.
   renegotiate(options, callback) {
-    const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
-                                 'TLS session renegotiation disabled for this socket');
-    if (typeof callback === 'function') process.nextTick(callback, err);
+    if (options === null || typeof options !== 'object') {
+      throw errors.invalidArgType('options', 'of type object', options);
+    }
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw errors.invalidArgType('callback', 'of type function', callback);
+    }
+    if (this.destroyed) return undefined;
+    const err = this.getProtocol() === 'TLSv1.3' ?
+      errors.tlsError({ code: 'ERR_SSL_WRONG_SSL_VERSION', message: 'wrong ssl version', reason: 'wrong ssl version' }) :
+      errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED', 'TLS session renegotiation disabled for this socket');
+    if (callback) process.nextTick(callback, err);
     return false;
   }
 }
