@@ -328,3 +328,26 @@ test('renegotiate() on TLS 1.3: OpenSSL\'s wrong ssl version error, as node:tls'
     };
   });
 });
+
+// The default CA certificates are the process's: node:tls (and https, built
+// on it) takes what tls.setDefaultCACertificates() sets, where it has the
+// function (Node 22.15 and later).
+test('setDefaultCACertificates() sets node:tls\'s defaults too', async () => {
+  const script = `
+    const pkg = require(${JSON.stringify(implPath('rustls'))});
+    const node = require('node:tls');
+    const fs = require('fs');
+    const ca = fs.readFileSync(${JSON.stringify(FIXTURES)} + '/ca-cert.pem', 'latin1');
+    pkg.setDefaultCACertificates([ca]);
+    const has = typeof node.setDefaultCACertificates === 'function';
+    console.log(JSON.stringify({
+      has,
+      node: has ? node.getCACertificates('default').length : node.rootCertificates.length,
+      same: has ? JSON.stringify(node.getCACertificates('default')) === JSON.stringify(pkg.getCACertificates('default')) : null,
+    }));
+  `;
+  const out = JSON.parse(await runChild(script));
+  const has = typeof require('node:tls').setDefaultCACertificates === 'function';
+  assert.deepEqual(out, has ? { has, node: 1, same: true } :
+    { has, node: require('node:tls').rootCertificates.length, same: null });
+});
