@@ -351,3 +351,20 @@ test('setDefaultCACertificates() sets node:tls\'s defaults too', async () => {
   assert.deepEqual(out, has ? { has, node: 1, same: true } :
     { has, node: require('node:tls').rootCertificates.length, same: null });
 });
+
+test('secureProtocol: the SSL methods are refused by name, TLSv1_3_method is unknown, as node:tls', async () => {
+  const methods = ['SSLv2_method', 'SSLv2_client_method', 'SSLv3_server_method', 'TLSv1_3_method',
+    'TLSv1_3_client_method', 'blargh', 'SSLv23_method', 'TLS_server_method', 'TLSv1_2_client_method'];
+  const results = await differential(async (name, tls) => methods.map((secureProtocol) => {
+    try {
+      tls.createSecureContext({ secureProtocol });
+      return 'ok';
+    } catch (err) {
+      return `${err.name} ${err.code} ${err.message}`;
+    }
+  }));
+  for (const got of Object.values(results)) {
+    assert.equal(got[0], 'TypeError ERR_TLS_INVALID_PROTOCOL_METHOD SSLv2 methods disabled');
+    assert.equal(got[3], 'TypeError ERR_TLS_INVALID_PROTOCOL_METHOD Unknown method: TLSv1_3_method');
+  }
+});
