@@ -129,7 +129,6 @@ const kMethods = {
   TLSv1_method: 'TLSv1',
   TLSv1_1_method: 'TLSv1.1',
   TLSv1_2_method: 'TLSv1.2',
-  TLSv1_3_method: 'TLSv1.3',
 };
 
 function methodRange(options) {
@@ -141,7 +140,12 @@ function methodRange(options) {
                              `TLS protocol version ${JSON.stringify(options[name])} conflicts with secureProtocol ${JSON.stringify(method)}`);
     }
   }
-  const version = kMethods[method.replace(/_(server|client)_method$/, '_method')];
+  const base = method.replace(/_(server|client)_method$/, '_method');
+  // Node names the SSL methods it refuses (there is no TLSv1_3_method).
+  if (base === 'SSLv2_method' || base === 'SSLv3_method') {
+    throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_METHOD', `${base.slice(0, 5)} methods disabled`);
+  }
+  const version = kMethods[base];
   if (version === undefined) {
     throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_METHOD', `Unknown method: ${method}`);
   }

@@ -217,8 +217,12 @@ class TLSSocket extends net.Socket {
   // work (the handshake, input fed, writes made) and lets go when idle, so
   // that a program over an in-memory Duplex exits as under Node.
   [kSetHold]() {
+    // After the peer's end, a socket left half open holds the process only
+    // while a write or our end is under way: libuv stops reading at end of
+    // stream, and a handle that neither reads nor writes lets the loop end.
+    const halfOpen = this[kPeerEnded] && !this[kDrainCb] && !this[kFinalCb];
     const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed &&
-      !this[kIdle];
+      !this[kIdle] && !halfOpen;
     if (want && !this[kHolding]) native_.hold();
     else if (!want && this[kHolding]) native_.release();
     this[kHolding] = want;
@@ -298,6 +302,7 @@ class TLSSocket extends net.Socket {
       case EV.END:
         if (this.destroyed) return;
         this[kPeerEnded] = true;
+        this[kSetHold]();
         if (this[kOnread]) {
           this[kOnread].end();
           break;
@@ -315,6 +320,7 @@ class TLSSocket extends net.Socket {
         // native side is done with it, so no write is waiting on it now.
         const cb = this[kFinalCb];
         this[kFinalCb] = null;
+        this[kSetHold]();
         if (cb && this[kWrappedIo] && !this[kOutputEnded]) this[kFinalWaits] = cb;
         else if (cb) cb();
         break;
@@ -322,6 +328,7 @@ class TLSSocket extends net.Socket {
       case EV.DRAIN: {
         const cb = this[kDrainCb];
         this[kDrainCb] = null;
+        this[kSetHold]();
         if (cb) cb();
         break;
       }
@@ -471,8 +478,12 @@ class TLSSocket extends net.Socket {
     this._unrefTimer();
     // Complete on the next tick even when there is room: writes made in the
     // meantime gather into one _writev, and `bufferSize` reads as in Node.
-    if (ok) process.nextTick(cb);
-    else this[kDrainCb] = cb;
+    if (ok) {
+      process.nextTick(cb);
+    } else {
+      this[kDrainCb] = cb;
+      this[kSetHold]();
+    }
   }
 
   _final(cb) {
@@ -496,6 +507,7 @@ class TLSSocket extends net.Socket {
     const native = this[kNative];
     if (!native || this[kClosed]) return cb();
     this[kFinalCb] = cb;
+    this[kSetHold]();
     this[kSubmitted]++;
     this[kBusy]();
     native.end();
@@ -717,10 +729,20 @@ class TLSSocket extends net.Socket {
     if (native && !this[kClosed]) trace.enable(native);
   }
 
+  // rustls never renegotiates. TLS 1.3 has no renegotiation at all: there
+  // the error is OpenSSL's, as in Node.
   renegotiate(options, callback) {
-    const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
-                                 'TLS session renegotiation disabled for this socket');
-    if (typeof callback === 'function') process.nextTick(callback, err);
+    if (options === null || typeof options !== 'object') {
+      throw errors.invalidArgType('options', 'of type object', options);
+    }
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw errors.invalidArgType('callback', 'of type function', callback);
+    }
+    if (this.destroyed) return undefined;
+    const err = this.getProtocol() === 'TLSv1.3' ?
+      errors.tlsError({ code: 'ERR_SSL_WRONG_SSL_VERSION', message: 'wrong ssl version', reason: 'wrong ssl version' }) :
+      errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED', 'TLS session renegotiation disabled for this socket');
+    if (callback) process.nextTick(callback, err);
     return false;
   }
 }

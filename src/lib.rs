@@ -12,6 +12,7 @@ mod conn;
 mod contain;
 #[forbid(unsafe_code)]
 mod context;
+mod crl_v1;
 #[forbid(unsafe_code)]
 mod error;
 mod hub;
