@@ -182,3 +182,66 @@ test('an SNICallback answering with something that is no SecureContext: TypeErro
   }
   for (const name of implNames) assert.deepEqual(seen[name], ['TypeError: Invalid SNI context'], name);
 });
+
+test('renegotiate(): bad arguments throw, TLS 1.3 refuses it for its version', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer(certs.rsa, (c) => c.resume());
+    const port = await listen(server);
+    const s = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    await once(s, 'secureConnect');
+    const out = [];
+    for (const bad of [null, 'x', []]) {
+      try { s.renegotiate(bad); } catch (e) { out.push(shape(e)); }
+    }
+    try { s.renegotiate({}, 5); } catch (e) { out.push(shape(e)); }
+    const [err] = await new Promise((resolve) => out.push(s.renegotiate({}, (...a) => resolve(a))));
+    out.push(shape(err));
+    s.destroy();
+    await once(s, 'close');
+    out.push(s.renegotiate({}));
+    server.close();
+    seen[name] = out;
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
+});
+
+test('ALPNCallback with ALPNProtocols is refused before the keys are read', () => {
+  for (const name of implNames) {
+    assert.throws(() => impls[name].createServer({ key: 'bad', ALPNCallback: () => 'a', ALPNProtocols: ['a'] }),
+                  { name: 'TypeError', code: 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS' }, name);
+  }
+});
+
+test('before its handshake a socket reports TLSv1.3 as protocol and its queue as bufferSize, whatever maxVersion', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const server = net.createServer((c) => c.destroy());
+    const port = await listen(server);
+    const s = impls[name].connect({ port, host: '127.0.0.1', maxVersion: 'TLSv1.2' });
+    s.on('error', () => {});
+    s.write('abc');
+    seen[name] = [s.getProtocol(), s.bufferSize];
+    s.destroy();
+    seen[name].push(s.bufferSize);
+    await once(s, 'close');
+    server.close();
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], ['TLSv1.3', 3, undefined], name);
+});
+
+test('exportKeyingMaterial() after close fails as Node\'s (its handle is gone)', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer(certs.rsa, (c) => c.end());
+    const port = await listen(server);
+    const s = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    s.resume();
+    await once(s, 'close');
+    try { s.exportKeyingMaterial(8, 'label'); } catch (e) { seen[name] = shape(e); }
+    server.close();
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
+});

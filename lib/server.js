@@ -48,6 +48,13 @@ function Server(options, listener) {
     highWaterMark: options.highWaterMark,
   });
   this[kOptions] = options;
+  // ALPNCallback itself is not supported yet (README); its options are
+  // checked as Node checks them, before the context.
+  this.ALPNCallback = options.ALPNCallback;
+  if (this.ALPNCallback && options.ALPNProtocols) {
+    throw errors.nodeError(TypeError, 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS',
+                           'The ALPNCallback and ALPNProtocols TLS options are mutually exclusive');
+  }
   this[kContext] = contextFor(options);
   this.requestCert = options.requestCert === true;
   // Node's servers prefer their own cipher order unless told otherwise.

@@ -709,8 +709,10 @@ class TLSSocket extends net.Socket {
     return this.destroyed || this.connecting || (!this[kNative] && !this[kWrapped]);
   }
 
+  // Node's TLS socket has its handle from the start (connecting included)
+  // until destroyed.
   get bufferSize() {
-    return this[kNative] && !this.destroyed ? this.writableLength : undefined;
+    return this.destroyed ? undefined : this.writableLength;
   }
 
   get bytesRead() {
@@ -850,8 +852,9 @@ class TLSSocket extends net.Socket {
   getProtocol() {
     if (this.destroyed) return null;
     if (this[kInfo]) return this[kInfo].protocol;
-    const options = this[kConnectOptions] || this._tlsOptions;
-    return options.maxVersion || pkg().DEFAULT_MAX_VERSION;
+    // OpenSSL names its method's highest version before a handshake,
+    // whatever maxVersion says.
+    return 'TLSv1.3';
   }
 
   getCipher() {
@@ -910,6 +913,10 @@ class TLSSocket extends net.Socket {
   }
 
   exportKeyingMaterial(length, label, context) {
+    if (this._secureEstablished && this.destroyed && typeof length === 'number' && typeof label === 'string') {
+      // Node asks its handle, gone once destroyed.
+      throw new TypeError("Cannot read properties of null (reading 'exportKeyingMaterial')");
+    }
     return secrets.exportKeyingMaterial(this, this[kNative], length, label, context);
   }
 
@@ -937,8 +944,18 @@ class TLSSocket extends net.Socket {
   enableTrace() {}
 
   renegotiate(options, callback) {
-    const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
-                                 'TLS session renegotiation disabled for this socket');
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+      throw errors.invalidArgType('options', 'of type object', options);
+    }
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw errors.invalidArgType('callback', 'of type function', callback);
+    }
+    if (this.destroyed) return undefined;
+    // TLS 1.3 has no renegotiation: OpenSSL refuses it for the version, as
+    // Node reports. rustls renegotiates no TLS 1.2 connection either.
+    const err = this.getProtocol() === 'TLSv1.3' && this._secureEstablished ?
+      errors.tlsError({ code: 'ERR_SSL_WRONG_SSL_VERSION', message: 'wrong ssl version', reason: 'wrong ssl version' }) :
+      errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED', 'TLS session renegotiation disabled for this socket');
     if (typeof callback === 'function') process.nextTick(callback, err);
     return false;
   }
