@@ -245,3 +245,45 @@ test('exportKeyingMaterial() after close fails as Node\'s (its handle is gone)',
   }
   for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
 });
+
+test('a server without a certificate: no suitable signature algorithm, and the client hears handshake_failure, in every pairing', async () => {
+  const trace = await samePairwise(async (serverTls, clientTls) => {
+    const server = serverTls.createServer({});
+    let serverError;
+    server.on('tlsClientError', (e) => { serverError = shape(e); });
+    const port = await listen(server);
+    const err = await clientError(clientTls, { port, host: '127.0.0.1', rejectUnauthorized: false });
+    for (let i = 0; i < 50 && !serverError; i++) await delay(10);
+    server.close();
+    return { server: serverError, client: shape(err) };
+  });
+  assert.equal(trace.server.code, 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM');
+  assert.match(trace.client.message, /:SSL alert number 40\n$/);
+});
+
+test("maxConnections: a refused connection is reported by 'drop', with its addresses", async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer(certs.rsa, (c) => c.resume());
+    server.maxConnections = 1;
+    const drops = [];
+    server.on('drop', (d) => drops.push(d));
+    const port = await listen(server);
+    const a = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    await once(a, 'secureConnect');
+    const b = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    let bPort;
+    b.on('connect', () => { bPort = b.localPort; });
+    await new Promise((resolve) => b.on('error', () => {}).on('close', resolve));
+    for (let i = 0; i < 50 && drops.length === 0; i++) await delay(10);
+    a.destroy();
+    server.close();
+    assert.equal(drops.length, 1, name);
+    const [d] = drops;
+    assert.equal(d.remotePort, bPort, name);
+    assert.equal(d.localPort, port, name);
+    seen[name] = [Object.getPrototypeOf(d), Object.keys(d), d.localAddress, d.localFamily, d.remoteAddress, d.remoteFamily];
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
+});

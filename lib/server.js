@@ -270,6 +270,18 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
       this._clientError(errors.tlsError(info), info);
     }
     this._maybeEmitClose();
+  } else if (kind === EV.DROP) {
+    // Refused for maxConnections; net's 'drop' says who it was.
+    const family = (address) => (net.isIPv6(address) ? 'IPv6' : 'IPv4');
+    this.emit('drop', {
+      __proto__: null,
+      localAddress: info.localAddress,
+      localPort: info.localPort,
+      localFamily: info.localAddress && family(info.localAddress),
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+      remoteFamily: info.remoteFamily,
+    });
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
   } else if (kind === EV.OCSP_REQUEST) {

@@ -483,6 +483,8 @@ impl Session {
 
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
+        /// A fatal handshake_failure alert in a TLS 1.2 record, in the clear.
+        const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
         if let Err(err) = self.tls.process_new_packets() {
             if matches!(
                 (&self.tls, &err),
@@ -506,9 +508,17 @@ impl Session {
                 // (and so Node) with handshake_failure (RFC 5246, 7.4.6),
                 // which is what clients match on. The alert goes out in the
                 // clear, as all of TLS 1.2's handshake before Finished.
-                const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
                 let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
                 return Err(NodeError::from(&err));
+            }
+            if let (Connection::Server(_), rustls::Error::General(what)) = (&self.tls, &err) {
+                if what == "no server certificate chain resolved" {
+                    // A server without a certificate for this client: OpenSSL
+                    // finds no signature algorithm to sign with and sends
+                    // handshake_failure (rustls: access_denied).
+                    let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
+                    return Err(NodeError::ssl("no suitable signature algorithm"));
+                }
             }
             let old_client = self
                 .head
