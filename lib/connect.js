@@ -83,6 +83,7 @@ function connect(...args) {
   const [userOptions, cb] = normalizeConnectArgs(args);
   const options = {
     rejectUnauthorized: rejectUnauthorizedDefault(),
+    ciphers: tls.DEFAULT_CIPHERS,
     checkServerIdentity: tls.checkServerIdentity,
     ...userOptions,
   };
@@ -111,7 +112,10 @@ function connect(...args) {
       'DeprecationWarning', 'DEP0123');
   }
   const params = tlsParams(options, tls);
-  const context = contextFor(options);
+  // As in Node, the context comes from the module's createSecureContext (a
+  // program may replace it), before the port is looked at.
+  const context = options.secureContext ? contextFor(options) :
+    contextFor({ secureContext: tls.createSecureContext(options) });
   // As in Node, only a non-empty path means a Unix socket: https.Agent hands
   // over `path: null` for TCP.
   if (!options.path && !options.socket) options.port = validatePort(options.port);

@@ -55,6 +55,8 @@ const {
   kWrapped,
   kWrapStart,
   kFeed,
+  kFeedEnd,
+  kDestroyRan,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,
@@ -104,6 +106,13 @@ const kNoKeyInfo = kNodeMajor >= 24 ?
 function ephemeralKeyInfo({ group, groupType, groupSize }) {
   if (groupType === 'ECDH') return { type: groupType, name: group, size: groupSize };
   return kNodeMajor >= 24 ? { type: groupType || 'TLSGroup', name: group, size: undefined } : {};
+}
+
+// Our certificates: `cert` as given, or those of a `pfx`.
+function ownCerts(context) {
+  if (!context) return null;
+  const certs = context[kCerts];
+  return certs && certs.length > 0 ? certs : context.context.ownCertificates();
 }
 
 function emitClose(socket, hadError) {
@@ -167,6 +176,9 @@ class TLSSocket extends net.Socket {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
       }
       this[kWrapped] = socket;
+      // As in Node: the socket's activity refreshes its timer, and
+      // destroying TLS clears it (net.Socket walks `_parent`).
+      if (socket instanceof net.Socket) this._parent = socket;
       this[kContext] = contextFor(options);
       this[kWrapListen]();
       if (options.isServer) {
@@ -222,10 +234,9 @@ class TLSSocket extends net.Socket {
     const source = !isServer ? { ...options, ...connectOptions } :
       options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
         { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
-    let native;
     try {
       const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
-      native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
+      this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
         { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
@@ -250,7 +261,7 @@ class TLSSocket extends net.Socket {
     const early = this[kWrapEarly];
     this[kWrapEarly] = null;
     for (const chunk of early) {
-      if (chunk === null) native.feedEnd();
+      if (chunk === null) this[kFeedEnd]();
       else this[kFeed](chunk);
     }
     if (this[kWrappedIo]) this[kWrappedIo].resume();
@@ -264,6 +275,17 @@ class TLSSocket extends net.Socket {
     this[kFed] += chunk.length;
     this[kBusy]();
     return native.feed(chunk);
+  }
+
+  // The wrapped stream ended: one more unit of input for the idle count,
+  // so that the process is held until the native side has taken it (it
+  // may have been idle, and nothing else keeps the loop alive meanwhile).
+  [kFeedEnd]() {
+    const native = this[kNative];
+    if (!native || this[kClosed]) return;
+    this[kFed] += 1;
+    this[kBusy]();
+    native.feedEnd();
   }
 
   // TLS takes the wrapped stream over from the start, as Node reads it from
@@ -291,7 +313,7 @@ class TLSSocket extends net.Socket {
     const end = () => {
       ended = true;
       if (!this[kWrapEarly]) {
-        if (this[kNative] && !this[kClosed]) this[kNative].feedEnd();
+        this[kFeedEnd]();
         return;
       }
       this[kWrapEarly].push(null);
@@ -515,7 +537,7 @@ class TLSSocket extends net.Socket {
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed && !this[kLeftOpen]) onNativeClosed(this);
+        if (!this.destroyed && !this[kLeftOpen] && !this[kDestroyRan]) onNativeClosed(this);
         break;
       default:
         break;
@@ -657,6 +679,7 @@ class TLSSocket extends net.Socket {
 
   _destroy(err, cb) {
     debug('destroy', err && err.code);
+    this[kDestroyRan] = true;
     const connecting = this.connecting;
     const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
     for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
@@ -676,7 +699,7 @@ class TLSSocket extends net.Socket {
     cb(err);
     const rejected = this[kRejected];
     const failHeld = () => {
-      if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
+      if (heldWrites.length > 0) completeHeldWrites(this, heldWrites, connecting, rejected);
     };
     if (wrapped instanceof net.Socket && !this[kWrapClosed]) {
       // As in Node, where closing TLS closes the socket it took over and
@@ -688,9 +711,13 @@ class TLSSocket extends net.Socket {
       if (!connecting) failHeld();
       return;
     }
-    // Node emits it once the handle has closed, a loop turn later.
-    setImmediate(emitClose, this, Boolean(err));
-    failHeld();
+    // Node emits it once the handle has closed, a loop turn later; the
+    // writes its TLS layer had taken complete as that close cancels them.
+    setImmediate(() => {
+      if (!connecting && heldWrites.length > 0) finishHeldWrites(this, heldWrites, rejected);
+      emitClose(this, Boolean(err));
+    });
+    if (connecting) failHeld();
   }
 
   _onTimeout() {
@@ -837,14 +864,14 @@ class TLSSocket extends net.Socket {
 
   // Our own certificate (the first chain's leaf).
   getCertificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed) return null;
     if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
     return peerX509([certs[0]]);
   }
@@ -976,7 +1003,7 @@ function heldWriteError(rejected) {
   return err;
 }
 
-function completeHeldWrites(callbacks, connecting, rejected) {
+function completeHeldWrites(socket, callbacks, connecting, rejected) {
   if (connecting) {
     setImmediate(() => {
       for (const cb of callbacks) {
@@ -985,12 +1012,17 @@ function completeHeldWrites(callbacks, connecting, rejected) {
       }
     });
   } else {
-    process.nextTick(() => {
-      for (const cb of callbacks) {
-        if (kHeldWritesFail) cb(heldWriteError(rejected));
-        else cb();
-      }
-    });
+    process.nextTick(finishHeldWrites, socket, callbacks, rejected);
+  }
+}
+
+function finishHeldWrites(socket, callbacks, rejected) {
+  for (const cb of callbacks) {
+    // Node 20 completes them as its handle does a write cancelled by the
+    // close: an error only for a socket that is not destroyed by then (an
+    // 'error' listener may have called _undestroy()).
+    if (kHeldWritesFail || !socket.destroyed) cb(heldWriteError(rejected));
+    else cb();
   }
 }
 
