@@ -287,3 +287,32 @@ test("maxConnections: a refused connection is reported by 'drop', with its addre
   }
   for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
 });
+
+test('a CA-issued server certificate given as ca is no trust anchor (OpenSSL without partial chains)', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const out = [];
+    for (const chain of [certs.rsa.cert, Buffer.concat([certs.rsa.cert, certs.ca])]) {
+      const server = tls.createServer({ key: certs.rsa.key, cert: chain }, (c) => c.end());
+      const port = await listen(server);
+      const s = tls.connect({ port, host: '127.0.0.1', ca: [certs.rsa.cert], servername: 'localhost', rejectUnauthorized: false });
+      await once(s, 'secureConnect');
+      out.push([s.authorized, s.authorizationError]);
+      s.destroy();
+      server.close();
+    }
+    // A self-signed certificate given as ca is trusted, as in Node.
+    const server = tls.createServer(certs.doc, (c) => c.end());
+    const port = await listen(server);
+    const s = tls.connect({ port, host: '127.0.0.1', ca: [certs.doc.cert], servername: 'localhost' });
+    await once(s, 'secureConnect');
+    out.push([s.authorized, s.authorizationError]);
+    s.destroy();
+    server.close();
+    seen[name] = out;
+  }
+  for (const name of implNames) {
+    assert.deepEqual(seen[name], [[false, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'], [false, 'SELF_SIGNED_CERT_IN_CHAIN'], [true, null]], name);
+  }
+});

@@ -139,4 +139,16 @@ mod tests {
             Some(Refusal::Silent(NodeError::hang_up()))
         );
     }
+
+    #[test]
+    fn no_certificate_for_the_client_is_handshake_failure() {
+        let err = rustls::Error::General("no server certificate chain resolved".into());
+        assert_eq!(
+            openssl_refusal(&err, &hello(0x0303), None),
+            Some(Refusal::Alert(
+                HANDSHAKE_FAILURE,
+                NodeError::ssl("no suitable signature algorithm")
+            ))
+        );
+    }
 }
