@@ -14,6 +14,8 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
 const secrets = require('./secrets');
+const trace = require('./trace');
+const { kServerTrace } = require('./symbols');
 const ocsp = require('./ocsp');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
@@ -27,6 +29,8 @@ const kClosing = Symbol('kClosing');
 const kPath = Symbol('kPath');
 const kClosed = Symbol('kClosed');
 const kHolding = Symbol('kHolding');
+// enableTrace (or --trace-tls): every connection is traced.
+const kTraceAll = Symbol('kTraceAll');
 const kSni = Symbol('kSni');
 const kId = Symbol('kId');
 const kSessionEvents = Symbol('kSessionEvents');
@@ -55,6 +59,9 @@ function Server(options, listener) {
     throw errors.nodeError(TypeError, 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS',
                            'The ALPNCallback and ALPNProtocols TLS options are mutually exclusive');
   }
+  this[kTraceAll] = trace.serverOption(options);
+  // Its sockets' option (a value that is not a boolean traces nothing).
+  this[kServerTrace] = typeof options.enableTrace === 'boolean' ? options.enableTrace : undefined;
   if (options.sessionTimeout) this.sessionTimeout = options.sessionTimeout;
   if (options.ticketKeys) this.ticketKeys = options.ticketKeys;
   deriveContextOptions(this, options);
@@ -205,6 +212,7 @@ Server.prototype._bind = function _bind(options) {
         sniCallback: typeof opts.SNICallback === 'function',
         keylog: secrets.serverWants(this),
         ocsp: ocsp.serverWants(this),
+        trace: this[kTraceAll],
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
   } catch (err) {

@@ -25,6 +25,7 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const secrets = require('./secrets');
+const trace = require('./trace');
 const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
@@ -57,6 +58,8 @@ const {
   kFeed,
   kFeedEnd,
   kDestroyRan,
+  kTrace,
+  kServerTrace,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,
@@ -126,6 +129,7 @@ class TLSSocket extends net.Socket {
       allowHalfOpen: Boolean(socket ? socket.allowHalfOpen : options.allowHalfOpen),
       highWaterMark: options.highWaterMark,
     });
+    this[kTrace] = trace.socketOption(options);
     // `onread` applies to a socket that owns its connection (as in Node).
     this[kOnread] = !socket && isOnread(options.onread) ? new OnreadSink(this, options.onread) : null;
     this.encrypted = true;
@@ -372,6 +376,7 @@ class TLSSocket extends net.Socket {
     }
     this[kId] = id;
     this[kNative] = native;
+    if (this[kTrace]) trace.enable(native);
     this[kSetHold]();
     return native;
   }
@@ -966,9 +971,13 @@ class TLSSocket extends net.Socket {
 
   disableRenegotiation() {}
 
-  // OpenSSL's protocol trace (SSL_trace) has no rustls counterpart; the
-  // call is accepted and prints nothing (README).
-  enableTrace() {}
+  // The records of the connection are traced on stderr from now on
+  // (lib/trace.js); nothing once it is closed, as Node without a handle.
+  enableTrace() {
+    this[kTrace] = true;
+    const native = this[kNative];
+    if (native && !this[kClosed]) trace.enable(native);
+  }
 
   renegotiate(options, callback) {
     if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -1124,6 +1133,7 @@ function acceptedSocket(server, native, info, context) {
   const socket = new TLSSocket(null, {
     allowHalfOpen: server.allowHalfOpen,
     highWaterMark: server.highWaterMark,
+    enableTrace: server[kServerTrace],
   });
   socket.server = server;
   socket._server = server;

@@ -156,6 +156,10 @@ pub enum Command {
 /// Counters shared between JavaScript and the task.
 #[derive(Debug, Default)]
 pub struct Shared {
+    /// `enableTrace()` was called.
+    trace_wanted: AtomicBool,
+    /// The transport's [`Transport::trace_key`] plus one, once known.
+    trace_key: AtomicUsize,
     /// JS asked to stop reading (`push()` returned false).
     pub paused: AtomicBool,
     /// Plaintext bytes sent to JS and not yet received there.
@@ -214,6 +218,24 @@ pub struct PollSlot {
 }
 
 impl Shared {
+    /// `enableTrace()`: the connection's records are traced from now on.
+    pub fn want_trace(&self) {
+        self.trace_wanted.store(true, Ordering::SeqCst);
+        if let Some(key) = self.trace_key.load(Ordering::SeqCst).checked_sub(1) {
+            crate::trace::enable(key);
+        }
+    }
+
+    /// The connection's transport is `io`: traced if JS asked for it.
+    pub fn bind_trace(&self, io: &Transport) {
+        let key = io.trace_key();
+        self.trace_key
+            .store(key.saturating_add(1), Ordering::SeqCst);
+        if self.trace_wanted.load(Ordering::SeqCst) {
+            crate::trace::enable(key);
+        }
+    }
+
     /// Counts a JS write; true while JS may call its write callback at once.
     pub fn add_queued(&self, n: usize) -> bool {
         let now = self.queued.fetch_add(n, Ordering::SeqCst) + n;
@@ -1138,6 +1160,7 @@ pub async fn serve(
     sink: Sink,
     secure: Option<Box<SecureInfo>>,
 ) {
+    shared.bind_trace(&io);
     if let Some(info) = secure {
         sink(Event::Secure(info));
     }
@@ -1152,6 +1175,8 @@ pub async fn serve(
         }
     }
     io.discard_input();
+    // Its descriptor may be reused by another connection once closed.
+    crate::trace::disable(io.trace_key());
     // The socket closes with the last reference: the session's and `io`.
     drop(lock(&cell).take());
     if io.is_polled() {
@@ -1311,6 +1336,8 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    shared.bind_trace(&session.io);
+    let trace_key = session.io.trace_key();
     let run = async {
         if events == 0 {
             return session.handshake().await;
@@ -1331,6 +1358,7 @@ pub async fn establish(
     let result = tokio::select! {
         r = bounded => r,
         () = destroyed(&shared) => {
+            crate::trace::disable(trace_key);
             sink(Event::Close);
             return;
         }
@@ -1344,12 +1372,14 @@ pub async fn establish(
             match go_live(session, &shared) {
                 Ok((cell, io)) => serve(cell, io, shared, sink, Some(info)).await,
                 Err(e) => {
+                    crate::trace::disable(trace_key);
                     sink(Event::Error(NodeError::io(&e, "read")));
                     sink(Event::Close);
                 }
             }
         }
         Err(e) => {
+            crate::trace::disable(trace_key);
             sink(Event::Error(e));
             sink(Event::Close);
         }

@@ -39,6 +39,8 @@ mod sniff;
 #[forbid(unsafe_code)]
 mod suites;
 #[forbid(unsafe_code)]
+mod trace;
+#[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
 mod verify;
@@ -213,6 +215,13 @@ impl NativeContext {
 #[napi(catch_unwind)]
 pub fn configure_default_trust(bundled: bool, system: bool) {
     context::configure_default_trust(bundled, system);
+}
+
+/// Label records as the running Node's OpenSSL traces them: "Sent TLS
+/// Record" from OpenSSL 3.2 on (`tls_word`), "Sent Record" before.
+#[napi(catch_unwind)]
+pub fn set_trace_labels(tls_word: bool) {
+    trace::set_labels(tls_word);
 }
 
 /// The system's trusted certificates, DER.
@@ -744,6 +753,13 @@ impl CryptoStream {
         self.shared.release();
     }
 
+    /// `enableTrace()`: the connection's records are traced on stderr from
+    /// now on ([`trace`]).
+    #[napi(catch_unwind)]
+    pub fn enable_trace(&self) {
+        self.shared.want_trace();
+    }
+
     /// Resumes reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_start(&self) {
@@ -828,6 +844,8 @@ pub struct ListenOptions {
     pub keylog: Option<bool>,
     /// Someone listens for `'OCSPRequest'` already.
     pub ocsp: Option<bool>,
+    /// Trace every connection (`enableTrace`, `--trace-tls`).
+    pub trace: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -1005,6 +1023,9 @@ impl TlsServer {
         state
             .ocsp
             .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
+        state
+            .trace
+            .store(options.trace.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
         state.set_settings(settings);
         home.spawn(server::accept_loop(listener, state.clone(), sink));
@@ -1121,6 +1142,13 @@ impl TlsServer {
     #[napi(catch_unwind)]
     pub fn set_keylog(&self, on: bool) {
         self.state.keylog.store(on, Ordering::Relaxed);
+    }
+
+    /// New connections are traced from their first byte (`enableTrace`
+    /// server option, `--trace-tls`).
+    #[napi(catch_unwind)]
+    pub fn set_trace(&self, on: bool) {
+        self.state.trace.store(on, Ordering::Relaxed);
     }
 
     /// Handshakes under way, whose connections JS has not seen yet.

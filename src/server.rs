@@ -148,6 +148,9 @@ pub struct ServerState {
     session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
     /// Someone listens for `'keylog'`: new connections keep their lines.
     pub keylog: std::sync::atomic::AtomicBool,
+    /// `enableTrace` / `--trace-tls`: new connections are traced from their
+    /// first byte ([`crate::trace`]).
+    pub trace: std::sync::atomic::AtomicBool,
     /// Someone listens for `'OCSPRequest'`: ask when a client wants a staple.
     pub ocsp: std::sync::atomic::AtomicBool,
     /// `'OCSPRequest'` questions waiting for JavaScript's answer.
@@ -385,6 +388,10 @@ async fn handshake(
         let e = crate::context::no_protocols();
         return sink(ServerEvent::ClientError(e, endpoints, pending));
     }
+    let trace_key = io.trace_key();
+    if state.trace.load(Ordering::Relaxed) {
+        crate::trace::enable(trace_key);
+    }
     let timeout = settings.handshake_timeout;
     let events = state.session_events.load(Ordering::SeqCst);
     let run = establish(io, live, settings, events, &state, &sink);
@@ -402,7 +409,10 @@ async fn handshake(
             }
             sink(ServerEvent::Secure(id, info, pending));
         }
-        Err(e) => sink(ServerEvent::ClientError(e, endpoints, pending)),
+        Err(e) => {
+            crate::trace::disable(trace_key);
+            sink(ServerEvent::ClientError(e, endpoints, pending));
+        }
     }
 }
 
