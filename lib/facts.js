@@ -70,8 +70,9 @@ class ConnectionFacts {
   getProtocol() {
     if (this.destroyed) return null;
     if (this[kInfo]) return this[kInfo].protocol;
-    const options = this[kConnectOptions] || this._tlsOptions;
-    return options.maxVersion || pkg().DEFAULT_MAX_VERSION;
+    // OpenSSL names its method's highest version before a handshake,
+    // whatever maxVersion says.
+    return 'TLSv1.3';
   }
 
   getCipher() {
