@@ -84,7 +84,8 @@ before(async () => {
     '--tls-cert-file', path.join(FIXTURES, 'rsa-cert.pem'),
     '--tls-key-file', path.join(FIXTURES, 'rsa-key.pem'),
     '--tls-ca-cert-file', path.join(FIXTURES, 'ca-cert.pem'),
-    '--tls-auth-clients', 'no',
+    // A client certificate is checked when one is sent (node-redis sends one).
+    '--tls-auth-clients', 'optional',
     '--dir', dir,
     '--save', '',
     '--appendonly', 'no',
@@ -106,13 +107,13 @@ before(async () => {
 
 after(stopServer);
 
-function runApp(register) {
-  const args = [...(register ? ['--require', 'rustls-tls/register'] : []), path.join(__dirname, 'apps', 'redis-app.js')];
+function runApp(register, app = 'redis-app.js') {
+  const args = [...(register ? ['--require', 'rustls-tls/register'] : []), path.join(__dirname, 'apps', app)];
   const r = spawnSync(process.execPath, args, {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60000,
-    env: { ...process.env, NODE_OPTIONS: '', REDIS_PORT: String(port), REDIS_CA: path.join(FIXTURES, 'ca-cert.pem'), CHECK_PACKAGE: ROOT },
+    env: { ...process.env, NODE_OPTIONS: '', REDIS_PORT: String(port), REDIS_CA: path.join(FIXTURES, 'ca-cert.pem'), FIXTURES, CHECK_PACKAGE: ROOT },
   });
   assert.equal(r.status, 0, `exit ${r.status} ${r.signal || ''}\n${r.stdout}\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop());
@@ -137,4 +138,43 @@ test('ioredis over node:tls (baseline, no register): commands, a 1,000-command p
 
 test('ioredis through rustls-tls/register: the same answers over this package\'s sockets', { timeout: 70000 }, () => {
   assert.deepEqual(runApp(true), { ...expected, isPackageSocket: true });
+});
+
+// node-redis (`redis` v6, @redis/client): tls.connect() with its own
+// defaults (noDelay, keepAlive, onread: undefined, timeout: undefined), a
+// client certificate, automatic pipelining, MULTI, pub/sub on a duplicate,
+// a reconnect after the server kills the connection, and the connections
+// that must fail. The run without register is the baseline.
+let nodeRedisBaseline;
+
+test('node-redis over node:tls (baseline): commands, pipelining, MULTI, pub/sub, reconnect after CLIENT KILL, failures', { timeout: 70000 }, () => {
+  const out = runApp(false, 'node-redis-app.js');
+  assert.equal(out.isPackageSocket, false);
+  assert.deepEqual({ ...out, failures: undefined, events: undefined, isPackageSocket: undefined }, {
+    protocol: 'TLSv1.3',
+    authorized: true,
+    ping: 'PONG',
+    get: 'hello over rustls',
+    incr: [1, 42],
+    big: true,
+    pipeline: { ok: true, inOrder: true },
+    multi: ['OK', 2, '2'],
+    pubsub: { received: 100, inOrder: true },
+    killed: 1,
+    afterReconnect: 'hello over rustls',
+    newSocket: true,
+    failures: undefined,
+    events: undefined,
+    isPackageSocket: undefined,
+  });
+  assert.deepEqual(out.events.slice(0, 2), ['connect', 'ready']);
+  assert.ok(out.events.includes('reconnecting'), out.events.join());
+  assert.equal(out.failures.wrongName.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+  nodeRedisBaseline = out;
+});
+
+test("node-redis through rustls-tls/register: the same answers, events and error codes over this package's sockets", { timeout: 70000 }, () => {
+  const out = runApp(true, 'node-redis-app.js');
+  assert.ok(nodeRedisBaseline, 'the baseline ran');
+  assert.deepEqual(out, { ...nodeRedisBaseline, isPackageSocket: true });
 });
