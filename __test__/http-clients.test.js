@@ -57,6 +57,7 @@ async function httpsServer(sName) {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
+    server,
     port: server.address().port,
     get connections() {
       return connections;
@@ -157,6 +158,28 @@ for (const [sName, cName] of implPairs()) {
           assert.ok(agent.made.length >= 1);
           assert.ok(agent.made.every((s) => s instanceof impls[cName].TLSSocket), 'the agent made this implementation\'s sockets');
         } finally {
+          agent.destroy();
+        }
+      });
+
+      test('a kept-alive connection the server closes while idle is dropped from the pool, and the next request gets a new one', async () => {
+        const agent = agentOf(cName);
+        const saved = server.server.keepAliveTimeout;
+        server.server.keepAliveTimeout = 150;
+        try {
+          const base = `https://127.0.0.1:${server.port}`;
+          const before = server.connections;
+          const a = await withTimeout(request(`${base}/one`, { agent }), 15000, 'first GET');
+          const first = agent.made[0];
+          const closed = new Promise((resolve) => first.once('close', resolve));
+          assert.equal(await withTimeout(closed, 5000, 'the idle socket closes'), false);
+          const b = await withTimeout(request(`${base}/two`, { agent }), 15000, 'second GET');
+          assert.deepEqual([a.body.url, b.body.url], ['/one', '/two']);
+          assert.equal(server.connections - before, 2);
+          assert.equal(agent.made.length, 2);
+          assert.equal(first.destroyed, true);
+        } finally {
+          server.server.keepAliveTimeout = saved;
           agent.destroy();
         }
       });

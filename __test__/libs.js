@@ -467,7 +467,16 @@ class Mosquitto extends ServerProcess {
       'require_certificate true',
       '',
     ].join('\n'));
+    this.conf = conf;
     this.spawn(this.bin, ['-c', conf]);
+    await this.listening(this.port, this.mtlsPort);
+  }
+
+  /** Kills the broker with `signal` (its clients lose their connections) and starts it again on the same ports. */
+  async restart(signal) {
+    this.proc.kill(signal);
+    await this.exited;
+    this.spawn(this.bin, ['-c', this.conf]);
     await this.listening(this.port, this.mtlsPort);
   }
 }

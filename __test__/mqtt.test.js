@@ -12,7 +12,7 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { once } = require('node:events');
-const { impls, implNames, certs, withTimeout } = require('./helpers');
+const { impls, implNames, certs, delay, withTimeout } = require('./helpers');
 const { useTls, freshRequire, Mosquitto } = require('./libs');
 
 let broker;
@@ -144,6 +144,31 @@ for (const name of implNames) {
         assert.equal(m.payload.toString(), 'after the reconnect');
         // (How many 'close' events precede the new 'connect' depends on timing.)
         same(name, 'reconnectEvents', [...new Set(events)].sort());
+      } finally {
+        await client.endAsync(true);
+      }
+    });
+
+    test('the broker is killed (SIGKILL) and started again: the client reconnects over TLS and its subscription is restored', async () => {
+      const client = await connect({ reconnectPeriod: 100, resubscribe: true });
+      try {
+        const topic = `t/${client.options.clientId}/restart`;
+        await client.subscribeAsync(topic, { qos: 1 });
+        const first = client.stream;
+        const errors = [];
+        client.on('error', (e) => errors.push(e.code));
+        const firstClose = new Promise((resolve) => first.once('close', resolve));
+        const reconnected = once(client, 'connect');
+        await broker.restart('SIGKILL');
+        await withTimeout(reconnected, 20000, 'reconnect after the restart');
+        assert.equal(await withTimeout(firstClose, 5000, 'the first socket closes'), false);
+        assert.ok(client.stream instanceof impls[name].TLSSocket);
+        assert.notEqual(client.stream, first);
+        await delay(200);
+        const msg = nextMessages(client, 1);
+        await client.publishAsync(topic, 'after the restart', { qos: 1 });
+        assert.equal((await withTimeout(msg, 10000, 'message after the restart'))[0].payload.toString(), 'after the restart');
+        same(name, 'restartErrors', [...new Set(errors)].sort());
       } finally {
         await client.endAsync(true);
       }
