@@ -20,7 +20,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
-const { certs, closedPort, delay, ROOT } = require('./helpers');
+const { certs, closedPort, delay, FIXTURES, ROOT } = require('./helpers');
 
 const packageFiles = [path.join(ROOT, 'index.js'), path.join(ROOT, 'lib') + path.sep];
 const isPackageFile = (file) => packageFiles.some((p) => file === p || file.startsWith(p));
@@ -64,6 +64,24 @@ function freshRequire(pkg) {
     if (key.startsWith(dir)) delete require.cache[key];
   }
   return require(main);
+}
+
+/**
+ * Runs __test__/apps/<app> in a child process, with `register`
+ * ('--require' or '--import') rustls-tls/register or without (node:tls, the
+ * baseline); resolves with the JSON of its last line of output. FIXTURES
+ * and CHECK_PACKAGE (this package's path) are in its environment.
+ */
+function runApp(app, { register, env } = {}) {
+  const args = [...(register ? [register, 'rustls-tls/register'] : []), path.join(__dirname, 'apps', app)];
+  const r = spawnSync(process.execPath, args, {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60000,
+    env: { ...process.env, NODE_OPTIONS: '', FIXTURES, CHECK_PACKAGE: ROOT, ...env },
+  });
+  if (r.status !== 0) throw new Error(`${app}: exit ${r.status} ${r.signal || ''}\n${r.stdout}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -481,4 +499,4 @@ class Mosquitto extends ServerProcess {
   }
 }
 
-module.exports = { useTls, freshRequire, MariaDb, Postgres, Redis, Mosquitto };
+module.exports = { useTls, freshRequire, runApp, MariaDb, Postgres, Redis, Mosquitto };

@@ -16,7 +16,7 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { impls, implNames, certs, withTimeout } = require('./helpers');
-const { useTls, freshRequire, MariaDb } = require('./libs');
+const { useTls, freshRequire, runApp, MariaDb } = require('./libs');
 
 let db;
 
@@ -278,4 +278,14 @@ describe('mariadb connector against MariaDB with TLS required', () => {
       });
     });
   }
+});
+
+// ESM: the mariadb connector loaded as ESM (lib/, `import tls from
+// 'node:tls'`) by an unchanged application, run with `--import
+// rustls-tls/register` and, as the baseline, without.
+test('mariadb as ESM through --import rustls-tls/register: the same answer over this package\'s sockets', () => {
+  const env = { DRIVER: 'mariadb', DB_PORT: String(db.port) };
+  const baseline = runApp('esm-db-app.mjs', { env });
+  assert.deepEqual(baseline, { ssl: true, version: 'TLSv1.3', sockets: 1, isPackageSocket: false, tlsIsPackage: false });
+  assert.deepEqual(runApp('esm-db-app.mjs', { register: '--import', env }), { ...baseline, isPackageSocket: true, tlsIsPackage: true });
 });

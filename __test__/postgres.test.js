@@ -16,7 +16,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const nodeTls = require('node:tls');
 const { impls, implNames, certs, delay, withTimeout } = require('./helpers');
-const { useTls, freshRequire, Postgres } = require('./libs');
+const { useTls, freshRequire, runApp, Postgres } = require('./libs');
 
 let cluster;
 
@@ -304,3 +304,13 @@ for (const name of implNames) {
     });
   });
 }
+
+// ESM: porsager's `postgres` loaded as ESM (src/, `import tls from 'tls'`)
+// by an unchanged application, run with `--import rustls-tls/register` and,
+// as the baseline, without.
+test('postgres as ESM through --import rustls-tls/register: the same answer over this package\'s sockets', () => {
+  const env = { DRIVER: 'postgres', DB_PORT: String(cluster.port) };
+  const baseline = runApp('esm-db-app.mjs', { env });
+  assert.deepEqual(baseline, { ssl: true, version: 'TLSv1.3', sockets: 1, isPackageSocket: false, tlsIsPackage: false });
+  assert.deepEqual(runApp('esm-db-app.mjs', { register: '--import', env }), { ...baseline, isPackageSocket: true, tlsIsPackage: true });
+});

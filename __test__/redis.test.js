@@ -12,9 +12,8 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
-const { FIXTURES, ROOT } = require('./helpers');
-const { Redis } = require('./libs');
+const { FIXTURES } = require('./helpers');
+const { Redis, runApp } = require('./libs');
 
 let server;
 let port;
@@ -28,16 +27,11 @@ before(async () => {
 
 after(() => server && server.stop());
 
-function runApp(register, app = 'redis-app.js') {
-  const args = [...(register ? ['--require', 'rustls-tls/register'] : []), path.join(__dirname, 'apps', app)];
-  const r = spawnSync(process.execPath, args, {
-    cwd: ROOT,
-    encoding: 'utf8',
-    timeout: 60000,
-    env: { ...process.env, NODE_OPTIONS: '', REDIS_PORT: String(port), REDIS_CA: path.join(FIXTURES, 'ca-cert.pem'), FIXTURES, CHECK_PACKAGE: ROOT },
+function runRedisApp(register, app = 'redis-app.js') {
+  return runApp(app, {
+    register: register && '--require',
+    env: { REDIS_PORT: String(port), REDIS_CA: path.join(FIXTURES, 'ca-cert.pem') },
   });
-  assert.equal(r.status, 0, `exit ${r.status} ${r.signal || ''}\n${r.stdout}\n${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop());
 }
 
 const expected = {
@@ -54,11 +48,11 @@ const expected = {
 };
 
 test('ioredis over node:tls (baseline, no register): commands, a 1,000-command pipeline, pub/sub', { timeout: 70000 }, () => {
-  assert.deepEqual(runApp(false), { ...expected, isPackageSocket: false });
+  assert.deepEqual(runRedisApp(false), { ...expected, isPackageSocket: false });
 });
 
 test('ioredis through rustls-tls/register: the same answers over this package\'s sockets', { timeout: 70000 }, () => {
-  assert.deepEqual(runApp(true), { ...expected, isPackageSocket: true });
+  assert.deepEqual(runRedisApp(true), { ...expected, isPackageSocket: true });
 });
 
 // node-redis (`redis` v6, @redis/client): tls.connect() with its own
@@ -69,7 +63,7 @@ test('ioredis through rustls-tls/register: the same answers over this package\'s
 let nodeRedisBaseline;
 
 test('node-redis over node:tls (baseline): commands, pipelining, MULTI, pub/sub, reconnect after CLIENT KILL, failures', { timeout: 70000 }, () => {
-  const out = runApp(false, 'node-redis-app.js');
+  const out = runRedisApp(false, 'node-redis-app.js');
   assert.equal(out.isPackageSocket, false);
   assert.deepEqual({ ...out, failures: undefined, events: undefined, isPackageSocket: undefined }, {
     protocol: 'TLSv1.3',
@@ -95,7 +89,7 @@ test('node-redis over node:tls (baseline): commands, pipelining, MULTI, pub/sub,
 });
 
 test("node-redis through rustls-tls/register: the same answers, events and error codes over this package's sockets", { timeout: 70000 }, () => {
-  const out = runApp(true, 'node-redis-app.js');
+  const out = runRedisApp(true, 'node-redis-app.js');
   assert.ok(nodeRedisBaseline, 'the baseline ran');
   assert.deepEqual(out, { ...nodeRedisBaseline, isPackageSocket: true });
 });
