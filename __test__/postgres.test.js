@@ -250,13 +250,12 @@ for (const name of implNames) {
       try {
         await withSql(async (sql) => {
           const got = [];
-          const all = new Promise((resolve) => {
-            sql.listen('news', (payload) => {
-              got.push(payload);
-              if (got.length === 3) resolve();
-            });
-          });
-          await delay(100);
+          let resolveAll;
+          const all = new Promise((resolve) => { resolveAll = resolve; });
+          await withTimeout(sql.listen('news', (payload) => {
+            got.push(payload);
+            if (got.length === 3) resolveAll();
+          }), 10000, 'listen');
           for (const m of ['a', 'b', 'c']) await sql`select pg_notify('news', ${m})`;
           await withTimeout(all, 10000, 'notifications');
           assert.deepEqual(got, ['a', 'b', 'c']);
