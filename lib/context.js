@@ -5,6 +5,7 @@
 
 const crypto = require('crypto');
 const { binding } = require('./native');
+const util = require('util');
 const errors = require('./errors');
 const { parseBundles } = require('./cert');
 const { sessionParam } = require('./session');
@@ -114,7 +115,7 @@ function versionNumber(value, which) {
   const n = kVersions[value];
   if (n === undefined) {
     throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_VERSION',
-                           `${value} is not a valid ${which} TLS protocol version`);
+                           `${util.format('%j', value)} is not a valid ${which} TLS protocol version`);
   }
   return n;
 }
@@ -159,7 +160,7 @@ function protocolRange(options, defaults) {
 
 // ALPNProtocols: an array of strings/buffers, or one buffer in wire format
 // (length-prefixed names), as Node accepts.
-function alpnList(value) {
+function alpnList(value, ignoreOther = false) {
   if (value == null) return undefined;
   if (Array.isArray(value)) {
     return value.map((p) => {
@@ -181,8 +182,10 @@ function alpnList(value) {
     }
     return out;
   }
-  throw errors.invalidArgType('options.ALPNProtocols',
-                              'an instance of Array, Buffer, TypedArray, or DataView', value);
+  // Node's server ignores any other value; its client hands a truthy one
+  // to the native setter, which throws a plain TypeError.
+  if (!value || ignoreOther) return undefined;
+  throw new TypeError('Must give a Buffer as first argument');
 }
 
 function validateString(options, name) {

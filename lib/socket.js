@@ -108,6 +108,13 @@ function ephemeralKeyInfo({ group, groupType, groupSize }) {
   return kNodeMajor >= 24 ? { type: groupType || 'TLSGroup', name: group, size: undefined } : {};
 }
 
+// Our certificates: `cert` as given, or those of a `pfx`.
+function ownCerts(context) {
+  if (!context) return null;
+  const certs = context[kCerts];
+  return certs && certs.length > 0 ? certs : context.context.ownCertificates();
+}
+
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
 }
@@ -169,6 +176,9 @@ class TLSSocket extends net.Socket {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
       }
       this[kWrapped] = socket;
+      // As in Node: the socket's activity refreshes its timer, and
+      // destroying TLS clears it (net.Socket walks `_parent`).
+      if (socket instanceof net.Socket) this._parent = socket;
       this[kContext] = contextFor(options);
       this[kWrapListen]();
       if (options.isServer) {
@@ -411,6 +421,8 @@ class TLSSocket extends net.Socket {
         if (this._tlsOptions.isServer) onServerSecure(this, info);
         else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
+        // The client's Finished goes once its listeners ran (src/conn.rs).
+        if (!this._tlsOptions.isServer && !this.destroyed && this[kNative]) this[kNative].releaseFlight();
         break;
       case EV.CIPHERTEXT: {
         const socket = this[kWrapped];
@@ -521,7 +533,7 @@ class TLSSocket extends net.Socket {
       }
       case EV.CLOSE:
         this[kClosed] = true;
-        this[kNative].release();
+        this[kNative].releaseFlight();
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
@@ -590,7 +602,7 @@ class TLSSocket extends net.Socket {
     const params = tlsParams(source, tls);
     const context = this[kContext] || contextFor(source);
     const host = options.host || 'localhost';
-    const sni = source.servername || (net.isIP(host) ? '' : host);
+    const sni = source.servername || '';
     this[kContext] = context;
     this[kConnectOptions] = { ...source, servername: source.servername, sni, standalone: true };
     this.connecting = true;
@@ -850,14 +862,14 @@ class TLSSocket extends net.Socket {
 
   // Our own certificate (the first chain's leaf).
   getCertificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed) return null;
     if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
     return peerX509([certs[0]]);
   }
@@ -896,16 +908,17 @@ class TLSSocket extends net.Socket {
     return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
+  // Like Node's handle proxies, these give null once the socket is gone.
   getSharedSigalgs() {
-    return [];
+    return this.destroyed ? null : [];
   }
 
   getFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   getPeerFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   // Records of at most `size` plaintext bytes from now on; true when `size`
@@ -1027,7 +1040,7 @@ function askSni(socket, servername) {
       return;
     }
     answered = true;
-    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (!err && context != null && !isSecureContext(context)) err = new TypeError('Invalid SNI context');
     if (native) {
       socket[kBusy]();
       native.answerSni(err || context == null ? null : context.context, Boolean(err));

@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -124,7 +124,7 @@ pub struct SecureInfo {
     pub verify: Option<VerifyCode>,
     /// Client side: the names the server's certificate is for, when they
     /// could be read without Node's parser.
-    pub host_names: Option<crate::der::HostNames>,
+    pub host_names: Option<crate::x509::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
     /// Key-log lines kept during a server's handshake.
@@ -166,6 +166,9 @@ pub struct Shared {
     pub want_drain: AtomicBool,
     /// `destroy()` was called.
     pub destroyed: AtomicBool,
+    /// Client: the handshake's last flight (its Finished) waits until JS
+    /// has judged the server ([`Shared::release`]).
+    held: AtomicBool,
     /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
     pub max_fragment: AtomicUsize,
     /// Writes and ends taken from the queue so far (JS counts those it
@@ -180,6 +183,34 @@ pub struct Shared {
     live: OnceLock<Arc<LiveCell>>,
     /// Waits for JS's answer to a session cache question.
     session_answer: Mutex<Option<tokio::sync::oneshot::Sender<crate::server::SessionAnswer>>>,
+    /// The JS thread may read this connection's socket itself once it is
+    /// established (its event hub can poll; see `crate::poll`).
+    pub inline_ok: AtomicBool,
+    /// The JS thread's poll of the socket (used there only).
+    pub poll: Mutex<PollSlot>,
+    /// Polled connection kept open after a TLS failure: the JS thread saw
+    /// the peer's end of stream ([`PEER_EOF`]) or a read failure
+    /// ([`PEER_FAILED`]).
+    pub peer_gone: AtomicU8,
+}
+
+/// [`Shared::peer_gone`]: end of stream.
+pub const PEER_EOF: u8 = 1;
+/// [`Shared::peer_gone`]: the read failed.
+pub const PEER_FAILED: u8 = 2;
+
+/// A polled connection's socket, as the JS thread's poll sees it.
+#[derive(Debug, Default)]
+pub struct PollSlot {
+    /// The descriptor to poll, once the connection is established.
+    pub fd: Option<std::os::fd::RawFd>,
+    /// The poll's state (owned by `crate::poll`); 0 before it starts.
+    pub state: usize,
+    /// The socket, handed over by the finished task, closed on the JS
+    /// thread once the poll has let go of its descriptor.
+    pub closing: Option<std::os::fd::OwnedFd>,
+    /// The poll was closed; it never starts again.
+    pub closed: bool,
 }
 
 impl Shared {
@@ -204,11 +235,13 @@ impl Shared {
         }
     }
 
-    /// Pause or resume reading.
-    pub fn set_paused(&self, paused: bool) {
-        if self.paused.swap(paused, Ordering::SeqCst) && !paused {
+    /// Pause or resume reading; true when this resumed a paused reader.
+    pub fn set_paused(&self, paused: bool) -> bool {
+        let resumed = self.paused.swap(paused, Ordering::SeqCst) && !paused;
+        if resumed {
             self.wake.notify_one();
         }
+        resumed
     }
 
     /// Queues a command for the task.
@@ -217,6 +250,11 @@ impl Shared {
             queue.push_back(command);
         }
         self.wake.notify_one();
+    }
+
+    /// The established connection, for the JS thread's reads.
+    pub fn live_cell(&self) -> Option<&Arc<LiveCell>> {
+        self.live.get()
     }
 
     fn commands_empty(&self) -> bool {
@@ -290,6 +328,14 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// JS has run its `'secureConnect'` listeners: the client's last flight
+    /// may go.
+    pub fn release(&self) {
+        if self.held.swap(false, Ordering::SeqCst) {
+            self.wake.notify_one();
+        }
+    }
+
     fn can_read(&self) -> bool {
         !self.paused.load(Ordering::SeqCst) && self.in_flight.load(Ordering::SeqCst) < IN_FLIGHT_MAX
     }
@@ -331,6 +377,8 @@ pub struct Session {
     head: Option<Vec<u8>>,
     /// The first bytes were judged to be TLS.
     judged: bool,
+    /// Server: an IP address the client sent as its SNI name.
+    ip_name: Option<String>,
     /// Client: the session store, which knows the ticket offered.
     store: Option<Arc<ConnStore>>,
 }
@@ -358,6 +406,7 @@ impl Session {
             home: tokio::runtime::Handle::try_current().ok(),
             head: Some(Vec::new()),
             judged: false,
+            ip_name: None,
             store: None,
             keylog: None,
             ocsp: None,
@@ -367,7 +416,7 @@ impl Session {
     /// Server side: the SNI name the client sent.
     pub fn sni_name(&self) -> Option<&str> {
         match &self.tls {
-            Connection::Server(s) => s.server_name(),
+            Connection::Server(s) => s.server_name().or(self.ip_name.as_deref()),
             Connection::Client(_) => None,
         }
     }
@@ -407,6 +456,7 @@ impl Session {
             ocsp: None,
             head: None,
             judged: true,
+            ip_name: None,
             store,
         }
     }
@@ -415,12 +465,53 @@ impl Session {
     /// at before the handshake) to rustls.
     pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), NodeError> {
         while !bytes.is_empty() {
-            self.tls
-                .read_tls(&mut bytes)
+            self.read_tls_from(&mut bytes)
                 .map_err(|e| NodeError::io(&e, "read"))?;
+            self.judge_head()?;
             self.process()?;
         }
         Ok(())
+    }
+
+    /// Reads TLS input from `inner`; a server keeps the first bytes (the
+    /// ClientHello) in `head` while the handshake lasts.
+    fn read_tls_from(&mut self, mut inner: impl Read) -> io::Result<usize> {
+        match self.head.as_mut() {
+            Some(head) => self.tls.read_tls(&mut Sniff {
+                inner,
+                head,
+                keep: sniff::HELLO,
+            }),
+            None => self.tls.read_tls(&mut inner),
+        }
+    }
+
+    /// A server's first bytes: refused at once when they are not TLS.
+    fn judge_head(&mut self) -> Result<(), NodeError> {
+        if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
+            match sniff::judge(head) {
+                Verdict::NeedMore => {}
+                Verdict::Tls => self.judged = true,
+                Verdict::NotTls(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The handshake is over: a server reads from the ClientHello kept the
+    /// IP address rustls does not report as the SNI name, and lets it go.
+    fn hello_done(&mut self) {
+        if let (Connection::Server(s), Some(head)) = (&self.tls, self.head.take()) {
+            if self.ip_name.is_none() && s.server_name().is_none() {
+                self.ip_name = sniff::ip_server_name(&head);
+            }
+        }
+    }
+
+    /// Server: the client's SNI name is this IP address (read from its
+    /// ClientHello, which rustls does not report).
+    pub fn set_ip_name(&mut self, name: Option<String>) {
+        self.ip_name = name;
     }
 
     /// The runtime that must serve this session, when it is bound to one.
@@ -436,6 +527,7 @@ impl Session {
     pub async fn handshake(&mut self) -> Result<(), NodeError> {
         loop {
             if !self.tls.is_handshaking() {
+                self.hello_done();
                 return Ok(());
             }
             self.flush().await?;
@@ -443,23 +535,11 @@ impl Session {
                 .readable()
                 .await
                 .map_err(|e| NodeError::io(&e, "read"))?;
-            let read = match self.head.as_mut() {
-                Some(head) => self.tls.read_tls(&mut Sniff {
-                    inner: Io(&self.io),
-                    head,
-                }),
-                None => self.tls.read_tls(&mut Io(&self.io)),
-            };
-            match read {
+            let io = self.io.clone();
+            match self.read_tls_from(Io(&io)) {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
                 Ok(_) => {
-                    if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
-                        match sniff::judge(head) {
-                            Verdict::NeedMore => {}
-                            Verdict::Tls => self.judged = true,
-                            Verdict::NotTls(e) => return Err(e),
-                        }
-                    }
+                    self.judge_head()?;
                     self.process()?
                 }
                 Err(e) if is_would_block(&e) => {}
@@ -473,44 +553,12 @@ impl Session {
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
         if let Err(err) = self.tls.process_new_packets() {
-            if matches!(
-                (&self.tls, &err),
-                (Connection::Server(_), rustls::Error::InvalidCertificate(_))
-            ) {
-                // A client certificate refused under rejectUnauthorized: Node
-                // drops such a client without an alert, so it sees the
-                // connection close.
-                return Err(NodeError::hang_up());
-            }
-            if matches!(
-                (&self.tls, &err),
-                (
-                    Connection::Server(_),
-                    rustls::Error::NoCertificatesPresented
-                )
-            ) && self.tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
-            {
-                // A TLS 1.2 client without the certificate a server requires:
-                // rustls answers with TLS 1.3's certificate_required; OpenSSL
-                // (and so Node) with handshake_failure (RFC 5246, 7.4.6),
-                // which is what clients match on. The alert goes out in the
-                // clear, as all of TLS 1.2's handshake before Finished.
-                const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
-                let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
-                return Err(NodeError::from(&err));
-            }
-            let old_client = self
-                .head
-                .as_deref()
-                .and_then(sniff::client_hello_version)
-                .filter(|&v| v < 0x0303);
-            if let (Connection::Server(_), Some(_), Some(head)) =
-                (&self.tls, old_client, self.head.as_deref())
-            {
-                // A client of TLS 1.1 or older: OpenSSL refuses its version
-                // before looking at anything else.
-                let _ = Io(&self.io).write_all(&sniff::protocol_version_alert(head));
-                return Err(NodeError::ssl("unsupported protocol"));
+            if let Connection::Server(_) = &self.tls {
+                let head = self.head.as_deref().unwrap_or_default();
+                let version = self.tls.protocol_version();
+                if let Some(e) = crate::refusal::refuse(&err, head, version, &self.io) {
+                    return Err(e);
+                }
             }
             while self.tls.wants_write() {
                 if self.tls.write_tls(&mut Io(&self.io)).is_err() {
@@ -556,10 +604,7 @@ impl Session {
             .judge_peer
             .then(|| verify::verify_chain(&self.trust, chain, self.peer_role, &algs))
             .flatten();
-        let servername = match &self.tls {
-            Connection::Server(s) => s.server_name().map(str::to_owned),
-            Connection::Client(_) => None,
-        };
+        let servername = self.sni_name().map(str::to_owned);
         let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
         if let Some(store) = &self.store {
             store.handshake_done(resumed);
@@ -589,7 +634,9 @@ impl Session {
                 .and_then(|g| crate::suites::group_info(g.name())),
             peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
             host_names: match (self.peer_role, chain.first()) {
-                (Role::Server, Some(leaf)) => crate::der::host_names(leaf),
+                (Role::Server, Some(leaf)) => {
+                    crate::x509::Cert::parse(leaf).and_then(|c| c.host_names())
+                }
                 _ => None,
             },
             verify,
@@ -701,6 +748,26 @@ pub struct Live {
     close_sent: bool,
     write_done: bool,
     read_done: bool,
+    /// Polled: the JS thread's read failed; the task reports it.
+    read_error: Option<NodeError>,
+    /// Polled: after a TLS failure the connection is kept open, its input
+    /// discarded.
+    read_failed: bool,
+}
+
+/// What the JS thread's read of a polled connection found.
+#[derive(Debug)]
+pub enum PollRead {
+    /// Plaintext (maybe none), and whether the peer's stream ended.
+    Data(Vec<u8>, bool),
+    /// The read failed after this plaintext; the task, woken, reports it.
+    /// True when the connection stays open (input is discarded from now on).
+    Failed(Vec<u8>, bool),
+    /// Kept open after a failure: the peer ended or the read failed
+    /// ([`Shared::peer_gone`] says which; the task, woken, reports it).
+    PeerGone,
+    /// Nothing more is read on this connection.
+    Stop,
 }
 
 /// Where an established connection lives; `None` once it is closed.
@@ -728,12 +795,74 @@ impl Live {
             close_sent: false,
             write_done: false,
             read_done: false,
+            read_error: None,
+            read_failed: false,
+        }
+    }
+
+    /// The JS thread's read failed in a way of its own (a panic caught
+    /// there): the task reports `error`, and nothing more is read.
+    pub fn fail_read(&mut self, error: NodeError) {
+        self.read_failed = false;
+        self.read_error = Some(error);
+    }
+
+    /// The JS thread's read of a polled connection: what rustls holds from
+    /// the handshake first, then what the socket has.
+    pub fn poll_read(&mut self, shared: &Shared) -> PollRead {
+        if self.read_failed {
+            let mut scratch = [0u8; 4096];
+            loop {
+                match self.session.io.try_read(&mut scratch) {
+                    Ok(0) => {
+                        shared.peer_gone.store(PEER_EOF, Ordering::SeqCst);
+                        return PollRead::PeerGone;
+                    }
+                    Ok(_) => {}
+                    Err(e) if is_would_block(&e) => return PollRead::Data(Vec::new(), false),
+                    Err(_) => {
+                        shared.peer_gone.store(PEER_FAILED, Ordering::SeqCst);
+                        return PollRead::PeerGone;
+                    }
+                }
+            }
+        }
+        if self.read_done || self.read_error.is_some() {
+            return PollRead::Stop;
+        }
+        let mut first = Vec::new();
+        let result = match self.session.take_plaintext(&mut first) {
+            Ok(false) => {
+                let (batch, result) = self.session.read_ready();
+                if first.is_empty() {
+                    first = batch;
+                } else {
+                    first.extend_from_slice(&batch);
+                }
+                result
+            }
+            other => other,
+        };
+        match result {
+            Ok(ended) => {
+                self.read_done = ended;
+                PollRead::Data(first, ended)
+            }
+            Err(e) => {
+                let keep_open = e.reason.is_some() && e.syscall.is_none();
+                self.read_failed = keep_open;
+                self.read_error = Some(e);
+                PollRead::Failed(first, keep_open)
+            }
         }
     }
 
     /// Takes JS's commands, moves plaintext into rustls and records to the
     /// socket as far as it takes them, and says what to wait for.
     fn step(&mut self, shared: &Shared, sink: &Sink) -> Result<Next, NodeError> {
+        if let Some(e) = self.read_error.take() {
+            return Err(e);
+        }
         for command in shared.take_commands() {
             match command {
                 Command::Write(buf) => {
@@ -864,6 +993,7 @@ impl Live {
 
 /// Sends a batch of plaintext to JS, counting it against the read credit.
 fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
+    crate::contain::inject(&batch);
     if !batch.is_empty() {
         shared.in_flight.fetch_add(batch.len(), Ordering::SeqCst);
         sink(Event::Data(batch));
@@ -882,6 +1012,8 @@ async fn pump(
     // reads are) once the cell is free again.
     let mut first = Vec::new();
     let ended = match lock(cell).as_mut() {
+        // Polled: the JS thread's first read takes it.
+        Some(_) if io.is_polled() => false,
         Some(live) => {
             live.read_done = live.session.take_plaintext(&mut first)?;
             live.read_done
@@ -891,6 +1023,15 @@ async fn pump(
     deliver(first, shared, sink);
     if ended {
         sink(Event::End);
+    }
+    // Node's client sends its Finished after the 'secureConnect' listeners
+    // ran: a client that rejects the server (or destroys) never completes
+    // the handshake for it, and the server sees a hang-up, not a connection.
+    while shared.held.load(Ordering::SeqCst) {
+        if shared.destroyed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        shared.wake.notified().await;
     }
     let mut last_idle = None;
     if let Transport::Js(pipe) = io {
@@ -953,11 +1094,36 @@ async fn pump(
 
 /// Makes `session` the connection's live state, which JS may now write to
 /// directly; returns it and the transport, for [`serve`].
-pub fn go_live(session: Session, shared: &Shared) -> (Arc<LiveCell>, Arc<Transport>) {
+///
+/// A socket's connection whose JS thread can poll (`crate::poll`) becomes
+/// [`Transport::Polled`], registered with the runtime of `session`'s home
+/// (or the caller's) for writes only; its reads are the JS thread's.
+pub fn go_live(
+    mut session: Session,
+    shared: &Shared,
+) -> io::Result<(Arc<LiveCell>, Arc<Transport>)> {
+    let runtime = session
+        .home
+        .clone()
+        .or_else(|| tokio::runtime::Handle::try_current().ok());
+    if let (true, Some(runtime)) = (shared.inline_ok.load(Ordering::SeqCst), runtime) {
+        let io = session.io;
+        session.io = match Arc::try_unwrap(io) {
+            Ok(transport) => {
+                let _enter = runtime.enter();
+                let (transport, fd) = transport.into_polled()?;
+                if let Ok(mut slot) = shared.poll.lock() {
+                    slot.fd = fd;
+                }
+                Arc::new(transport)
+            }
+            Err(io) => io,
+        };
+    }
     let io = session.io.clone();
     let cell = Arc::new(Mutex::new(Some(Live::new(session))));
     let _ = shared.live.set(cell.clone());
-    (cell, io)
+    Ok((cell, io))
 }
 
 /// Runs an established connection until it closes, then reports `Close`;
@@ -988,7 +1154,16 @@ pub async fn serve(
     io.discard_input();
     // The socket closes with the last reference: the session's and `io`.
     drop(lock(&cell).take());
-    drop(io);
+    if io.is_polled() {
+        // The JS thread closes it, after its poll lets go of the descriptor.
+        if let Some(fd) = Arc::try_unwrap(io).ok().and_then(Transport::into_polled_fd) {
+            if let Ok(mut slot) = shared.poll.lock() {
+                slot.closing = Some(fd);
+            }
+        }
+    } else {
+        drop(io);
+    }
     sink(Event::Close);
 }
 
@@ -1029,6 +1204,14 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
     let mut scratch = [0u8; 4096];
     let mut last_idle = None;
     while !shared.destroyed.load(Ordering::SeqCst) {
+        match shared.peer_gone.load(Ordering::SeqCst) {
+            PEER_EOF => {
+                sink(Event::End);
+                return;
+            }
+            PEER_FAILED => return,
+            _ => {}
+        }
         for command in shared.take_commands() {
             match command {
                 Command::Write(_) => {
@@ -1154,9 +1337,17 @@ pub async fn establish(
     };
     match result {
         Ok(()) => {
+            if matches!(session.tls, Connection::Client(_)) && session.tls.wants_write() {
+                shared.held.store(true, Ordering::SeqCst);
+            }
             let info = Box::new(session.secure_info());
-            let (cell, io) = go_live(session, &shared);
-            serve(cell, io, shared, sink, Some(info)).await;
+            match go_live(session, &shared) {
+                Ok((cell, io)) => serve(cell, io, shared, sink, Some(info)).await,
+                Err(e) => {
+                    sink(Event::Error(NodeError::io(&e, "read")));
+                    sink(Event::Close);
+                }
+            }
         }
         Err(e) => {
             sink(Event::Error(e));
