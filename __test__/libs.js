@@ -54,16 +54,24 @@ function useTls(tls) {
   tlsTarget = tls;
 }
 
-/** A fresh copy of npm package `pkg`, loaded under the current useTls(). */
-function freshRequire(pkg) {
+/** The folder of npm package `pkg` (its package.json need not be exported). */
+function packageDir(pkg) {
   const main = require.resolve(pkg, { paths: [ROOT] });
-  // The package's folder (its package.json need not be exported).
   const marker = `${path.sep}node_modules${path.sep}${pkg}${path.sep}`;
-  const dir = main.slice(0, main.lastIndexOf(marker) + marker.length);
+  return main.slice(0, main.lastIndexOf(marker) + marker.length);
+}
+
+/**
+ * A fresh copy of npm package `pkg`, loaded under the current useTls(), and
+ * of the packages in `deps` that it loads and that take `tls` themselves
+ * (mqtt's ws).
+ */
+function freshRequire(pkg, deps = []) {
+  const dirs = [pkg, ...deps].map(packageDir);
   for (const key of Object.keys(require.cache)) {
-    if (key.startsWith(dir)) delete require.cache[key];
+    if (dirs.some((dir) => key.startsWith(dir))) delete require.cache[key];
   }
-  return require(main);
+  return require(require.resolve(pkg, { paths: [ROOT] }));
 }
 
 /**
@@ -450,7 +458,8 @@ class Redis extends ServerProcess {
 /**
  * A Mosquitto broker (Debian's `mosquitto`) with two TLS listeners on free
  * loopback ports: `port` (server certificate only) and `mtlsPort`
- * (require_certificate: a client certificate issued by the test CA).
+ * (require_certificate: a client certificate issued by the test CA), and
+ * `wssPort`: MQTT over WebSockets over TLS.
  */
 class Mosquitto extends ServerProcess {
   constructor() {
@@ -467,6 +476,7 @@ class Mosquitto extends ServerProcess {
     this.makeDir(isRoot && 'mosquitto');
     this.port = await closedPort();
     this.mtlsPort = await closedPort();
+    this.wssPort = await closedPort();
     const tlsFiles = [`cafile ${this.files.ca}`, `certfile ${this.files.cert}`, `keyfile ${this.files.key}`];
     const conf = path.join(this.dir, 'mosquitto.conf');
     fs.writeFileSync(conf, [
@@ -483,11 +493,14 @@ class Mosquitto extends ServerProcess {
       `listener ${this.mtlsPort} 127.0.0.1`,
       ...tlsFiles,
       'require_certificate true',
+      `listener ${this.wssPort} 127.0.0.1`,
+      'protocol websockets',
+      ...tlsFiles,
       '',
     ].join('\n'));
     this.conf = conf;
     this.spawn(this.bin, ['-c', conf]);
-    await this.listening(this.port, this.mtlsPort);
+    await this.listening(this.port, this.mtlsPort, this.wssPort);
   }
 
   /** Kills the broker with `signal` (its clients lose their connections) and starts it again on the same ports. */
@@ -495,7 +508,7 @@ class Mosquitto extends ServerProcess {
     this.proc.kill(signal);
     await this.exited;
     this.spawn(this.bin, ['-c', this.conf]);
-    await this.listening(this.port, this.mtlsPort);
+    await this.listening(this.port, this.mtlsPort, this.wssPort);
   }
 }
 

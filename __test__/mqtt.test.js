@@ -41,7 +41,7 @@ for (const name of implNames) {
     let mqtt;
     before(() => {
       useTls(impls[name]);
-      mqtt = freshRequire('mqtt');
+      mqtt = freshRequire('mqtt', ['ws']);
     });
     after(() => useTls(null));
 
@@ -172,6 +172,37 @@ for (const name of implNames) {
       } finally {
         await client.endAsync(true);
       }
+    });
+
+    test('MQTT over WebSockets over TLS (wss, through ws): a QoS 1 round trip; a wrong name fails as under node:tls', async () => {
+      const made = [];
+      const tlsConnect = impls[name].connect;
+      impls[name].connect = function watched(...args) {
+        const socket = tlsConnect.apply(this, args);
+        made.push(socket);
+        return socket;
+      };
+      let client;
+      try {
+        client = await connect({ protocol: 'wss', port: broker.wssPort, path: '/mqtt' });
+      } finally {
+        impls[name].connect = tlsConnect;
+      }
+      try {
+        const topic = `t/${client.options.clientId}/wss`;
+        await client.subscribeAsync(topic, { qos: 1 });
+        const msg = nextMessages(client, 1);
+        const payload = crypto.randomBytes(256 * 1024);
+        await client.publishAsync(topic, payload, { qos: 1 });
+        assert.ok((await withTimeout(msg, 10000, 'wss message'))[0].payload.equals(payload));
+        assert.equal(made.length, 1, 'ws made its socket with this implementation');
+        assert.ok(made[0] instanceof impls[name].TLSSocket);
+        assert.equal(made[0].authorized, true);
+      } finally {
+        await client.endAsync();
+      }
+      const wrongName = await failure({ protocol: 'wss', port: broker.wssPort, path: '/mqtt', wsOptions: { servername: 'wrong.example' } });
+      assert.equal(wrongName.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
     });
 
     test('require_certificate listener: the client certificate gets in; without it the broker refuses, as under node:tls', async () => {
