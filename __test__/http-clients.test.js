@@ -76,6 +76,9 @@ function agentOf(cName, options) {
   const create = agent.createConnection;
   agent.createConnection = function createConnection(...args) {
     const socket = create.apply(this, args);
+    socket.once('secureConnect', () => {
+      socket.resumed = socket.isSessionReused();
+    });
     agent.made.push(socket);
     return socket;
   };
@@ -178,6 +181,8 @@ for (const [sName, cName] of implPairs()) {
           assert.equal(server.connections - before, 2);
           assert.equal(agent.made.length, 2);
           assert.equal(first.destroyed, true);
+          // The agent offered the first connection's session to the second.
+          same(pair, `${clientName} resumed`, agent.made[1].resumed);
         } finally {
           server.server.keepAliveTimeout = saved;
           agent.destroy();
