@@ -434,7 +434,11 @@ fn session_store(session: Option<&[u8]>, sink: &conn::Sink) -> Arc<session::Conn
     let sink = sink.clone();
     Arc::new(session::ConnStore::new(
         session,
-        Arc::new(move |buf| sink(conn::Event::Session(buf))),
+        Arc::new(move |buf| {
+            if let Some(buf) = poll::divert_session(buf) {
+                sink(conn::Event::Session(buf));
+            }
+        }),
     ))
 }
 
