@@ -12,6 +12,9 @@ mod conn;
 mod context;
 #[forbid(unsafe_code)]
 mod der;
+#[cfg(test)]
+#[forbid(unsafe_code)]
+mod driver_bench;
 #[forbid(unsafe_code)]
 mod error;
 mod hub;
