@@ -788,6 +788,11 @@ impl Live {
         }
     }
 
+    /// Polled: the JS thread cannot read the socket; the task reports `e`.
+    pub fn fail_read(&mut self, e: NodeError) {
+        self.read_error = Some(e);
+    }
+
     /// The JS thread's read of a polled connection: what rustls holds from
     /// the handshake first, then what the socket has.
     pub fn poll_read(&mut self, shared: &Shared) -> PollRead {
