@@ -82,7 +82,8 @@ function getCACertificates(type = 'default') {
   if (!kTypes.includes(type)) {
     throw errors.invalidArgValue('type', type);
   }
-  if (!cache.has(type)) cache.set(type, Object.freeze([...load(type)]));
+  // 'bundled' is tls.rootCertificates itself (already frozen), as in Node.
+  if (!cache.has(type)) cache.set(type, type === 'bundled' ? nodeTls.rootCertificates : Object.freeze([...load(type)]));
   return cache.get(type);
 }
 

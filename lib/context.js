@@ -5,6 +5,7 @@
 
 const crypto = require('crypto');
 const { binding } = require('./native');
+const util = require('util');
 const errors = require('./errors');
 const { parseBundles } = require('./cert');
 const { sessionParam } = require('./session');
@@ -17,6 +18,8 @@ const kCerts = Symbol('kCerts');
 // The trusted `ca` certificates, parsed lazily, to complete peer chains.
 const kTrusted = Symbol('kTrusted');
 const kCa = Symbol('kCa');
+// Whether a key and a certificate were given (for setKeyCert()).
+const kKeyCert = Symbol('kKeyCert');
 // The TLS settings the context carries (versions, ciphers, sigalgs, groups,
 // server cipher order), resolved when it is made, as Node resolves them.
 const kTls = Symbol('kTls');
@@ -114,7 +117,7 @@ function versionNumber(value, which) {
   const n = kVersions[value];
   if (n === undefined) {
     throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_VERSION',
-                           `${value} is not a valid ${which} TLS protocol version`);
+                           `${util.format('%j', value)} is not a valid ${which} TLS protocol version`);
   }
   return n;
 }
@@ -159,7 +162,7 @@ function protocolRange(options, defaults) {
 
 // ALPNProtocols: an array of strings/buffers, or one buffer in wire format
 // (length-prefixed names), as Node accepts.
-function alpnList(value) {
+function alpnList(value, ignoreOther = false) {
   if (value == null) return undefined;
   if (Array.isArray(value)) {
     return value.map((p) => {
@@ -181,8 +184,10 @@ function alpnList(value) {
     }
     return out;
   }
-  throw errors.invalidArgType('options.ALPNProtocols',
-                              'an instance of Array, Buffer, TypedArray, or DataView', value);
+  // Node's server ignores any other value; its client hands a truthy one
+  // to the native setter, which throws a plain TypeError.
+  if (!value || ignoreOther) return undefined;
+  throw new TypeError('Must give a Buffer as first argument');
 }
 
 function validateString(options, name) {
@@ -386,6 +391,7 @@ class SecureContext {
     this[kCerts] = cert || [];
     this[kCa] = ca;
     this[kTls] = tlsSettings;
+    this[kKeyCert] = { key: Boolean(key || pfx), cert: Boolean(cert || pfx) };
     this.context[kOwner] = this;
   }
 }
@@ -456,8 +462,9 @@ function trustedCerts(context) {
   return context[kTrusted];
 }
 
+// Node takes any falsy `options` (null included) as none.
 function createSecureContext(options) {
-  return new SecureContext(options);
+  return new SecureContext(options || undefined);
 }
 
 // A SecureContext of this package (what `secureContext` and SNICallback take).
@@ -488,5 +495,6 @@ module.exports = {
   alpnList,
   kNative,
   kCerts,
+  kKeyCert,
   trustedCerts,
 };

@@ -25,10 +25,12 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const secrets = require('./secrets');
+const trace = require('./trace');
 const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
 const { readInto } = require('./takeover');
+const keycert = require('./keycert');
 const { connect, openTransport, validatePort } = require('./connect');
 const { onClientSecure, onStandaloneSecure, onServerSecure } = require('./secure');
 
@@ -55,6 +57,10 @@ const {
   kWrapped,
   kWrapStart,
   kFeed,
+  kFeedEnd,
+  kDestroyRan,
+  kTrace,
+  kServerTrace,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,
@@ -106,6 +112,13 @@ function ephemeralKeyInfo({ group, groupType, groupSize }) {
   return kNodeMajor >= 24 ? { type: groupType || 'TLSGroup', name: group, size: undefined } : {};
 }
 
+// Our certificates: `cert` as given, or those of a `pfx`.
+function ownCerts(context) {
+  if (!context) return null;
+  const certs = context[kCerts];
+  return certs && certs.length > 0 ? certs : context.context.ownCertificates();
+}
+
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
 }
@@ -117,6 +130,7 @@ class TLSSocket extends net.Socket {
       allowHalfOpen: Boolean(socket ? socket.allowHalfOpen : options.allowHalfOpen),
       highWaterMark: options.highWaterMark,
     });
+    this[kTrace] = trace.socketOption(options);
     // `onread` applies to a socket that owns its connection (as in Node).
     this[kOnread] = !socket && isOnread(options.onread) ? new OnreadSink(this, options.onread) : null;
     this.encrypted = true;
@@ -167,6 +181,9 @@ class TLSSocket extends net.Socket {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
       }
       this[kWrapped] = socket;
+      // As in Node: the socket's activity refreshes its timer, and
+      // destroying TLS clears it (net.Socket walks `_parent`).
+      if (socket instanceof net.Socket) this._parent = socket;
       this[kContext] = contextFor(options);
       this[kWrapListen]();
       if (options.isServer) {
@@ -222,10 +239,9 @@ class TLSSocket extends net.Socket {
     const source = !isServer ? { ...options, ...connectOptions } :
       options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
         { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
-    let native;
     try {
       const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
-      native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
+      this[kAttach]((hub, id) => binding.CryptoStream.wrap(
         hub, id,
         this[kContext].context,
         { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
@@ -250,7 +266,7 @@ class TLSSocket extends net.Socket {
     const early = this[kWrapEarly];
     this[kWrapEarly] = null;
     for (const chunk of early) {
-      if (chunk === null) native.feedEnd();
+      if (chunk === null) this[kFeedEnd]();
       else this[kFeed](chunk);
     }
     if (this[kWrappedIo]) this[kWrappedIo].resume();
@@ -264,6 +280,17 @@ class TLSSocket extends net.Socket {
     this[kFed] += chunk.length;
     this[kBusy]();
     return native.feed(chunk);
+  }
+
+  // The wrapped stream ended: one more unit of input for the idle count,
+  // so that the process is held until the native side has taken it (it
+  // may have been idle, and nothing else keeps the loop alive meanwhile).
+  [kFeedEnd]() {
+    const native = this[kNative];
+    if (!native || this[kClosed]) return;
+    this[kFed] += 1;
+    this[kBusy]();
+    native.feedEnd();
   }
 
   // TLS takes the wrapped stream over from the start, as Node reads it from
@@ -291,7 +318,7 @@ class TLSSocket extends net.Socket {
     const end = () => {
       ended = true;
       if (!this[kWrapEarly]) {
-        if (this[kNative] && !this[kClosed]) this[kNative].feedEnd();
+        this[kFeedEnd]();
         return;
       }
       this[kWrapEarly].push(null);
@@ -350,6 +377,7 @@ class TLSSocket extends net.Socket {
     }
     this[kId] = id;
     this[kNative] = native;
+    if (this[kTrace]) trace.enable(native);
     this[kSetHold]();
     return native;
   }
@@ -399,6 +427,8 @@ class TLSSocket extends net.Socket {
         if (this._tlsOptions.isServer) onServerSecure(this, info);
         else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
+        // The client's Finished goes once its listeners ran (src/conn.rs).
+        if (!this._tlsOptions.isServer && !this.destroyed && this[kNative]) this[kNative].releaseFlight();
         break;
       case EV.CIPHERTEXT: {
         const socket = this[kWrapped];
@@ -509,11 +539,11 @@ class TLSSocket extends net.Socket {
       }
       case EV.CLOSE:
         this[kClosed] = true;
-        this[kNative].release();
+        this[kNative].releaseFlight();
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed && !this[kLeftOpen]) onNativeClosed(this);
+        if (!this.destroyed && !this[kLeftOpen] && !this[kDestroyRan]) onNativeClosed(this);
         break;
       default:
         break;
@@ -578,7 +608,7 @@ class TLSSocket extends net.Socket {
     const params = tlsParams(source, tls);
     const context = this[kContext] || contextFor(source);
     const host = options.host || 'localhost';
-    const sni = source.servername || (net.isIP(host) ? '' : host);
+    const sni = source.servername || '';
     this[kContext] = context;
     this[kConnectOptions] = { ...source, servername: source.servername, sni, standalone: true };
     this.connecting = true;
@@ -655,6 +685,7 @@ class TLSSocket extends net.Socket {
 
   _destroy(err, cb) {
     debug('destroy', err && err.code);
+    this[kDestroyRan] = true;
     const connecting = this.connecting;
     const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
     for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
@@ -674,7 +705,7 @@ class TLSSocket extends net.Socket {
     cb(err);
     const rejected = this[kRejected];
     const failHeld = () => {
-      if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
+      if (heldWrites.length > 0) completeHeldWrites(this, heldWrites, connecting, rejected);
     };
     if (wrapped instanceof net.Socket && !this[kWrapClosed]) {
       // As in Node, where closing TLS closes the socket it took over and
@@ -686,9 +717,13 @@ class TLSSocket extends net.Socket {
       if (!connecting) failHeld();
       return;
     }
-    // Node emits it once the handle has closed, a loop turn later.
-    setImmediate(emitClose, this, Boolean(err));
-    failHeld();
+    // Node emits it once the handle has closed, a loop turn later; the
+    // writes its TLS layer had taken complete as that close cancels them.
+    setImmediate(() => {
+      if (!connecting && heldWrites.length > 0) finishHeldWrites(this, heldWrites, rejected);
+      emitClose(this, Boolean(err));
+    });
+    if (connecting) failHeld();
   }
 
   _onTimeout() {
@@ -833,14 +868,14 @@ class TLSSocket extends net.Socket {
 
   // Our own certificate (the first chain's leaf).
   getCertificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed) return null;
     if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
+    const certs = ownCerts(this[kContext]);
     if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
     return peerX509([certs[0]]);
   }
@@ -879,16 +914,17 @@ class TLSSocket extends net.Socket {
     return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 
+  // Like Node's handle proxies, these give null once the socket is gone.
   getSharedSigalgs() {
-    return [];
+    return this.destroyed ? null : [];
   }
 
   getFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   getPeerFinished() {
-    return undefined;
+    return this.destroyed ? null : undefined;
   }
 
   // Records of at most `size` plaintext bytes from now on; true when `size`
@@ -920,6 +956,11 @@ class TLSSocket extends net.Socket {
     if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
+  // The key and certificate a server socket serves (lib/keycert.js).
+  setKeyCert(context) {
+    keycert.setKeyCert(this, this[kNative], context);
+  }
+
   // A client's session to offer, before its handshake starts.
   setSession(session) {
     const buf = sessions.sessionParam(session);
@@ -929,9 +970,13 @@ class TLSSocket extends net.Socket {
 
   disableRenegotiation() {}
 
-  // OpenSSL's protocol trace (SSL_trace) has no rustls counterpart; the
-  // call is accepted and prints nothing (README).
-  enableTrace() {}
+  // The records of the connection are traced on stderr from now on
+  // (lib/trace.js); nothing once it is closed, as Node without a handle.
+  enableTrace() {
+    this[kTrace] = true;
+    const native = this[kNative];
+    if (native && !this[kClosed]) trace.enable(native);
+  }
 
   renegotiate(options, callback) {
     const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
@@ -956,7 +1001,7 @@ function heldWriteError(rejected) {
   return err;
 }
 
-function completeHeldWrites(callbacks, connecting, rejected) {
+function completeHeldWrites(socket, callbacks, connecting, rejected) {
   if (connecting) {
     setImmediate(() => {
       for (const cb of callbacks) {
@@ -965,12 +1010,17 @@ function completeHeldWrites(callbacks, connecting, rejected) {
       }
     });
   } else {
-    process.nextTick(() => {
-      for (const cb of callbacks) {
-        if (kHeldWritesFail) cb(heldWriteError(rejected));
-        else cb();
-      }
-    });
+    process.nextTick(finishHeldWrites, socket, callbacks, rejected);
+  }
+}
+
+function finishHeldWrites(socket, callbacks, rejected) {
+  for (const cb of callbacks) {
+    // Node 20 completes them as its handle does a write cancelled by the
+    // close: an error only for a socket that is not destroyed by then (an
+    // 'error' listener may have called _undestroy()).
+    if (kHeldWritesFail || !socket.destroyed) cb(heldWriteError(rejected));
+    else cb();
   }
 }
 
@@ -1005,7 +1055,9 @@ function askSni(socket, servername) {
       return;
     }
     answered = true;
-    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (!err && context != null && !isSecureContext(context)) err = new TypeError('Invalid SNI context');
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = keycert.sniContext(socket, context);
     if (native) {
       socket[kBusy]();
       native.answerSni(err || context == null ? null : context.context, Boolean(err));
@@ -1013,7 +1065,7 @@ function askSni(socket, servername) {
     if (err) socket.destroy(err);
   };
   try {
-    socket._tlsOptions.SNICallback(servername, answer);
+    socket._tlsOptions.SNICallback.call(socket, servername, answer);
   } catch (err) {
     if (!answered) answer(err);
   }
@@ -1072,6 +1124,7 @@ function acceptedSocket(server, native, info, context) {
   const socket = new TLSSocket(null, {
     allowHalfOpen: server.allowHalfOpen,
     highWaterMark: server.highWaterMark,
+    enableTrace: server[kServerTrace],
   });
   socket.server = server;
   socket._server = server;

@@ -124,7 +124,7 @@ pub struct SecureInfo {
     pub verify: Option<VerifyCode>,
     /// Client side: the names the server's certificate is for, when they
     /// could be read without Node's parser.
-    pub host_names: Option<crate::der::HostNames>,
+    pub host_names: Option<crate::x509::HostNames>,
     /// Socket addresses.
     pub endpoints: Endpoints,
     /// Key-log lines kept during a server's handshake.
@@ -156,6 +156,10 @@ pub enum Command {
 /// Counters shared between JavaScript and the task.
 #[derive(Debug, Default)]
 pub struct Shared {
+    /// `enableTrace()` was called.
+    trace_wanted: AtomicBool,
+    /// The transport's [`Transport::trace_key`] plus one, once known.
+    trace_key: AtomicUsize,
     /// JS asked to stop reading (`push()` returned false).
     pub paused: AtomicBool,
     /// Plaintext bytes sent to JS and not yet received there.
@@ -166,6 +170,9 @@ pub struct Shared {
     pub want_drain: AtomicBool,
     /// `destroy()` was called.
     pub destroyed: AtomicBool,
+    /// Client: the handshake's last flight (its Finished) waits until JS
+    /// has judged the server ([`Shared::release`]).
+    held: AtomicBool,
     /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
     pub max_fragment: AtomicUsize,
     /// Writes and ends taken from the queue so far (JS counts those it
@@ -211,6 +218,24 @@ pub struct PollSlot {
 }
 
 impl Shared {
+    /// `enableTrace()`: the connection's records are traced from now on.
+    pub fn want_trace(&self) {
+        self.trace_wanted.store(true, Ordering::SeqCst);
+        if let Some(key) = self.trace_key.load(Ordering::SeqCst).checked_sub(1) {
+            crate::trace::enable(key);
+        }
+    }
+
+    /// The connection's transport is `io`: traced if JS asked for it.
+    pub fn bind_trace(&self, io: &Transport) {
+        let key = io.trace_key();
+        self.trace_key
+            .store(key.saturating_add(1), Ordering::SeqCst);
+        if self.trace_wanted.load(Ordering::SeqCst) {
+            crate::trace::enable(key);
+        }
+    }
+
     /// Counts a JS write; true while JS may call its write callback at once.
     pub fn add_queued(&self, n: usize) -> bool {
         let now = self.queued.fetch_add(n, Ordering::SeqCst) + n;
@@ -325,6 +350,14 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// JS has run its `'secureConnect'` listeners: the client's last flight
+    /// may go.
+    pub fn release(&self) {
+        if self.held.swap(false, Ordering::SeqCst) {
+            self.wake.notify_one();
+        }
+    }
+
     fn can_read(&self) -> bool {
         !self.paused.load(Ordering::SeqCst) && self.in_flight.load(Ordering::SeqCst) < IN_FLIGHT_MAX
     }
@@ -366,6 +399,8 @@ pub struct Session {
     head: Option<Vec<u8>>,
     /// The first bytes were judged to be TLS.
     judged: bool,
+    /// Server: an IP address the client sent as its SNI name.
+    ip_name: Option<String>,
     /// Client: the session store, which knows the ticket offered.
     store: Option<Arc<ConnStore>>,
 }
@@ -393,6 +428,7 @@ impl Session {
             home: tokio::runtime::Handle::try_current().ok(),
             head: Some(Vec::new()),
             judged: false,
+            ip_name: None,
             store: None,
             keylog: None,
             ocsp: None,
@@ -402,7 +438,7 @@ impl Session {
     /// Server side: the SNI name the client sent.
     pub fn sni_name(&self) -> Option<&str> {
         match &self.tls {
-            Connection::Server(s) => s.server_name(),
+            Connection::Server(s) => s.server_name().or(self.ip_name.as_deref()),
             Connection::Client(_) => None,
         }
     }
@@ -442,6 +478,7 @@ impl Session {
             ocsp: None,
             head: None,
             judged: true,
+            ip_name: None,
             store,
         }
     }
@@ -450,12 +487,53 @@ impl Session {
     /// at before the handshake) to rustls.
     pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), NodeError> {
         while !bytes.is_empty() {
-            self.tls
-                .read_tls(&mut bytes)
+            self.read_tls_from(&mut bytes)
                 .map_err(|e| NodeError::io(&e, "read"))?;
+            self.judge_head()?;
             self.process()?;
         }
         Ok(())
+    }
+
+    /// Reads TLS input from `inner`; a server keeps the first bytes (the
+    /// ClientHello) in `head` while the handshake lasts.
+    fn read_tls_from(&mut self, mut inner: impl Read) -> io::Result<usize> {
+        match self.head.as_mut() {
+            Some(head) => self.tls.read_tls(&mut Sniff {
+                inner,
+                head,
+                keep: sniff::HELLO,
+            }),
+            None => self.tls.read_tls(&mut inner),
+        }
+    }
+
+    /// A server's first bytes: refused at once when they are not TLS.
+    fn judge_head(&mut self) -> Result<(), NodeError> {
+        if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
+            match sniff::judge(head) {
+                Verdict::NeedMore => {}
+                Verdict::Tls => self.judged = true,
+                Verdict::NotTls(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The handshake is over: a server reads from the ClientHello kept the
+    /// IP address rustls does not report as the SNI name, and lets it go.
+    fn hello_done(&mut self) {
+        if let (Connection::Server(s), Some(head)) = (&self.tls, self.head.take()) {
+            if self.ip_name.is_none() && s.server_name().is_none() {
+                self.ip_name = sniff::ip_server_name(&head);
+            }
+        }
+    }
+
+    /// Server: the client's SNI name is this IP address (read from its
+    /// ClientHello, which rustls does not report).
+    pub fn set_ip_name(&mut self, name: Option<String>) {
+        self.ip_name = name;
     }
 
     /// The runtime that must serve this session, when it is bound to one.
@@ -471,6 +549,7 @@ impl Session {
     pub async fn handshake(&mut self) -> Result<(), NodeError> {
         loop {
             if !self.tls.is_handshaking() {
+                self.hello_done();
                 return Ok(());
             }
             self.flush().await?;
@@ -478,23 +557,11 @@ impl Session {
                 .readable()
                 .await
                 .map_err(|e| NodeError::io(&e, "read"))?;
-            let read = match self.head.as_mut() {
-                Some(head) => self.tls.read_tls(&mut Sniff {
-                    inner: Io(&self.io),
-                    head,
-                }),
-                None => self.tls.read_tls(&mut Io(&self.io)),
-            };
-            match read {
+            let io = self.io.clone();
+            match self.read_tls_from(Io(&io)) {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
                 Ok(_) => {
-                    if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
-                        match sniff::judge(head) {
-                            Verdict::NeedMore => {}
-                            Verdict::Tls => self.judged = true,
-                            Verdict::NotTls(e) => return Err(e),
-                        }
-                    }
+                    self.judge_head()?;
                     self.process()?
                 }
                 Err(e) if is_would_block(&e) => {}
@@ -507,45 +574,22 @@ impl Session {
 
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
-        if let Err(err) = self.tls.process_new_packets() {
-            if matches!(
-                (&self.tls, &err),
-                (Connection::Server(_), rustls::Error::InvalidCertificate(_))
-            ) {
-                // A client certificate refused under rejectUnauthorized: Node
-                // drops such a client without an alert, so it sees the
-                // connection close.
-                return Err(NodeError::hang_up());
+        // A server still reading its client's hello: an IP address sent as
+        // the SNI name reaches the certificate resolver (addContext()).
+        let ip = match (&self.tls, self.head.as_deref()) {
+            (Connection::Server(s), Some(head)) if s.server_name().is_none() => {
+                sniff::ip_server_name(head)
             }
-            if matches!(
-                (&self.tls, &err),
-                (
-                    Connection::Server(_),
-                    rustls::Error::NoCertificatesPresented
-                )
-            ) && self.tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
-            {
-                // A TLS 1.2 client without the certificate a server requires:
-                // rustls answers with TLS 1.3's certificate_required; OpenSSL
-                // (and so Node) with handshake_failure (RFC 5246, 7.4.6),
-                // which is what clients match on. The alert goes out in the
-                // clear, as all of TLS 1.2's handshake before Finished.
-                const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
-                let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
-                return Err(NodeError::from(&err));
-            }
-            let old_client = self
-                .head
-                .as_deref()
-                .and_then(sniff::client_hello_version)
-                .filter(|&v| v < 0x0303);
-            if let (Connection::Server(_), Some(_), Some(head)) =
-                (&self.tls, old_client, self.head.as_deref())
-            {
-                // A client of TLS 1.1 or older: OpenSSL refuses its version
-                // before looking at anything else.
-                let _ = Io(&self.io).write_all(&sniff::protocol_version_alert(head));
-                return Err(NodeError::ssl("unsupported protocol"));
+            _ => None,
+        };
+        let processed = crate::context::with_hello_ip(ip, || self.tls.process_new_packets());
+        if let Err(err) = processed {
+            if let Connection::Server(_) = &self.tls {
+                let head = self.head.as_deref().unwrap_or_default();
+                let version = self.tls.protocol_version();
+                if let Some(e) = crate::refusal::refuse(&err, head, version, &self.io) {
+                    return Err(e);
+                }
             }
             while self.tls.wants_write() {
                 if self.tls.write_tls(&mut Io(&self.io)).is_err() {
@@ -591,10 +635,7 @@ impl Session {
             .judge_peer
             .then(|| verify::verify_chain(&self.trust, chain, self.peer_role, &algs))
             .flatten();
-        let servername = match &self.tls {
-            Connection::Server(s) => s.server_name().map(str::to_owned),
-            Connection::Client(_) => None,
-        };
+        let servername = self.sni_name().map(str::to_owned);
         let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
         if let Some(store) = &self.store {
             store.handshake_done(resumed);
@@ -624,7 +665,9 @@ impl Session {
                 .and_then(|g| crate::suites::group_info(g.name())),
             peer_certs: chain.iter().map(|c| c.as_ref().to_vec()).collect(),
             host_names: match (self.peer_role, chain.first()) {
-                (Role::Server, Some(leaf)) => crate::der::host_names(leaf),
+                (Role::Server, Some(leaf)) => {
+                    crate::x509::Cert::parse(leaf).and_then(|c| c.host_names())
+                }
                 _ => None,
             },
             verify,
@@ -788,9 +831,12 @@ impl Live {
         }
     }
 
-    /// Polled: the JS thread cannot read the socket; the task reports `e`.
-    pub fn fail_read(&mut self, e: NodeError) {
-        self.read_error = Some(e);
+    /// The JS thread's read failed in a way of its own (a panic caught
+    /// there, or its poll could not start): the task reports `error`, and
+    /// nothing more is read.
+    pub fn fail_read(&mut self, error: NodeError) {
+        self.read_failed = false;
+        self.read_error = Some(error);
     }
 
     /// The JS thread's read of a polled connection: what rustls holds from
@@ -979,6 +1025,7 @@ impl Live {
 
 /// Sends a batch of plaintext to JS, counting it against the read credit.
 fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
+    crate::contain::inject(&batch);
     if !batch.is_empty() {
         shared.in_flight.fetch_add(batch.len(), Ordering::SeqCst);
         sink(Event::Data(batch));
@@ -1009,6 +1056,15 @@ async fn pump(
     if ended {
         sink(Event::End);
     }
+    // Node's client sends its Finished after the 'secureConnect' listeners
+    // ran: a client that rejects the server (or destroys) never completes
+    // the handshake for it, and the server sees a hang-up, not a connection.
+    while shared.held.load(Ordering::SeqCst) {
+        if shared.destroyed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        shared.wake.notified().await;
+    }
     let mut last_idle = None;
     if let Transport::Js(pipe) = io {
         pipe.go_live();
@@ -1036,7 +1092,8 @@ async fn pump(
             // the process must stay alive for; reported again each time the
             // connection comes back to rest.
             let unsent = write || lock(cell).as_ref().is_some_and(|l| !l.pending.is_empty());
-            match pipe.idle_consumed() {
+            let reader_done = lock(cell).as_ref().is_none_or(|l| l.read_done);
+            match pipe.idle_consumed(reader_done) {
                 Some(consumed) if !unsent && shared.commands_empty() => {
                     let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                     if last_idle != Some(mark) {
@@ -1113,6 +1170,7 @@ pub async fn serve(
     sink: Sink,
     secure: Option<Box<SecureInfo>>,
 ) {
+    shared.bind_trace(&io);
     if let Some(info) = secure {
         sink(Event::Secure(info));
     }
@@ -1127,6 +1185,8 @@ pub async fn serve(
         }
     }
     io.discard_input();
+    // Its descriptor may be reused by another connection once closed.
+    crate::trace::disable(io.trace_key());
     // The socket closes with the last reference: the session's and `io`.
     drop(lock(&cell).take());
     if io.is_polled() {
@@ -1206,7 +1266,7 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
         // Over a wrapped stream, nothing here is work that holds the
         // process (as in `pump`): say so once all input was taken.
         if let Transport::Js(pipe) = io {
-            if let Some(consumed) = pipe.idle_consumed() {
+            if let Some(consumed) = pipe.idle_consumed(false) {
                 let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                 if last_idle != Some(mark) {
                     last_idle = Some(mark);
@@ -1286,6 +1346,8 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    shared.bind_trace(&session.io);
+    let trace_key = session.io.trace_key();
     let run = async {
         if events == 0 {
             return session.handshake().await;
@@ -1306,22 +1368,28 @@ pub async fn establish(
     let result = tokio::select! {
         r = bounded => r,
         () = destroyed(&shared) => {
+            crate::trace::disable(trace_key);
             sink(Event::Close);
             return;
         }
     };
     match result {
         Ok(()) => {
+            if matches!(session.tls, Connection::Client(_)) && session.tls.wants_write() {
+                shared.held.store(true, Ordering::SeqCst);
+            }
             let info = Box::new(session.secure_info());
             match go_live(session, &shared) {
                 Ok((cell, io)) => serve(cell, io, shared, sink, Some(info)).await,
                 Err(e) => {
+                    crate::trace::disable(trace_key);
                     sink(Event::Error(NodeError::io(&e, "read")));
                     sink(Event::Close);
                 }
             }
         }
         Err(e) => {
+            crate::trace::disable(trace_key);
             sink(Event::Error(e));
             sink(Event::Close);
         }

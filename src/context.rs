@@ -18,11 +18,11 @@ use rustls::{
     ClientConfig, RootCertStore, ServerConfig, SignatureScheme, SupportedProtocolVersion,
 };
 
-use crate::der;
 use crate::error::NodeError;
 use crate::names;
 use crate::session::{self, ConnStore, NodeTicketer};
 use crate::verify::{ClientAuth, RecordingServerVerifier, Trust};
+use crate::x509::{self, Cert, KeyKind};
 
 /// The one crypto provider: aws-lc-rs, post-quantum key exchange first.
 pub fn provider() -> &'static Arc<CryptoProvider> {
@@ -196,18 +196,18 @@ fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
     let text = certificate_labels(pem);
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&text)
         .map(|c| {
-            c.map(|c| match der::first_object(&c) {
+            c.map(|c| match x509::first_certificate(&c) {
                 Some(first) if first.len() < c.len() => CertificateDer::from(first.to_vec()),
                 _ => c,
             })
         })
         .collect::<Result<_, _>>()
         .map_err(|_| pem_error())?;
-    if certs.iter().any(|c| der::parse_cert(c).is_none()) {
+    if certs.iter().any(|c| Cert::parse(c).is_none()) {
         return Err(asn1_error());
     }
     if certs.is_empty() {
-        if der::parse_cert(pem).is_some() {
+        if Cert::parse(pem).is_some() {
             return Ok(vec![CertificateDer::from(pem.to_vec())]);
         }
         return Err(pem_error());
@@ -309,7 +309,7 @@ fn read_pfx(
 
 /// One key type's certificate chain and key, as OpenSSL keeps them.
 type Slot<'a> = (
-    der::KeyKind,
+    KeyKind,
     Option<&'a Vec<CertificateDer<'static>>>,
     Option<Arc<dyn SigningKey>>,
 );
@@ -327,15 +327,17 @@ fn complete_chain(
         return out;
     }
     while out.len() < 10 {
-        let Some(last) = out.last().and_then(|c| der::parse_cert(c)) else {
+        let Some(last) = out.last().and_then(|c| Cert::parse(c)) else {
             break;
         };
         if last.self_issued() {
             break;
         }
-        let issuer = ca.iter().find(|c| {
-            !out.contains(c) && der::parse_cert(c).is_some_and(|p| p.subject == last.issuer)
-        });
+        let wanted = last.issuer().to_vec();
+        drop(last);
+        let issuer = ca
+            .iter()
+            .find(|c| !out.contains(c) && Cert::parse(c).is_some_and(|p| p.subject() == wanted));
         match issuer {
             Some(c) => out.push(c.clone()),
             None => break,
@@ -362,13 +364,17 @@ impl Context {
             .map(|pem| parse_chain(pem))
             .collect::<Result<Vec<_>, _>>()?;
         let mut pfx_keys = Vec::new();
+        // A PKCS#12 archive's other certificates are trusted too, as Node
+        // adds them to the context's store (SecureContext::LoadPKCS12).
+        let mut pfx_ca = Vec::new();
         for (der, passphrase) in &input.pfx {
             let (chain, key) = read_pfx(der, passphrase)?;
+            pfx_ca.extend(chain.iter().skip(1).cloned());
             chains.push(chain);
             pfx_keys.push(key);
         }
         for chain in &chains {
-            let bits = der::parse_cert(&chain[0]).and_then(|p| der::rsa_bits(p.spki));
+            let bits = Cert::parse(&chain[0]).and_then(|p| p.rsa_bits());
             let min = crate::seclevel::min_rsa_bits(input.security_level);
             if let Some(bits) = bits.filter(|&b| b < min) {
                 return Err(too_small(bits, min));
@@ -414,14 +420,15 @@ impl Context {
                 Trust::from_ca(ca, input.allow_partial, input.security_level)
             }
         };
-        let trust = if input.added_ca.is_empty() {
+        let added: Vec<_> = input
+            .added_ca
+            .iter()
+            .flat_map(|pem| parse_chain(pem).unwrap_or_default())
+            .chain(pfx_ca)
+            .collect();
+        let trust = if added.is_empty() {
             trust
         } else {
-            let added: Vec<_> = input
-                .added_ca
-                .iter()
-                .flat_map(|pem| parse_chain(pem).unwrap_or_default())
-                .collect();
             let mut roots = (*trust.roots).clone();
             roots.add_parsable_certificates(added.iter().cloned());
             let ca: Vec<_> = trust.ca.iter().cloned().chain(added).collect();
@@ -444,7 +451,7 @@ impl Context {
         // error, and a half without its other half is left out (the context
         // loads, and a handshake that would need it fails), as in Node.
         let mut slots: Vec<Slot<'_>> = Vec::new();
-        fn slot<'a, 'b>(slots: &'a mut Vec<Slot<'b>>, kind: der::KeyKind) -> &'a mut Slot<'b> {
+        fn slot<'a, 'b>(slots: &'a mut Vec<Slot<'b>>, kind: KeyKind) -> &'a mut Slot<'b> {
             let i = match slots.iter().position(|s| s.0 == kind) {
                 Some(i) => i,
                 None => {
@@ -455,28 +462,27 @@ impl Context {
             &mut slots[i]
         }
         for chain in &chains {
-            let kind =
-                der::parse_cert(&chain[0]).map_or(der::KeyKind::Other, |p| der::key_kind(p.spki));
+            let kind = Cert::parse(&chain[0]).map_or(KeyKind::Other, |p| p.key_kind());
             slot(&mut slots, kind).1 = Some(chain);
         }
         for key in keys {
             let kind = match key.algorithm() {
-                rustls::SignatureAlgorithm::RSA => der::KeyKind::Rsa,
-                rustls::SignatureAlgorithm::ECDSA => der::KeyKind::Ec,
-                rustls::SignatureAlgorithm::ED25519 => der::KeyKind::Ed25519,
-                _ => der::KeyKind::Other,
+                rustls::SignatureAlgorithm::RSA => KeyKind::Rsa,
+                rustls::SignatureAlgorithm::ECDSA => KeyKind::Ec,
+                rustls::SignatureAlgorithm::ED25519 => KeyKind::Ed25519,
+                _ => KeyKind::Other,
             };
             slot(&mut slots, kind).2 = Some(key);
         }
         // Elliptic-curve identities first: offered to a client that can take
         // them before RSA, as OpenSSL prefers them.
-        slots.sort_by_key(|s| s.0 == der::KeyKind::Rsa);
+        slots.sort_by_key(|s| s.0 == KeyKind::Rsa);
         let (mut identities, mut client_identities) = (Vec::new(), Vec::new());
         for (_, chain, key) in slots {
             let (Some(chain), Some(key)) = (chain, key) else {
                 continue;
             };
-            let leaf_spki = der::parse_cert(&chain[0]).map(|p| p.spki);
+            let leaf_spki = Cert::parse(&chain[0]).map(|p| p.spki());
             if let (Some(spki), Some(leaf)) = (key.public_key(), leaf_spki) {
                 if spki.as_ref() != leaf {
                     return Err(mismatch());
@@ -861,9 +867,35 @@ struct ServerIdentities {
     sni: Arc<SniTable>,
 }
 
+thread_local! {
+    /// An IP address the ClientHello being processed on this thread sent as
+    /// its SNI name ([`with_hello_ip`]).
+    static HELLO_IP: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a call into rustls that may resolve the server's certificate)
+/// with `ip` as the SNI name when rustls reports none: rustls ignores an IP
+/// address sent as the name, OpenSSL does not, and `addContext()` may name
+/// one. rustls resolves synchronously within the call, so a thread-local
+/// carries it there.
+pub fn with_hello_ip<T>(ip: Option<String>, f: impl FnOnce() -> T) -> T {
+    if ip.is_none() {
+        return f();
+    }
+    HELLO_IP.with(|slot| *slot.borrow_mut() = ip);
+    let out = f();
+    HELLO_IP.with(|slot| slot.borrow_mut().take());
+    out
+}
+
 impl ResolvesServerCert for ServerIdentities {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        if let Some(keys) = hello.server_name().and_then(|name| self.sni.lookup(name)) {
+        let ip = || HELLO_IP.with(|slot| slot.borrow().clone());
+        let keys = match hello.server_name() {
+            Some(name) => self.sni.lookup(name),
+            None => ip().and_then(|name| self.sni.lookup(&name)),
+        };
+        if let Some(keys) = keys {
             let chosen = Identities {
                 keys,
                 tls13: self.default.tls13,

@@ -237,12 +237,13 @@ fn to_args(
                 None,
                 Some(EventInfo::error(e).endpoints(endpoints)),
             ),
-            ServerEvent::Sni(ask, servername) => {
+            ServerEvent::Sni(ask, servername, endpoints) => {
                 let info = EventInfo {
                     id: Some(ask),
                     servername: Some(servername),
                     ..EventInfo::default()
-                };
+                }
+                .endpoints(endpoints);
                 (id, kind::SNI, None, Some(info))
             }
             ServerEvent::Ocsp(ask, cert, issuer) => {
@@ -320,7 +321,7 @@ impl EventHub {
     /// A hub delivering `(id, kind, data, info)` to `callback`; it starts
     /// unreferenced. `inline`: this thread reads established connections
     /// itself (`crate::poll`).
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         callback: Function<'_, Args, ()>,
@@ -336,7 +337,17 @@ impl EventHub {
         let tsfn: HubFn = callback
             .build_threadsafe_function::<Message>()
             .callee_handled::<false>()
-            .build_callback(move |ctx| Ok(to_args(ctx.value, target.as_ref()).into()))?;
+            .build_callback(move |ctx| {
+                // Runs on the JS thread from libuv: a panic must not unwind
+                // into Node, so it becomes a thrown error there.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    to_args(ctx.value, target.as_ref())
+                }))
+                .map(Into::into)
+                .map_err(|p| {
+                    napi::Error::from_reason(crate::contain::panic_error(p.as_ref()).message)
+                })
+            })?;
         let hub = Self {
             tsfn: Arc::new(tsfn),
             js,
@@ -346,7 +357,7 @@ impl EventHub {
     }
 
     /// Keep the process alive while events may come.
-    #[napi(js_name = "ref")]
+    #[napi(js_name = "ref", catch_unwind)]
     pub fn refer(&self, env: Env) -> napi::Result<()> {
         // SAFETY: `env` is this thread's environment (napi passes it to the
         // call), and the function stays alive while `self.tsfn` does.
@@ -355,7 +366,7 @@ impl EventHub {
     }
 
     /// Let the process exit even if events may come.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn unref(&self, env: Env) -> napi::Result<()> {
         // SAFETY: as in `refer`.
         let status =

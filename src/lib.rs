@@ -9,15 +9,17 @@
 #[forbid(unsafe_code)]
 mod conn;
 #[forbid(unsafe_code)]
-mod context;
+mod contain;
 #[forbid(unsafe_code)]
-mod der;
+mod context;
 #[cfg(test)]
 #[forbid(unsafe_code)]
 mod driver_bench;
 #[forbid(unsafe_code)]
 mod error;
 mod hub;
+#[forbid(unsafe_code)]
+mod keycert;
 #[forbid(unsafe_code)]
 mod keylog;
 #[forbid(unsafe_code)]
@@ -27,6 +29,8 @@ mod ocsp;
 #[forbid(unsafe_code)]
 mod pipe;
 mod poll;
+#[forbid(unsafe_code)]
+mod refusal;
 #[forbid(unsafe_code)]
 mod runtime;
 #[forbid(unsafe_code)]
@@ -40,11 +44,15 @@ mod sniff;
 #[forbid(unsafe_code)]
 mod suites;
 #[forbid(unsafe_code)]
+mod trace;
+#[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
 mod verify;
 #[forbid(unsafe_code)]
 mod wrap_sni;
+#[forbid(unsafe_code)]
+mod x509;
 
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::Ordering;
@@ -132,7 +140,7 @@ pub struct NativeContext {
 #[napi]
 impl NativeContext {
     /// Parses and checks everything; throws a coded error on bad input.
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     pub fn new(options: ContextOptions) -> napi::Result<Self> {
         let input = ContextInput {
             certs: buffers(options.cert),
@@ -169,7 +177,7 @@ impl NativeContext {
 
     /// `context.addCACert(pem)`: trusts the certificates in `pem` too, for
     /// connections made from now on (as OpenSSL adds them to the store).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn add_ca_cert(&mut self, pem: Buffer) -> napi::Result<()> {
         let mut input = self.input.clone();
         input.added_ca.push(pem.to_vec());
@@ -178,15 +186,28 @@ impl NativeContext {
         Ok(())
     }
 
-    /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
+    /// The leaf certificates (DER) of the identities this context offers,
+    /// elliptic-curve keys first: `getCertificate()` of a context made from
+    /// `pfx` alone.
     #[napi]
+    pub fn own_certificates(&self) -> Vec<Buffer> {
+        self.inner
+            .identities
+            .iter()
+            .filter_map(|k| k.cert.first())
+            .map(|c| Buffer::from(c.as_ref().to_vec()))
+            .collect()
+    }
+
+    /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
+    #[napi(catch_unwind)]
     pub fn get_ticket_keys(&self) -> Buffer {
         Buffer::from(self.inner.ticketer.keys().to_vec())
     }
 
     /// `setTicketKeys()`: from now on, tickets are sealed and opened with
     /// `keys` (48 bytes, checked by JS).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_ticket_keys(&self, keys: Buffer) -> napi::Result<()> {
         let keys = <[u8; 48]>::try_from(keys.as_ref()).map_err(|_| invalid("ticket keys"))?;
         self.inner.ticketer.set_keys(keys);
@@ -196,13 +217,20 @@ impl NativeContext {
 
 /// Which stores the default trust holds (Node's flags, read by JS): the
 /// bundled roots, the system's. Only the first call counts.
-#[napi]
+#[napi(catch_unwind)]
 pub fn configure_default_trust(bundled: bool, system: bool) {
     context::configure_default_trust(bundled, system);
 }
 
+/// Label records as the running Node's OpenSSL traces them: "Sent TLS
+/// Record" from OpenSSL 3.2 on (`tls_word`), "Sent Record" before.
+#[napi(catch_unwind)]
+pub fn set_trace_labels(tls_word: bool) {
+    trace::set_labels(tls_word);
+}
+
 /// The system's trusted certificates, DER.
-#[napi]
+#[napi(catch_unwind)]
 pub fn system_certificates() -> Vec<Buffer> {
     context::system_certs()
         .iter()
@@ -212,7 +240,7 @@ pub fn system_certificates() -> Vec<Buffer> {
 
 /// `tls.setDefaultCACertificates()`: certificates (DER, checked by JS)
 /// that contexts made from now on without `ca` trust.
-#[napi]
+#[napi(catch_unwind)]
 pub fn set_default_trust(certs: Vec<Buffer>) {
     let certs = certs
         .into_iter()
@@ -223,14 +251,14 @@ pub fn set_default_trust(certs: Vec<Buffer>) {
 
 /// Forgets the session a session Buffer names: its connection closed and
 /// the Buffer never reached the program.
-#[napi]
+#[napi(catch_unwind)]
 pub fn forget_session(session: Buffer) {
     session::forget(&session);
 }
 
 /// A placeholder session Buffer (Node's unresumable TLS 1.3 session before
 /// any ticket arrived).
-#[napi]
+#[napi(catch_unwind)]
 pub fn placeholder_session() -> Buffer {
     Buffer::from(session::placeholder(0x13))
 }
@@ -304,7 +332,7 @@ impl TlsParams {
 
 /// `createSecureContext`'s checks of `ciphers` and `ecdhCurve`, with
 /// OpenSSL's and Node's errors; returns the `@SECLEVEL` the ciphers set.
-#[napi]
+#[napi(catch_unwind)]
 pub fn check_tls_options(
     ciphers: Option<String>,
     ecdh_curve: Option<String>,
@@ -423,6 +451,8 @@ pub struct CryptoStream {
     pipe: Mutex<Option<Arc<Pipe>>>,
     /// A wrapped server waiting for `SNICallback`'s answer.
     sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
+    /// A wrapped server: what `setKeyCert()` chose.
+    key_cert: Mutex<Option<Arc<keycert::KeyCertSlot>>>,
 }
 
 impl CryptoStream {
@@ -432,6 +462,7 @@ impl CryptoStream {
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
             sni: Mutex::new(None),
+            key_cert: Mutex::new(None),
         }
     }
 }
@@ -446,7 +477,7 @@ impl Drop for CryptoStream {
 #[napi]
 impl CryptoStream {
     /// Starts a client connection; its events go through `hub` as `id`.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn connect(
         hub: &EventHub,
         id: u32,
@@ -498,21 +529,22 @@ impl CryptoStream {
         let config = (config, store);
         let trust = context.inner.trust.clone();
         let shared = this.shared.clone();
-        rt.spawn(conn::connect(
+        let task = conn::connect(
             target,
             config,
             server_name,
             trust,
             ocsp_slot,
             shared,
-            sink,
-        ));
+            sink.clone(),
+        );
+        rt.spawn(contain::connection(task, sink));
         Ok(this)
     }
 
     /// TLS over an existing JavaScript stream, in either role. The stream's
     /// bytes come in through `feed()`; ours go out as ciphertext events.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn wrap(
         hub: &EventHub,
         id: u32,
@@ -552,18 +584,16 @@ impl CryptoStream {
                 answer,
                 events,
             };
-            rt.spawn(wrap_sni::establish(
-                io,
-                sni,
-                timeout,
-                this.shared.clone(),
-                sink,
-            ));
+            let task = wrap_sni::establish(io, sni, timeout, this.shared.clone(), sink.clone());
+            rt.spawn(contain::connection(task, sink));
             return Ok(this);
         }
         let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
         let session = if options.is_server {
             let mut config = context.inner.server_config(&params).map_err(throw)?;
+            let slot = Arc::new(keycert::KeyCertSlot::new(params.clone()));
+            config = keycert::server_config(&config, slot.clone());
+            *this.key_cert.lock().map_err(|_| invalid("lock"))? = Some(slot);
             if let Some(lines) = &lines {
                 config = keylog::server_config(&config, lines.clone());
             }
@@ -596,27 +626,22 @@ impl CryptoStream {
             session
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
-        rt.spawn(conn::establish(
-            session,
-            events,
-            timeout,
-            this.shared.clone(),
-            sink,
-        ));
+        let task = conn::establish(session, events, timeout, this.shared.clone(), sink.clone());
+        rt.spawn(contain::connection(task, sink));
         Ok(this)
     }
 
     /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
     /// session's data, if found) event of a wrapped server connection;
     /// `fail`: the callback was given an error, and the handshake ends.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn answer_session(&self, _id: u32, data: Option<Buffer>, fail: Option<bool>) {
         self.shared.answer_session(session_answer(data, fail));
     }
 
     /// The answer to a wrapped server's `SNI` event: `context`, or the
     /// socket's own when `None`; `fail` ends the handshake.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn answer_sni(&self, context: Option<&NativeContext>, fail: bool) {
         let answer = match (fail, context) {
             (true, _) => server::SniAnswer::Fail,
@@ -628,8 +653,19 @@ impl CryptoStream {
         }
     }
 
-    /// Ciphertext from the wrapped stream; false asks the caller to pause it.
+    /// `setKeyCert()` on a wrapped server: `context`'s key and certificate
+    /// answer the ClientHello, if it has not been answered yet.
     #[napi]
+    pub fn set_key_cert(&self, context: &NativeContext) -> napi::Result<()> {
+        let slot = self.key_cert.lock().ok().and_then(|s| s.clone());
+        match slot {
+            Some(slot) => slot.set(&context.inner).map_err(throw),
+            None => Ok(()),
+        }
+    }
+
+    /// Ciphertext from the wrapped stream; false asks the caller to pause it.
+    #[napi(catch_unwind)]
     pub fn feed(&self, data: Buffer) -> bool {
         match self.pipe.lock().ok().and_then(|p| p.clone()) {
             Some(pipe) => pipe.feed(&data),
@@ -638,16 +674,18 @@ impl CryptoStream {
     }
 
     /// The wrapped stream ended.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn feed_end(&self) {
         if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
             pipe.feed_end();
+            // A task that reads no more still reports the end as taken.
+            self.shared.wake.notify_one();
         }
     }
 
     /// The wrapped stream's read failed with OS error `errno` (positive,
     /// e.g. 104 for ECONNRESET): reported after the bytes fed before it.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn feed_error(&self, errno: i32) {
         if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
             pipe.feed_error(errno);
@@ -655,7 +693,7 @@ impl CryptoStream {
     }
 
     /// `n` bytes of ciphertext were written to the wrapped stream.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn ack_out(&self, n: u32) {
         if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
             pipe.ack(usize::try_from(n).unwrap_or(usize::MAX));
@@ -663,7 +701,7 @@ impl CryptoStream {
     }
 
     /// Starts a server session taken from a [`TlsServer`].
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn start(&self, hub: &EventHub, id: u32) -> napi::Result<()> {
         let rt = rt()?;
         let parked = self.parked.lock().map_err(|_| invalid("lock"))?.take();
@@ -674,7 +712,10 @@ impl CryptoStream {
         let home = session.home().cloned();
         let (cell, io) =
             conn::go_live(session, &self.shared).map_err(|e| throw(NodeError::io(&e, "read")))?;
-        let task = conn::serve(cell, io, self.shared.clone(), sink, None);
+        let task = contain::connection(
+            conn::serve(cell, io, self.shared.clone(), sink.clone(), None),
+            sink,
+        );
         match home {
             Some(home) => drop(home.spawn(task)),
             None => drop(rt.spawn(task)),
@@ -687,7 +728,7 @@ impl CryptoStream {
 
     /// Queues plaintext; true while the caller may go on writing at once,
     /// false when it should wait for the drain event.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn write(&self, data: Buffer) -> bool {
         if let Some(ok) = self.shared.write_now(&data) {
             return ok;
@@ -698,7 +739,7 @@ impl CryptoStream {
     }
 
     /// Queues several buffers as one write (`_writev`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn writev(&self, chunks: Vec<Buffer>) -> bool {
         let mut all = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
         for c in &chunks {
@@ -713,13 +754,13 @@ impl CryptoStream {
     }
 
     /// No more writes: close_notify, then half-close.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn end(&self) {
         self.shared.send(Command::End);
     }
 
     /// Closes the socket now.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn destroy(&self) {
         self.shared.destroy();
         if let Ok(mut parked) = self.parked.lock() {
@@ -727,15 +768,29 @@ impl CryptoStream {
         }
     }
 
-    /// Resumes reading from the socket.
+    /// A client's listeners have judged the server: its last handshake
+    /// flight may go out.
     #[napi]
+    pub fn release_flight(&self) {
+        self.shared.release();
+    }
+
+    /// `enableTrace()`: the connection's records are traced on stderr from
+    /// now on ([`trace`]).
+    #[napi(catch_unwind)]
+    pub fn enable_trace(&self) {
+        self.shared.want_trace();
+    }
+
+    /// Resumes reading from the socket.
+    #[napi(catch_unwind)]
     pub fn read_start(&self) {
         let resumed = self.shared.set_paused(false);
         poll::follow_pause(&self.shared, resumed);
     }
 
     /// Stops reading from the socket.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn read_stop(&self) {
         self.shared.set_paused(true);
         poll::follow_pause(&self.shared, false);
@@ -743,7 +798,7 @@ impl CryptoStream {
 
     /// `exportKeyingMaterial(length, label, context)`; `None` when the
     /// connection is not established (or closed).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn export_keying_material(
         &self,
         length: u32,
@@ -762,27 +817,27 @@ impl CryptoStream {
     }
 
     /// `setMaxSendFragment(size)`: records of at most `size` plaintext bytes.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_max_send_fragment(&self, size: u32) {
         let size = usize::try_from(size).unwrap_or(0);
         self.shared.max_fragment.store(size, Ordering::Relaxed);
     }
 
     /// `setNoDelay`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_no_delay(&self, on: bool) {
         self.shared.send(Command::NoDelay(on));
     }
 
     /// `setKeepAlive`.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_keep_alive(&self, on: bool, delay_ms: u32) {
         self.shared.send(Command::KeepAlive(on, delay_ms));
     }
 
     /// Drops this object's handle on the event function once closed, so
     /// that the event loop may exit.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn release(&self) {
         if let Ok(mut pipe) = self.pipe.lock() {
             pipe.take();
@@ -811,6 +866,8 @@ pub struct ListenOptions {
     pub keylog: Option<bool>,
     /// Someone listens for `'OCSPRequest'` already.
     pub ocsp: Option<bool>,
+    /// Trace every connection (`enableTrace`, `--trace-tls`).
+    pub trace: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -891,10 +948,45 @@ fn bind_tcp(
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to bind")))
 }
 
+/// What a server serves its connections with, from its context and
+/// parameters.
+fn server_settings(
+    context: &Arc<context::Context>,
+    params: TlsParams,
+    sni_callback: bool,
+    handshake_timeout: Duration,
+    table: Arc<context::SniTable>,
+) -> napi::Result<ServerSettings> {
+    let params = params.to_params();
+    let no_protocols = params.speaks_nothing();
+    let params = if no_protocols {
+        params.full_range()
+    } else {
+        params
+    };
+    let config = context
+        .server_config_with(&params, table.clone())
+        .map_err(throw)?;
+    Ok(ServerSettings {
+        config,
+        trust: context.trust.clone(),
+        request_cert: params.request_cert,
+        handshake_timeout,
+        sni: sni_callback.then(|| server::SniHook {
+            context: context.clone(),
+            params: params.clone(),
+            table: table.clone(),
+        }),
+        context: context.clone(),
+        no_protocols,
+        table,
+    })
+}
+
 #[napi]
 impl TlsServer {
     /// Binds (synchronously, so errors are immediate) and starts accepting.
-    #[napi(factory)]
+    #[napi(factory, catch_unwind)]
     pub fn listen(
         hub: &EventHub,
         id: u32,
@@ -903,18 +995,14 @@ impl TlsServer {
         options: ListenOptions,
     ) -> napi::Result<Self> {
         let rt = rt()?;
-        let params = params.to_params();
-        let no_protocols = params.speaks_nothing();
-        let params = if no_protocols {
-            params.full_range()
-        } else {
-            params
-        };
         let sni = Arc::new(context::SniTable::default());
-        let config = context
-            .inner
-            .server_config_with(&params, sni.clone())
-            .map_err(throw)?;
+        let settings = server_settings(
+            &context.inner,
+            params,
+            options.sni_callback.unwrap_or(false),
+            Duration::from_millis(u64::from(options.handshake_timeout.unwrap_or(120_000))),
+            sni.clone(),
+        )?;
         let home = rt.pick().1;
         let _enter = home.enter();
         let backlog = options.backlog.filter(|&b| b > 0).unwrap_or(511);
@@ -957,27 +1045,12 @@ impl TlsServer {
         state
             .ocsp
             .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
+        state
+            .trace
+            .store(options.trace.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
-        let settings = ServerSettings {
-            config,
-            trust: context.inner.trust.clone(),
-            request_cert: params.request_cert,
-            handshake_timeout: Duration::from_millis(u64::from(
-                options.handshake_timeout.unwrap_or(120_000),
-            )),
-            sni: options
-                .sni_callback
-                .unwrap_or(false)
-                .then(|| server::SniHook {
-                    context: context.inner.clone(),
-                    params: params.clone(),
-                    table: sni.clone(),
-                }),
-            context: context.inner.clone(),
-            no_protocols,
-            table: sni.clone(),
-        };
-        home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
+        state.set_settings(settings);
+        home.spawn(server::accept_loop(listener, state.clone(), sink));
         Ok(Self {
             state,
             local,
@@ -988,8 +1061,28 @@ impl TlsServer {
         })
     }
 
-    /// The bound TCP address, or `None` for a Unix socket.
+    /// `server.setSecureContext()`: connections accepted from now on are
+    /// served with `context` and `params`; those accepted before keep what
+    /// they had. `SNICallback`, `handshakeTimeout` and the `addContext()`
+    /// entries stay the server's.
     #[napi]
+    pub fn set_context(&self, context: &NativeContext, params: TlsParams) -> napi::Result<()> {
+        let Some(old) = self.state.settings() else {
+            return Ok(());
+        };
+        let settings = server_settings(
+            &context.inner,
+            params,
+            old.sni.is_some(),
+            old.handshake_timeout,
+            self.sni.clone(),
+        )?;
+        self.state.set_settings(settings);
+        Ok(())
+    }
+
+    /// The bound TCP address, or `None` for a Unix socket.
+    #[napi(catch_unwind)]
     pub fn address(&self) -> Option<AddressInfo> {
         self.local.map(|a| AddressInfo {
             address: a.ip().to_string(),
@@ -1000,14 +1093,14 @@ impl TlsServer {
 
     /// `server.addContext(hostname, context)`: clients naming a matching
     /// host get `context`'s certificate.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn add_context(&self, hostname: String, context: &NativeContext) {
         self.sni.add(&hostname, &context.inner);
     }
 
     /// The answer to an `SNI` event: `context`, or the server's own when
     /// `None`; `fail` drops the connection.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn answer_sni(&self, id: u32, context: Option<&NativeContext>, fail: bool) {
         let answer = match (fail, context) {
             (true, _) => server::SniAnswer::Fail,
@@ -1019,7 +1112,7 @@ impl TlsServer {
 
     /// Which session cache listeners the server has (`newSession` and
     /// `resumeSession`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_session_events(&self, new_session: bool, resume_session: bool) {
         let bits = if new_session {
             server::listeners::NEW_SESSION
@@ -1035,13 +1128,13 @@ impl TlsServer {
 
     /// The answer to a `NEW_SESSION` (stored) or `RESUME_SESSION` (the
     /// session's data, if found) event.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn answer_session(&self, id: u32, data: Option<Buffer>, fail: Option<bool>) {
         self.state.answer_session(id, session_answer(data, fail));
     }
 
     /// Takes the session a `SECURE` event announced.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn take(&self, id: u32) -> Option<CryptoStream> {
         let session = self.state.ready.lock().ok()?.remove(&id)?;
         Some(CryptoStream::with_parked(Some(session)))
@@ -1049,14 +1142,14 @@ impl TlsServer {
 
     /// New connections ask JavaScript for an OCSP response to staple when
     /// the client wants one (someone listens for `'OCSPRequest'`) or not.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_ocsp(&self, on: bool) {
         self.state.ocsp.store(on, Ordering::Relaxed);
     }
 
     /// The answer to an `OCSP_REQUEST` event: the response to staple (none
     /// when `None`); `fail` drops the connection.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn answer_ocsp(&self, id: u32, response: Option<Buffer>, fail: bool) {
         let answer = match (fail, response) {
             (true, _) => server::OcspAnswer::Fail,
@@ -1068,26 +1161,33 @@ impl TlsServer {
 
     /// New connections keep their key-log lines (someone listens for
     /// `'keylog'`) or not.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_keylog(&self, on: bool) {
         self.state.keylog.store(on, Ordering::Relaxed);
     }
 
+    /// New connections are traced from their first byte (`enableTrace`
+    /// server option, `--trace-tls`).
+    #[napi(catch_unwind)]
+    pub fn set_trace(&self, on: bool) {
+        self.state.trace.store(on, Ordering::Relaxed);
+    }
+
     /// Handshakes under way, whose connections JS has not seen yet.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn handshaking(&self) -> u32 {
         u32::try_from(self.state.handshaking.load(Ordering::SeqCst)).unwrap_or(u32::MAX)
     }
 
     /// `maxConnections`; 0 for none.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_max_connections(&self, max: u32) {
         let max = usize::try_from(max).unwrap_or(usize::MAX);
         self.state.max_connections.store(max, Ordering::SeqCst);
     }
 
     /// Stops accepting and frees the port (or socket path).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
         if let Some(fd) = self.closer.lock().ok().and_then(|mut c| c.take()) {

@@ -267,6 +267,27 @@ unsafe fn watch(state: &PollState, kick: Option<bool>) {
 
 unsafe extern "C" fn on_poll(handle: *mut c_void, _status: c_int, _events: c_int) {
     let state = &*uv_handle_get_data(handle).cast::<PollState>();
+    // A panic must not unwind into libuv: it becomes the connection's read
+    // failure, which its task reports (`ERR_INTERNAL_ASSERTION`), and this
+    // poll reads no more.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_deliver(state)));
+    if let Err(payload) = read {
+        if let Some(cell) = state.shared.live_cell() {
+            let mut guard = cell
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(live) = guard.as_mut() {
+                live.fail_read(crate::contain::panic_error(payload.as_ref()));
+            }
+        }
+        state.done.set(true);
+        state.shared.wake.notify_one();
+        watch(state, Some(false));
+    }
+}
+
+/// One readable event: read, decrypt, deliver.
+unsafe fn read_and_deliver(state: &PollState) {
     let shared = &state.shared;
     let Some(cell) = shared.live_cell() else {
         state.done.set(true);

@@ -16,7 +16,7 @@ use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, Uni
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 
-use crate::der;
+use crate::x509::Cert;
 
 /// An OpenSSL `X509_V_ERR_*` outcome, named as Node names it in `err.code`.
 ///
@@ -147,7 +147,7 @@ impl Trust {
         let (roots, intermediates): (Vec<_>, Vec<_>) = ca
             .iter()
             .cloned()
-            .partition(|c| der::parse_cert(c).is_none_or(|p| p.self_issued()));
+            .partition(|c| Cert::parse(c).is_none_or(|p| p.self_issued()));
         if allow_partial || intermediates.is_empty() {
             return Self {
                 roots: Arc::new(all),
@@ -193,7 +193,7 @@ fn verify_signature(
     tls13: bool,
 ) -> Result<HandshakeSignatureValid, rustls::Error> {
     let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding);
-    let spki = SubjectPublicKeyInfoDer::from(der::parse_cert(cert).ok_or_else(bad)?.spki);
+    let spki = SubjectPublicKeyInfoDer::from(Cert::parse(cert).ok_or_else(bad)?.spki());
     if tls13 {
         return verify_tls13_signature_with_raw_key(message, &spki, dss, algs);
     }
@@ -231,13 +231,12 @@ pub fn verify_chain(
     if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref()) {
         return None;
     }
-    let parts: Vec<_> = chain.iter().map(|c| der::parse_cert(c)).collect();
+    let parts: Vec<_> = chain.iter().map(|c| Cert::parse(c)).collect();
     let self_signed = |i: usize| {
         parts
             .get(i)
-            .copied()
-            .flatten()
-            .is_some_and(|p| p.self_issued())
+            .and_then(Option::as_ref)
+            .is_some_and(Cert::self_issued)
     };
     if chain.len() == 1 && self_signed(0) {
         return Some(VerifyCode::DepthZeroSelfSigned);
@@ -252,7 +251,8 @@ pub fn verify_chain(
         }
     };
     let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
-        return verify_v1_leaf(trust, leaf, algs).unwrap_or_else(|| Some(unknown_issuer()));
+        return verify_v1_leaf(trust, leaf, &chain[1..], algs)
+            .unwrap_or_else(|| Some(unknown_issuer()));
     };
     let usage = match role {
         Role::Server => webpki::KeyUsage::server_auth(),
@@ -326,7 +326,7 @@ pub fn verify_chain(
             let weak = |certs: &[CertificateDer<'_>]| {
                 certs
                     .iter()
-                    .filter_map(|c| der::parse_cert(c).and_then(|p| der::rsa_bits(p.spki)))
+                    .filter_map(|c| Cert::parse(c).and_then(|p| p.rsa_bits()))
                     .any(|bits| bits < min)
             };
             Some(if weak(&chain[1..]) {
@@ -346,28 +346,71 @@ pub fn verify_chain(
 }
 
 /// webpki refuses X.509 v1 end-entity certificates; OpenSSL takes them, and
-/// Node's docs make them (`openssl x509 -req` without extensions). A v1 leaf
-/// signed directly by a trusted `ca` certificate is judged here: the
-/// signature with the level's algorithms, then the validity period. `None`
-/// when it is no v1 leaf or no trusted issuer is found (the caller names
-/// that case).
+/// Node's docs and fixtures make them (`openssl x509 -req` without
+/// extensions), also under an intermediate CA. A v1 leaf is judged here by
+/// walking up from it: each certificate's issuer is a trusted `ca`
+/// certificate (the end of the walk) or a CA certificate among those the
+/// peer sent and the `ca` intermediates; each signature is checked with the
+/// level's algorithms, then each validity period. `None` when it is no v1
+/// leaf or no path to a trusted issuer is found (the caller names that
+/// case).
 fn verify_v1_leaf(
     trust: &Trust,
     leaf: &CertificateDer<'_>,
+    sent: &[CertificateDer<'_>],
     algs: &WebPkiSupportedAlgorithms,
 ) -> Option<Option<VerifyCode>> {
-    use x509_parser::prelude::{FromDer, X509Certificate};
-    let signed = der::signed(leaf).filter(|s| s.v1)?;
-    let issuer_name = der::parse_cert(leaf)?.issuer;
-    let issuer_key = trust
-        .ca
-        .iter()
-        .filter_map(|ca| der::parse_cert(ca))
-        .filter(|ca| ca.subject == issuer_name)
-        .find_map(|ca| der::spki_parts(ca.spki))?;
-    let (key_alg, key) = issuer_key;
-    let verified = algs
-        .all
+    Cert::parse(leaf).filter(Cert::is_v1)?;
+    let helpers: Vec<&CertificateDer<'_>> = sent.iter().chain(trust.intermediates.iter()).collect();
+    let mut path: Vec<&[u8]> = vec![leaf.as_ref()];
+    let mut current: &[u8] = leaf.as_ref();
+    // OpenSSL's default depth limit is 100; a real chain is a few long.
+    for _ in 0..16 {
+        let issuer_name = Cert::parse(current)?.issuer();
+        let roots = named(trust.ca.iter().map(|c| c.as_ref()), issuer_name);
+        if let Some(root) = roots.iter().find(|ca| signed_by(current, ca, algs)) {
+            path.push(root);
+            return Some(validity_failure(&path));
+        }
+        let issuer = named(helpers.iter().map(|c| c.as_ref()), issuer_name)
+            .into_iter()
+            .filter(|c| !path.contains(c) && is_ca(c))
+            .find(|c| signed_by(current, c, algs));
+        match issuer {
+            Some(next) => {
+                path.push(next);
+                current = next;
+            }
+            // A trusted issuer of the leaf by that name whose key did not
+            // sign it (higher up, OpenSSL finds no issuer: the caller's).
+            None if !roots.is_empty() && path.len() == 1 => {
+                return Some(Some(VerifyCode::BadSignature));
+            }
+            None => return None,
+        }
+    }
+    None
+}
+
+/// The certificates among `certs` whose subject is `name`.
+fn named<'a>(certs: impl Iterator<Item = &'a [u8]>, name: &[u8]) -> Vec<&'a [u8]> {
+    certs
+        .filter(|c| Cert::parse(c).is_some_and(|p| p.subject() == name))
+        .collect()
+}
+
+/// Whether `cert`'s signature verifies with `issuer`'s key.
+fn signed_by(cert: &[u8], issuer: &[u8], algs: &WebPkiSupportedAlgorithms) -> bool {
+    let (Some(signed), Some(parts)) = (
+        Cert::parse(cert).and_then(|c| c.signed()),
+        Cert::parse(issuer),
+    ) else {
+        return false;
+    };
+    let Some((key_alg, key)) = parts.key_parts() else {
+        return false;
+    };
+    algs.all
         .iter()
         .filter(|alg| {
             alg.signature_alg_id().as_ref() == signed.algorithm
@@ -376,20 +419,41 @@ fn verify_v1_leaf(
         .any(|alg| {
             alg.verify_signature(key, signed.tbs, signed.signature)
                 .is_ok()
-        });
-    if !verified {
-        return Some(Some(VerifyCode::BadSignature));
+        })
+}
+
+/// Whether `cert` may issue certificates, as OpenSSL's X509_check_ca sees
+/// it: basicConstraints with CA set, or a self-signed v1 certificate.
+fn is_ca(cert: &[u8]) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Ok((_, parsed)) = X509Certificate::from_der(cert) else {
+        return false;
+    };
+    match parsed.basic_constraints() {
+        Ok(Some(bc)) => bc.value.ca,
+        Ok(None) => parsed.version().0 == 0 && parsed.subject() == parsed.issuer(),
+        Err(_) => false,
     }
-    let (_, cert) = X509Certificate::from_der(leaf).ok()?;
-    let validity = cert.validity();
+}
+
+/// The first validity failure along `path` (leaf first), OpenSSL's code for
+/// it; `None` when every certificate is within its period. OpenSSL looks
+/// from the trusted end down, and reports the first it finds.
+fn validity_failure(path: &[&[u8]]) -> Option<VerifyCode> {
     let now = x509_parser::time::ASN1Time::now();
-    Some(if now < validity.not_before {
-        Some(VerifyCode::NotYetValid)
-    } else if now > validity.not_after {
-        Some(VerifyCode::Expired)
-    } else {
-        None
-    })
+    for cert in path.iter().rev() {
+        let Some(parsed) = Cert::parse(cert) else {
+            return Some(VerifyCode::Unspecified);
+        };
+        let validity = parsed.validity();
+        if now < validity.not_before {
+            return Some(VerifyCode::NotYetValid);
+        }
+        if now > validity.not_after {
+            return Some(VerifyCode::Expired);
+        }
+    }
+    None
 }
 
 /// Client side: accepts any chain during the handshake (it is judged later by
@@ -492,8 +556,8 @@ impl ClientAuth {
         let hints = trust
             .ca
             .iter()
-            .filter_map(|c| der::parse_cert(c))
-            .map(|p| DistinguishedName::from(p.subject.to_vec()))
+            .filter_map(|c| Cert::parse(c))
+            .map(|p| DistinguishedName::from(p.subject().to_vec()))
             .collect();
         Self {
             trust,

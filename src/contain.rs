@@ -1,0 +1,70 @@
+//! No panic reaches Node. A connection's task that panics is reported as
+//! that socket's `'error'` (`ERR_INTERNAL_ASSERTION`, Node's code for an
+//! internal bug) and `'close'`; the TLS thread, its other connections and
+//! the process carry on. A server's handshake that panics is that client's
+//! `'tlsClientError'`. Calls from JavaScript are wrapped by napi-rs
+//! (`#[napi(catch_unwind)]`) and throw instead of aborting the process.
+//!
+//! Builds for tests (`cargo test`, or the `fault-injection` feature) can
+//! make a connection task panic on purpose: [`inject`] panics when the
+//! plaintext it is about to deliver contains [`FAULT_MARKER`].
+
+use std::any::Any;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+
+use crate::conn::{Event, Sink};
+use crate::error::NodeError;
+
+/// Plaintext that makes a test build's connection task panic mid-stream.
+#[cfg(any(test, feature = "fault-injection"))]
+pub const FAULT_MARKER: &[u8] = b"\0rustls-tls:fault-injection:panic\0";
+
+/// Test builds: panics when `plaintext` carries [`FAULT_MARKER`].
+#[cfg(any(test, feature = "fault-injection"))]
+pub fn inject(plaintext: &[u8]) {
+    let hit = plaintext
+        .windows(FAULT_MARKER.len())
+        .any(|w| w == FAULT_MARKER);
+    assert!(!hit, "fault injection: connection task panics");
+}
+
+/// Release builds: no fault can be injected.
+#[cfg(not(any(test, feature = "fault-injection")))]
+#[inline(always)]
+pub fn inject(_plaintext: &[u8]) {}
+
+/// The error a panic becomes.
+pub fn panic_error(payload: &(dyn Any + Send)) -> NodeError {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_owned());
+    NodeError::new(
+        "ERR_INTERNAL_ASSERTION",
+        format!(
+            "rustls-tls: a connection task failed ({what}). This is a bug in rustls-tls; \
+             please report it"
+        ),
+    )
+}
+
+/// Runs `work`, turning a panic in it into an error.
+pub async fn catching<T>(work: impl Future<Output = Result<T, NodeError>>) -> Result<T, NodeError> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|payload| Err(panic_error(payload.as_ref())))
+}
+
+/// A connection's whole task: a panic in it is reported to `sink` as the
+/// socket's error, then its close.
+pub async fn connection(task: impl Future<Output = ()>, sink: Sink) {
+    if let Err(payload) = AssertUnwindSafe(task).catch_unwind().await {
+        sink(Event::Error(panic_error(payload.as_ref())));
+        sink(Event::Close);
+    }
+}
