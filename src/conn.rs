@@ -881,7 +881,8 @@ impl Live {
     }
 
     /// The JS thread's read failed in a way of its own (a panic caught
-    /// there): the task reports `error`, and nothing more is read.
+    /// there, or its poll could not start): the task reports `error`, and
+    /// nothing more is read.
     pub fn fail_read(&mut self, error: NodeError) {
         self.read_failed = false;
         self.read_error = Some(error);

@@ -12,7 +12,11 @@ mod conn;
 mod contain;
 #[forbid(unsafe_code)]
 mod context;
+#[forbid(unsafe_code)]
 mod crl_v1;
+#[cfg(test)]
+#[forbid(unsafe_code)]
+mod driver_bench;
 #[forbid(unsafe_code)]
 mod error;
 mod hub;

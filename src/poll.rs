@@ -238,23 +238,34 @@ pub fn start(js: &Arc<JsTarget>, id: u32, shared: &Arc<Shared>) {
     if slot.state != 0 || slot.closed || slot.closing.is_some() {
         return;
     }
+    // Nobody else reads this socket: without a poll, the connection fails.
+    let fail = |errno: c_int| {
+        let e = std::io::Error::from_raw_os_error(errno.abs());
+        if let Some(Ok(mut live)) = shared.live_cell().map(|c| c.lock()) {
+            if let Some(live) = live.as_mut() {
+                live.fail_read(crate::error::NodeError::io(&e, "read"));
+            }
+        }
+        shared.wake.notify_one();
+    };
     // SAFETY: on the JS thread of `js.env`; the handle's memory is
     // allocated with the size libuv reports and freed by the close callback.
     unsafe {
         let mut lp = null_mut();
         if sys::napi_get_uv_event_loop(js.env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
-            return;
+            return fail(libc::EINVAL);
         }
         let Ok(layout) = std::alloc::Layout::from_size_align(uv_handle_size(UV_POLL), 16) else {
-            return;
+            return fail(libc::EINVAL);
         };
         let handle = std::alloc::alloc_zeroed(layout).cast::<c_void>();
         if handle.is_null() {
-            return;
+            return fail(libc::ENOMEM);
         }
-        if uv_poll_init_socket(lp, handle, fd) != 0 {
+        let status = uv_poll_init_socket(lp, handle, fd);
+        if status != 0 {
             std::alloc::dealloc(handle.cast(), layout);
-            return;
+            return fail(status);
         }
         uv_unref(handle);
         let state = Box::into_raw(Box::new(PollState {
