@@ -7,7 +7,9 @@
 // (its ClientHello takes DNS names only, and a ClientHello cannot be
 // rewritten under the handshake's transcript): a client of this package
 // sends no SNI for an IP address, which the README lists as a difference.
-// Its checkServerIdentity still gets the address, as Node's does.
+// Its checkServerIdentity still gets the address, as Node's does. A context
+// added for an address (`addContext('127.0.0.1', ...)`) serves a client that
+// names it, as in Node.
 
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -84,4 +86,33 @@ for (const [s, c] of implPairs()) {
       });
     }
   }
+}
+
+for (const [s, c] of implPairs()) {
+  test(`addContext for an IP address: ${s} server, ${c} client`, async (t) => {
+    async function run(S, C) {
+      const sc = scope(t);
+      const { server, port } = await sc.server(S, { ...certs.rsa, requestCert: true, rejectUnauthorized: false }, (sock) => {
+        seen.push([sock.servername, sock.authorized]);
+        sock.end();
+      });
+      // The address's context has the ca that judges client certificates.
+      server.addContext('127.0.0.1', { ...certs.ec, ca: certs.ca });
+      const seen = [];
+      const got = [];
+      for (const servername of ['127.0.0.1', 'localhost']) {
+        const cl = sc.connect(C, { port, host: '127.0.0.1', servername, rejectUnauthorized: false, ...certs.client });
+        await withTimeout(once(cl, 'secureConnect'), 5000, servername);
+        got.push(cl.getPeerCertificate().fingerprint256 === new (require('node:crypto').X509Certificate)(certs.ec.cert)
+          .fingerprint256 ? 'ec' : 'rsa');
+        cl.resume();
+        await withTimeout(once(cl, 'close'), 5000, 'close');
+      }
+      return { got, seen };
+    }
+    const ours = await run(impls[s], impls[c]);
+    const node = await run(impls.node, impls[c]);
+    assert.deepEqual(ours, node);
+    if (c === 'node') assert.deepEqual(ours, { got: ['ec', 'rsa'], seen: [['127.0.0.1', true], ['localhost', false]] });
+  });
 }

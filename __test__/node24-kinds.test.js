@@ -199,3 +199,172 @@ test('pfx: its CA certificates are trusted, and getCertificate() is its certific
     }, `${sName} server, ${cName} client`);
   }
 });
+
+// libuv stops reading at end of stream, and a socket that neither reads nor
+// writes does not keep the loop alive: a client left half open
+// (allowHalfOpen) after its peer's end lets the process exit, without
+// 'close', as under Node.
+test('a half-open client after its peer\'s end lets the process exit', async () => {
+  const script = (name) => `
+    const tls = require(${JSON.stringify(implPath(name))});
+    const fs = require('fs');
+    const f = (n) => fs.readFileSync(${JSON.stringify(FIXTURES)} + '/' + n);
+    const log = [];
+    const server = tls.createServer({ key: f('rsa-key.pem'), cert: f('rsa-cert.pem') }, (s) => {
+      s.end('bye', () => s.destroy());
+      server.close();
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const c = tls.connect({ port: server.address().port, host: '127.0.0.1', allowHalfOpen: true,
+                              rejectUnauthorized: false });
+      c.setEncoding('utf8');
+      c.on('data', (d) => log.push(d));
+      c.on('end', () => log.push('end'));
+      c.on('close', () => log.push('close'));
+    });
+    process.on('exit', () => console.log(log.join(',')));
+  `;
+  const results = await differential(async (name) => (await runChild(script(name))).trim());
+  assert.equal(results.node === undefined ? 'bye,end' : results.node, 'bye,end');
+});
+
+// X.509 v1 CRLs (no version, no extensions): what `openssl ca -gencrl`
+// writes without `crl_extensions`. OpenSSL takes them; webpki does not.
+test('v1 CRLs (openssl ca -gencrl without extensions) are judged as node:tls judges them', async (t) => {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustls-tls-v1crl-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const read = (name) => fs.readFileSync(path.join(dir, name));
+  const ca = (name) => {
+    fs.mkdirSync(path.join(dir, name));
+    fs.writeFileSync(path.join(dir, name, 'index.txt'), '');
+    fs.writeFileSync(path.join(dir, `${name}.cnf`), [
+      '[ ca ]', 'default_ca = CA_default', '[ CA_default ]', `dir = ${path.join(dir, name)}`,
+      'database = $dir/index.txt', `certificate = ${path.join(dir, `${name}-cert.pem`)}`,
+      `private_key = ${path.join(dir, `${name}-key.pem`)}`, 'default_md = sha256', 'default_crl_days = 30', '',
+    ].join('\n'));
+    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}-key.pem`,
+      '-out', `${name}-cert.pem`, '-days', '3650', '-subj', '/CN=v1 CRL test root');
+  };
+  const gencrl = (name, out) => openssl('ca', '-config', `${name}.cnf`, '-gencrl', '-out', out);
+  ca('root');
+  ca('other'); // same name, another key
+  fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=DNS:localhost\n');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'leaf-key.pem', '-out', 'leaf.csr', '-subj', '/CN=localhost');
+  openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'root-cert.pem', '-CAkey', 'root-key.pem', '-CAcreateserial',
+    '-days', '3650', '-sha256', '-extfile', 'san.ext', '-out', 'leaf-cert.pem');
+  gencrl('root', 'empty.crl');
+  gencrl('other', 'forged.crl');
+  openssl('ca', '-config', 'root.cnf', '-revoke', 'leaf-cert.pem');
+  gencrl('root', 'revokes.crl');
+  assert.match(openssl('crl', '-in', 'revokes.crl', '-noout', '-text').toString(), /Version 1 \(0x0\)/);
+
+  const view = async (sName, cName, crl) => {
+    const sc = scope(t);
+    const { port } = await sc.server(impls[sName], { key: read('leaf-key.pem'), cert: read('leaf-cert.pem') },
+                                     (s) => s.end());
+    const c = sc.connect(impls[cName], {
+      port, host: '127.0.0.1', servername: 'localhost', ca: read('root-cert.pem'), crl, rejectUnauthorized: false,
+    });
+    await withTimeout(once(c, 'secureConnect'), 5000, `${sName}->${cName}`);
+    return { authorized: c.authorized, authorizationError: c.authorizationError };
+  };
+  const cases = { empty: read('empty.crl'), revokes: read('revokes.crl'), forged: read('forged.crl') };
+  const expected = {};
+  for (const [label, crl] of Object.entries(cases)) expected[label] = await view('node', 'node', crl);
+  assert.deepEqual(expected.empty, { authorized: true, authorizationError: null });
+  assert.deepEqual(expected.revokes, { authorized: false, authorizationError: 'CERT_REVOKED' });
+  assert.equal(expected.forged.authorized, false);
+  for (const [sName, cName] of implPairs()) {
+    for (const [label, crl] of Object.entries(cases)) {
+      assert.deepEqual(await view(sName, cName, crl), expected[label], `${label}: ${sName} server, ${cName} client`);
+    }
+  }
+});
+
+// Node reports every accepted connection with 'connection', also one whose
+// handshake then fails (here: the client rejects the certificate and hangs
+// up before its Finished).
+test('a server emits \'connection\' before \'tlsClientError\' for a failed handshake', async (t) => {
+  await differential(async (name, tls) => {
+    const sc = scope(t);
+    const events = [];
+    const { server, port } = await sc.server(tls, { ...certs.rsa }, () => events.push('secureConnection'));
+    server.on('connection', () => events.push('connection'));
+    const failed = once(server, 'tlsClientError');
+    server.on('tlsClientError', (err) => events.push(`tlsClientError ${err.code}`));
+    const c = sc.connect(impls.node || tls, { port, host: '127.0.0.1', servername: 'localhost' });
+    const [err] = await withTimeout(once(c, 'error'), 5000, 'client error');
+    await withTimeout(failed, 5000, 'tlsClientError');
+    return { client: err.code, events };
+  });
+});
+
+test('renegotiate() on TLS 1.3: OpenSSL\'s wrong ssl version error, as node:tls', async (t) => {
+  await differential(async (name, tls) => {
+    const sc = scope(t);
+    const { port } = await sc.server(tls, { ...certs.rsa }, () => {});
+    const c = await sc.connected(tls, { port, host: '127.0.0.1', rejectUnauthorized: false });
+    const bad = [() => c.renegotiate(null), () => c.renegotiate({}, 'nope')].map((fn) => {
+      try {
+        fn();
+        return null;
+      } catch (err) {
+        return err.code;
+      }
+    });
+    let returned;
+    const err = await new Promise((resolve) => { returned = c.renegotiate({}, resolve); });
+    const protocol = c.getProtocol();
+    c.destroy();
+    return {
+      protocol,
+      bad,
+      returned,
+      error: { code: err.code, message: err.message, library: err.library, reason: err.reason },
+      afterDestroy: c.renegotiate({}),
+    };
+  });
+});
+
+// The default CA certificates are the process's: node:tls (and https, built
+// on it) takes what tls.setDefaultCACertificates() sets, where it has the
+// function (Node 22.15 and later).
+test('setDefaultCACertificates() sets node:tls\'s defaults too', async () => {
+  const script = `
+    const pkg = require(${JSON.stringify(implPath('rustls'))});
+    const node = require('node:tls');
+    const fs = require('fs');
+    const ca = fs.readFileSync(${JSON.stringify(FIXTURES)} + '/ca-cert.pem', 'latin1');
+    pkg.setDefaultCACertificates([ca]);
+    const has = typeof node.setDefaultCACertificates === 'function';
+    console.log(JSON.stringify({
+      has,
+      node: has ? node.getCACertificates('default').length : node.rootCertificates.length,
+      same: has ? JSON.stringify(node.getCACertificates('default')) === JSON.stringify(pkg.getCACertificates('default')) : null,
+    }));
+  `;
+  const out = JSON.parse(await runChild(script));
+  const has = typeof require('node:tls').setDefaultCACertificates === 'function';
+  assert.deepEqual(out, has ? { has, node: 1, same: true } :
+    { has, node: require('node:tls').rootCertificates.length, same: null });
+});
+
+test('secureProtocol: the SSL methods are refused by name, TLSv1_3_method is unknown, as node:tls', async () => {
+  const methods = ['SSLv2_method', 'SSLv2_client_method', 'SSLv3_server_method', 'TLSv1_3_method',
+    'TLSv1_3_client_method', 'blargh', 'SSLv23_method', 'TLS_server_method', 'TLSv1_2_client_method'];
+  const results = await differential(async (name, tls) => methods.map((secureProtocol) => {
+    try {
+      tls.createSecureContext({ secureProtocol });
+      return 'ok';
+    } catch (err) {
+      return `${err.name} ${err.code} ${err.message}`;
+    }
+  }));
+  for (const got of Object.values(results)) {
+    assert.equal(got[0], 'TypeError ERR_TLS_INVALID_PROTOCOL_METHOD SSLv2 methods disabled');
+    assert.equal(got[3], 'TypeError ERR_TLS_INVALID_PROTOCOL_METHOD Unknown method: TLSv1_3_method');
+  }
+});

@@ -67,8 +67,9 @@ for (const [s, c] of implPairs()) {
         const ours = await outcome(t, s, c, mode, kase);
         assert.deepEqual(ours, await outcome(t, 'node', c, mode, kase));
         if (c === 'node') {
-          assert.equal(ours.client[0], name.startsWith('TLS 1.1') ?
-            'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' : 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE');
+          // (OpenSSL 3.5 names the handshake_failure alert SSL/TLS, 3.0 SSLV3.)
+          assert.match(ours.client[0], name.startsWith('TLS 1.1') ?
+            /^ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION$/ : /^ERR_SSL_(SSLV3|SSL\/TLS)_ALERT_HANDSHAKE_FAILURE$/);
         }
       });
     }

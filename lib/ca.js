@@ -122,8 +122,12 @@ function setDefaultCACertificates(certs) {
     seen.add(key);
     return true;
   });
+  const list = unique.map(pem);
+  // The defaults are the process's, as in Node: node:tls (and so https,
+  // which is built on it) takes them too where it has them (Node 22.15+).
+  if (typeof nodeTls.setDefaultCACertificates === 'function') nodeTls.setDefaultCACertificates(list);
   binding.setDefaultTrust(unique);
-  defaults = unique.map(pem);
+  defaults = list;
   cache.delete('default');
 }
 

@@ -113,7 +113,7 @@ const kReasonCodes = new Map([
   ['length too short', 0xa0], ['no shared cipher', 0xc1], ['peer did not return a certificate', 0xc7],
   ['no application protocol', 0xeb], ['unexpected message', 0xf4], ['unsupported protocol', 0x102],
   ['wrong version number', 0x10b], ['decryption failed or bad record mac', 0x119], ['bad extension', 0x6e],
-  ['no suitable signature algorithm', 0x76],
+  ['no suitable signature algorithm', 0x76], ['wrong ssl version', 0x10a],
 ]);
 const kAlertNumbers = new Map([
   ['unexpected message', 10], ['bad record mac', 20], ['record overflow', 22], ['handshake failure', 40],

@@ -14,9 +14,13 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
 const secrets = require('./secrets');
+const trace = require('./trace');
+const { kServerTrace } = require('./symbols');
 const ocsp = require('./ocsp');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
+const { sniContext } = require('./keycert');
+const { kEndpoints } = require('./symbols');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -27,6 +31,8 @@ const kClosing = Symbol('kClosing');
 const kPath = Symbol('kPath');
 const kClosed = Symbol('kClosed');
 const kHolding = Symbol('kHolding');
+// enableTrace (or --trace-tls): every connection is traced.
+const kTraceAll = Symbol('kTraceAll');
 const kSni = Symbol('kSni');
 const kId = Symbol('kId');
 const kSessionEvents = Symbol('kSessionEvents');
@@ -48,6 +54,16 @@ function Server(options, listener) {
     highWaterMark: options.highWaterMark,
   });
   this[kOptions] = options;
+  // ALPNCallback itself is not supported yet (README); its options are
+  // checked as Node checks them, before the context.
+  this.ALPNCallback = options.ALPNCallback;
+  if (this.ALPNCallback && options.ALPNProtocols) {
+    throw errors.nodeError(TypeError, 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS',
+                           'The ALPNCallback and ALPNProtocols TLS options are mutually exclusive');
+  }
+  this[kTraceAll] = trace.serverOption(options);
+  // Its sockets' option (a value that is not a boolean traces nothing).
+  this[kServerTrace] = typeof options.enableTrace === 'boolean' ? options.enableTrace : undefined;
   if (options.sessionTimeout) this.sessionTimeout = options.sessionTimeout;
   if (options.ticketKeys) this.ticketKeys = options.ticketKeys;
   deriveContextOptions(this, options);
@@ -198,6 +214,7 @@ Server.prototype._bind = function _bind(options) {
         sniCallback: typeof opts.SNICallback === 'function',
         keylog: secrets.serverWants(this),
         ocsp: ocsp.serverWants(this),
+        trace: this[kTraceAll],
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
   } catch (err) {
@@ -333,6 +350,18 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
       this._clientError(errors.tlsError(info), info);
     }
     this._maybeEmitClose();
+  } else if (kind === EV.DROP) {
+    // Refused for maxConnections; net's 'drop' says who it was.
+    const family = (address) => (net.isIPv6(address) ? 'IPv6' : 'IPv4');
+    this.emit('drop', {
+      __proto__: null,
+      localAddress: info.localAddress,
+      localPort: info.localPort,
+      localFamily: info.localAddress && family(info.localAddress),
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+      remoteFamily: info.remoteFamily,
+    });
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
   } else if (kind === EV.OCSP_REQUEST) {
@@ -372,6 +401,10 @@ Server.prototype._clientError = function _clientError(err, info, servername) {
   socket._getpeername = () => ({
     address: info.remoteAddress, family: info.remoteFamily, port: info.remotePort,
   });
+  // Node emits 'connection' for every TCP connection it accepts, before any
+  // handshake; here a connection is announced with its handshake, so one
+  // that never completes it is announced now, as it goes.
+  this.emit('connection', socket);
   socket.destroy();
   this.emit('tlsClientError', err, socket);
 };
@@ -380,12 +413,21 @@ Server.prototype._clientError = function _clientError(err, info, servername) {
 // alert ('tlsClientError' with err), cb(null, secureContext) serves it with
 // that context, cb(null, null) with the server's own; anything else is an
 // invalid context, as in Node.
+// As in Node, the callback runs with the server socket as `this`: here a
+// stand-in for the connection JavaScript does not have yet, whose
+// setKeyCert() chooses what `cb(null)` serves.
 Server.prototype._askSni = function _askSni(native, info) {
   const servername = info.servername;
+  const socket = new TLSSocket(null, { isServer: true });
+  socket.server = socket._server = this;
+  socket[kEndpoints] = info;
   let answered = false;
   const answer = (err, context) => {
     if (answered) return;
     answered = true;
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = sniContext(socket, context);
+    socket.destroy();
     if (!err && context != null && !isSecureContext(context)) {
       err = new TypeError('Invalid SNI context');
     }
@@ -397,7 +439,7 @@ Server.prototype._askSni = function _askSni(native, info) {
     native.answerSni(info.id, context ? context.context : null, false);
   };
   try {
-    this[kOptions].SNICallback(servername, answer);
+    this[kOptions].SNICallback.call(socket, servername, answer);
   } catch (err) {
     answer(err);
   }

@@ -29,6 +29,10 @@ const kFeedEnd = Symbol('kFeedEnd');
 // destroy() has run once: the native connection's end is no news then,
 // even on a socket revived by _undestroy().
 const kDestroyRan = Symbol('kDestroyRan');
+// The connection is to be traced (enableTrace).
+const kTrace = Symbol('kTrace');
+// A server's enableTrace option as given (its sockets' option, as in Node).
+const kServerTrace = Symbol('kServerTrace');
 const kWrapGone = Symbol('kWrapGone');
 // A taken-over net.Socket's read failure, handed to the native side in
 // order after the bytes read before it.
@@ -77,6 +81,8 @@ module.exports = {
   kFeed,
   kFeedEnd,
   kDestroyRan,
+  kTrace,
+  kServerTrace,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,

@@ -156,6 +156,10 @@ pub enum Command {
 /// Counters shared between JavaScript and the task.
 #[derive(Debug, Default)]
 pub struct Shared {
+    /// `enableTrace()` was called.
+    trace_wanted: AtomicBool,
+    /// The transport's [`Transport::trace_key`] plus one, once known.
+    trace_key: AtomicUsize,
     /// JS asked to stop reading (`push()` returned false).
     pub paused: AtomicBool,
     /// Plaintext bytes sent to JS and not yet received there.
@@ -214,6 +218,24 @@ pub struct PollSlot {
 }
 
 impl Shared {
+    /// `enableTrace()`: the connection's records are traced from now on.
+    pub fn want_trace(&self) {
+        self.trace_wanted.store(true, Ordering::SeqCst);
+        if let Some(key) = self.trace_key.load(Ordering::SeqCst).checked_sub(1) {
+            crate::trace::enable(key);
+        }
+    }
+
+    /// The connection's transport is `io`: traced if JS asked for it.
+    pub fn bind_trace(&self, io: &Transport) {
+        let key = io.trace_key();
+        self.trace_key
+            .store(key.saturating_add(1), Ordering::SeqCst);
+        if self.trace_wanted.load(Ordering::SeqCst) {
+            crate::trace::enable(key);
+        }
+    }
+
     /// Counts a JS write; true while JS may call its write callback at once.
     pub fn add_queued(&self, n: usize) -> bool {
         let now = self.queued.fetch_add(n, Ordering::SeqCst) + n;
@@ -381,6 +403,48 @@ pub struct Session {
     ip_name: Option<String>,
     /// Client: the session store, which knows the ticket offered.
     store: Option<Arc<ConnStore>>,
+    /// Record boundaries in what [`Session::read_into`] feeds rustls.
+    frame: RecordFrame,
+}
+
+/// Where TLS records end in the bytes read after the handshake: reads hand
+/// rustls one record at a time, so that a session ticket is reported where
+/// it came among the data (`crate::poll`), as OpenSSL reads records.
+#[derive(Debug, Default)]
+struct RecordFrame {
+    header: [u8; 5],
+    have: usize,
+    body_left: usize,
+}
+
+impl RecordFrame {
+    /// How many of `input`'s first bytes end the current record (all of
+    /// them when it does not end there).
+    fn take(&mut self, input: &[u8]) -> usize {
+        let mut used = 0;
+        loop {
+            if self.body_left > 0 {
+                let n = self.body_left.min(input.len() - used);
+                self.body_left -= n;
+                return used + n;
+            }
+            if used == input.len() {
+                return used;
+            }
+            let n = (5 - self.have).min(input.len() - used);
+            self.header[self.have..self.have + n].copy_from_slice(&input[used..used + n]);
+            self.have += n;
+            used += n;
+            if self.have < 5 {
+                return used;
+            }
+            self.have = 0;
+            self.body_left = usize::from(u16::from_be_bytes([self.header[3], self.header[4]]));
+            if self.body_left == 0 {
+                return used;
+            }
+        }
+    }
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -408,6 +472,7 @@ impl Session {
             judged: false,
             ip_name: None,
             store: None,
+            frame: RecordFrame::default(),
             keylog: None,
             ocsp: None,
         }
@@ -458,6 +523,7 @@ impl Session {
             judged: true,
             ip_name: None,
             store,
+            frame: RecordFrame::default(),
         }
     }
 
@@ -552,7 +618,16 @@ impl Session {
 
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
-        if let Err(err) = self.tls.process_new_packets() {
+        // A server still reading its client's hello: an IP address sent as
+        // the SNI name reaches the certificate resolver (addContext()).
+        let ip = match (&self.tls, self.head.as_deref()) {
+            (Connection::Server(s), Some(head)) if s.server_name().is_none() => {
+                sniff::ip_server_name(head)
+            }
+            _ => None,
+        };
+        let processed = crate::context::with_hello_ip(ip, || self.tls.process_new_packets());
+        if let Err(err) = processed {
             if let Connection::Server(_) = &self.tls {
                 let head = self.head.as_deref().unwrap_or_default();
                 let version = self.tls.protocol_version();
@@ -714,12 +789,17 @@ impl Session {
                 let _ = self.tls.read_tls(&mut input);
             }
             while !input.is_empty() {
-                self.tls
-                    .read_tls(&mut input)
-                    .map_err(|e| NodeError::io(&e, "read"))?;
-                self.process()?;
-                if self.take_plaintext(batch)? {
-                    return Ok(true);
+                let (mut record, rest) = input.split_at(self.frame.take(input));
+                input = rest;
+                while !record.is_empty() {
+                    self.tls
+                        .read_tls(&mut record)
+                        .map_err(|e| NodeError::io(&e, "read"))?;
+                    crate::poll::read_position(batch.len());
+                    self.process()?;
+                    if self.take_plaintext(batch)? {
+                        return Ok(true);
+                    }
                 }
             }
             if n == 0 {
@@ -801,7 +881,8 @@ impl Live {
     }
 
     /// The JS thread's read failed in a way of its own (a panic caught
-    /// there): the task reports `error`, and nothing more is read.
+    /// there, or its poll could not start): the task reports `error`, and
+    /// nothing more is read.
     pub fn fail_read(&mut self, error: NodeError) {
         self.read_failed = false;
         self.read_error = Some(error);
@@ -833,6 +914,7 @@ impl Live {
         let mut first = Vec::new();
         let result = match self.session.take_plaintext(&mut first) {
             Ok(false) => {
+                crate::poll::read_base(first.len());
                 let (batch, result) = self.session.read_ready();
                 if first.is_empty() {
                     first = batch;
@@ -1138,6 +1220,7 @@ pub async fn serve(
     sink: Sink,
     secure: Option<Box<SecureInfo>>,
 ) {
+    shared.bind_trace(&io);
     if let Some(info) = secure {
         sink(Event::Secure(info));
     }
@@ -1152,6 +1235,8 @@ pub async fn serve(
         }
     }
     io.discard_input();
+    // Its descriptor may be reused by another connection once closed.
+    crate::trace::disable(io.trace_key());
     // The socket closes with the last reference: the session's and `io`.
     drop(lock(&cell).take());
     if io.is_polled() {
@@ -1311,6 +1396,8 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    shared.bind_trace(&session.io);
+    let trace_key = session.io.trace_key();
     let run = async {
         if events == 0 {
             return session.handshake().await;
@@ -1331,6 +1418,7 @@ pub async fn establish(
     let result = tokio::select! {
         r = bounded => r,
         () = destroyed(&shared) => {
+            crate::trace::disable(trace_key);
             sink(Event::Close);
             return;
         }
@@ -1344,12 +1432,14 @@ pub async fn establish(
             match go_live(session, &shared) {
                 Ok((cell, io)) => serve(cell, io, shared, sink, Some(info)).await,
                 Err(e) => {
+                    crate::trace::disable(trace_key);
                     sink(Event::Error(NodeError::io(&e, "read")));
                     sink(Event::Close);
                 }
             }
         }
         Err(e) => {
+            crate::trace::disable(trace_key);
             sink(Event::Error(e));
             sink(Event::Close);
         }

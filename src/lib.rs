@@ -13,8 +13,15 @@ mod contain;
 #[forbid(unsafe_code)]
 mod context;
 #[forbid(unsafe_code)]
+mod crl_v1;
+#[cfg(test)]
+#[forbid(unsafe_code)]
+mod driver_bench;
+#[forbid(unsafe_code)]
 mod error;
 mod hub;
+#[forbid(unsafe_code)]
+mod keycert;
 #[forbid(unsafe_code)]
 mod keylog;
 #[forbid(unsafe_code)]
@@ -38,6 +45,8 @@ mod session;
 mod sniff;
 #[forbid(unsafe_code)]
 mod suites;
+#[forbid(unsafe_code)]
+mod trace;
 #[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
@@ -213,6 +222,13 @@ impl NativeContext {
 #[napi(catch_unwind)]
 pub fn configure_default_trust(bundled: bool, system: bool) {
     context::configure_default_trust(bundled, system);
+}
+
+/// Label records as the running Node's OpenSSL traces them: "Sent TLS
+/// Record" from OpenSSL 3.2 on (`tls_word`), "Sent Record" before.
+#[napi(catch_unwind)]
+pub fn set_trace_labels(tls_word: bool) {
+    trace::set_labels(tls_word);
 }
 
 /// The system's trusted certificates, DER.
@@ -422,7 +438,11 @@ fn session_store(session: Option<&[u8]>, sink: &conn::Sink) -> Arc<session::Conn
     let sink = sink.clone();
     Arc::new(session::ConnStore::new(
         session,
-        Arc::new(move |buf| sink(conn::Event::Session(buf))),
+        Arc::new(move |buf| {
+            if let Some(buf) = poll::divert_session(buf) {
+                sink(conn::Event::Session(buf));
+            }
+        }),
     ))
 }
 
@@ -437,6 +457,8 @@ pub struct CryptoStream {
     pipe: Mutex<Option<Arc<Pipe>>>,
     /// A wrapped server waiting for `SNICallback`'s answer.
     sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
+    /// A wrapped server: what `setKeyCert()` chose.
+    key_cert: Mutex<Option<Arc<keycert::KeyCertSlot>>>,
 }
 
 impl CryptoStream {
@@ -446,6 +468,7 @@ impl CryptoStream {
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
             sni: Mutex::new(None),
+            key_cert: Mutex::new(None),
         }
     }
 }
@@ -574,6 +597,9 @@ impl CryptoStream {
         let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
         let session = if options.is_server {
             let mut config = context.inner.server_config(&params).map_err(throw)?;
+            let slot = Arc::new(keycert::KeyCertSlot::new(params.clone()));
+            config = keycert::server_config(&config, slot.clone());
+            *this.key_cert.lock().map_err(|_| invalid("lock"))? = Some(slot);
             if let Some(lines) = &lines {
                 config = keylog::server_config(&config, lines.clone());
             }
@@ -630,6 +656,17 @@ impl CryptoStream {
         };
         if let Some(tx) = self.sni.lock().ok().and_then(|mut s| s.take()) {
             let _ = tx.send(answer);
+        }
+    }
+
+    /// `setKeyCert()` on a wrapped server: `context`'s key and certificate
+    /// answer the ClientHello, if it has not been answered yet.
+    #[napi]
+    pub fn set_key_cert(&self, context: &NativeContext) -> napi::Result<()> {
+        let slot = self.key_cert.lock().ok().and_then(|s| s.clone());
+        match slot {
+            Some(slot) => slot.set(&context.inner).map_err(throw),
+            None => Ok(()),
         }
     }
 
@@ -744,6 +781,13 @@ impl CryptoStream {
         self.shared.release();
     }
 
+    /// `enableTrace()`: the connection's records are traced on stderr from
+    /// now on ([`trace`]).
+    #[napi(catch_unwind)]
+    pub fn enable_trace(&self) {
+        self.shared.want_trace();
+    }
+
     /// Resumes reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_start(&self) {
@@ -828,6 +872,8 @@ pub struct ListenOptions {
     pub keylog: Option<bool>,
     /// Someone listens for `'OCSPRequest'` already.
     pub ocsp: Option<bool>,
+    /// Trace every connection (`enableTrace`, `--trace-tls`).
+    pub trace: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -1005,6 +1051,9 @@ impl TlsServer {
         state
             .ocsp
             .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
+        state
+            .trace
+            .store(options.trace.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
         state.set_settings(settings);
         home.spawn(server::accept_loop(listener, state.clone(), sink));
@@ -1121,6 +1170,13 @@ impl TlsServer {
     #[napi(catch_unwind)]
     pub fn set_keylog(&self, on: bool) {
         self.state.keylog.store(on, Ordering::Relaxed);
+    }
+
+    /// New connections are traced from their first byte (`enableTrace`
+    /// server option, `--trace-tls`).
+    #[napi(catch_unwind)]
+    pub fn set_trace(&self, on: bool) {
+        self.state.trace.store(on, Ordering::Relaxed);
     }
 
     /// Handshakes under way, whose connections JS has not seen yet.

@@ -28,9 +28,9 @@ pub enum ServerEvent {
     Secure(u32, Box<SecureInfo>, Pending),
     /// A client failed before or during its handshake.
     ClientError(NodeError, Endpoints, Pending),
-    /// `SNICallback`: which context serves this name? Answer with
-    /// [`ServerState::answer_sni`] and this id.
-    Sni(u32, String),
+    /// `SNICallback`: which context serves this name, for the client at
+    /// these endpoints? Answer with [`ServerState::answer_sni`] and this id.
+    Sni(u32, String, Endpoints),
     /// `'newSession'` (ask id, session id, data): answer with
     /// [`ServerState::answer_session`] once stored.
     NewSession(u32, Vec<u8>, Vec<u8>),
@@ -40,6 +40,8 @@ pub enum ServerEvent {
     /// `'OCSPRequest'`: the certificate (DER) and its issuer's; answer with
     /// [`ServerState::answer_ocsp`] and this id.
     Ocsp(u32, Vec<u8>, Option<Vec<u8>>),
+    /// A connection refused for `maxConnections` (`'drop'`).
+    Drop(Endpoints),
 }
 
 /// JavaScript's answer to an `'OCSPRequest'`.
@@ -146,6 +148,9 @@ pub struct ServerState {
     session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
     /// Someone listens for `'keylog'`: new connections keep their lines.
     pub keylog: std::sync::atomic::AtomicBool,
+    /// `enableTrace` / `--trace-tls`: new connections are traced from their
+    /// first byte ([`crate::trace`]).
+    pub trace: std::sync::atomic::AtomicBool,
     /// Someone listens for `'OCSPRequest'`: ask when a client wants a staple.
     pub ocsp: std::sync::atomic::AtomicBool,
     /// `'OCSPRequest'` questions waiting for JavaScript's answer.
@@ -255,13 +260,13 @@ impl ServerState {
         rx.await.unwrap_or(OcspAnswer::Fail)
     }
 
-    async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
+    async fn ask_sni(&self, name: String, endpoints: Endpoints, sink: &ServerSink) -> SniAnswer {
         let (tx, rx) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut asks) = self.sni_asks.lock() {
             asks.insert(id, tx);
         }
-        sink(ServerEvent::Sni(id, name));
+        sink(ServerEvent::Sni(id, name, endpoints));
         rx.await.unwrap_or(SniAnswer::Fail)
     }
 }
@@ -305,7 +310,9 @@ pub async fn accept_loop(listener: Listener, state: Arc<ServerState>, sink: Serv
         };
         let max = state.max_connections.load(Ordering::SeqCst);
         if max > 0 && state.live.load(Ordering::SeqCst) >= max {
+            let endpoints = io.endpoints();
             drop(io);
+            sink(ServerEvent::Drop(endpoints));
             continue;
         }
         // Each connection is served by the TLS threads in turn; one for
@@ -381,6 +388,10 @@ async fn handshake(
         let e = crate::context::no_protocols();
         return sink(ServerEvent::ClientError(e, endpoints, pending));
     }
+    let trace_key = io.trace_key();
+    if state.trace.load(Ordering::Relaxed) {
+        crate::trace::enable(trace_key);
+    }
     let timeout = settings.handshake_timeout;
     let events = state.session_events.load(Ordering::SeqCst);
     let run = establish(io, live, settings, events, &state, &sink);
@@ -398,7 +409,10 @@ async fn handshake(
             }
             sink(ServerEvent::Secure(id, info, pending));
         }
-        Err(e) => sink(ServerEvent::ClientError(e, endpoints, pending)),
+        Err(e) => {
+            crate::trace::disable(trace_key);
+            sink(ServerEvent::ClientError(e, endpoints, pending));
+        }
     }
 }
 
@@ -688,7 +702,7 @@ async fn hello_accept(
                 .map(str::to_owned)
                 .or_else(|| ip_name.clone());
             let answer = match name {
-                Some(name) => state.ask_sni(name, sink).await,
+                Some(name) => state.ask_sni(name, io.endpoints(), sink).await,
                 None => SniAnswer::Default,
             };
             let context = match answer {
@@ -723,8 +737,7 @@ async fn hello_accept(
     if let Some(lines) = keylog {
         config = crate::keylog::server_config(&config, lines);
     }
-    let tls = accepted
-        .into_connection(config)
+    let tls = crate::context::with_hello_ip(ip_name.clone(), || accepted.into_connection(config))
         .map_err(|(e, alert)| crate::refusal::refuse_hello(&e, alert, &hello, io))?;
     // Client certificates are judged against the chosen context's ca.
     let trust = match &settings.sni {

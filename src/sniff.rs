@@ -192,6 +192,75 @@ mod tests {
         assert_eq!(judge(&[0x16, 3]), Verdict::NeedMore);
     }
 
+    /// A ClientHello record with these extensions (type, body).
+    fn client_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut ext_bytes = Vec::new();
+        for (ty, body) in exts {
+            ext_bytes.extend_from_slice(&ty.to_be_bytes());
+            ext_bytes.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+            ext_bytes.extend_from_slice(body);
+        }
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+        body.extend_from_slice(&u16::try_from(ext_bytes.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(&ext_bytes);
+        let mut hs = vec![1, 0];
+        hs.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+        hs.extend_from_slice(&body);
+        let mut record = vec![0x16, 3, 1];
+        record.extend_from_slice(&u16::try_from(hs.len()).unwrap().to_be_bytes());
+        record.extend_from_slice(&hs);
+        record
+    }
+
+    fn server_name(name: &str) -> (u16, Vec<u8>) {
+        let mut list = vec![0];
+        list.extend_from_slice(&u16::try_from(name.len()).unwrap().to_be_bytes());
+        list.extend_from_slice(name.as_bytes());
+        let mut body = u16::try_from(list.len()).unwrap().to_be_bytes().to_vec();
+        body.extend_from_slice(&list);
+        (0, body)
+    }
+
+    #[test]
+    fn reads_an_ip_address_sent_as_the_server_name() {
+        let hello = client_hello(&[(10, vec![0, 2, 0, 29]), server_name("127.0.0.1")]);
+        assert_eq!(ip_server_name(&hello).as_deref(), Some("127.0.0.1"));
+        let hello = client_hello(&[server_name("::1")]);
+        assert_eq!(ip_server_name(&hello).as_deref(), Some("::1"));
+        // A DNS name is rustls's to report; none, or bytes cut short, is none.
+        assert_eq!(
+            ip_server_name(&client_hello(&[server_name("localhost")])),
+            None
+        );
+        assert_eq!(
+            ip_server_name(&client_hello(&[(10, vec![0, 2, 0, 29])])),
+            None
+        );
+        let hello = client_hello(&[server_name("10.0.0.1")]);
+        for cut in 0..hello.len() {
+            assert_eq!(ip_server_name(&hello[..cut]), None);
+        }
+    }
+
+    #[test]
+    fn finds_an_extension_across_records() {
+        let hello = client_hello(&[(5, vec![1, 0, 0, 0, 0]), server_name("1.2.3.4")]);
+        // The same handshake message split over two records.
+        let (head, body) = hello.split_at(5);
+        let (a, b) = body.split_at(40);
+        let mut split = vec![0x16, 3, 1];
+        split.extend_from_slice(&u16::try_from(a.len()).unwrap().to_be_bytes());
+        split.extend_from_slice(a);
+        split.extend_from_slice(&head[..3]);
+        split.extend_from_slice(&u16::try_from(b.len()).unwrap().to_be_bytes());
+        split.extend_from_slice(b);
+        assert_eq!(hello_extension(&split, 5), Some(vec![1, 0, 0, 0, 0]));
+        assert_eq!(ip_server_name(&split).as_deref(), Some("1.2.3.4"));
+        assert_eq!(hello_extension(&split, 16), None);
+    }
+
     #[test]
     fn keeps_only_the_header() {
         let mut head = Vec::new();

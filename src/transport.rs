@@ -164,31 +164,59 @@ impl Transport {
         }
     }
 
+    /// What identifies this connection to [`crate::trace`]: the socket's
+    /// descriptor (kept when the connection moves), or the wrapped
+    /// stream's pipe.
+    pub fn trace_key(&self) -> usize {
+        use std::os::fd::AsRawFd;
+        let fd = match self {
+            Self::Tcp(s) => s.as_raw_fd(),
+            Self::Unix(s) => s.as_raw_fd(),
+            Self::Polled(fd) => fd.as_raw_fd(),
+            Self::Js(p) => return Arc::as_ptr(p) as usize,
+        };
+        usize::try_from(fd).unwrap_or(usize::MAX)
+    }
+
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
+        let n = match self {
             Self::Tcp(s) => s.try_read(buf),
             Self::Unix(s) => s.try_read(buf),
             Self::Js(p) => p.try_read(buf),
             Self::Polled(fd) => Read::read(&mut fd.get_ref(), buf),
-        }
+        }?;
+        crate::trace::received(self.trace_key(), &buf[..n]);
+        Ok(n)
     }
 
     fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        match self {
+        let n = match self {
             Self::Tcp(s) => s.try_write(buf),
             Self::Unix(s) => s.try_write(buf),
             Self::Js(p) => p.try_write(&[io::IoSlice::new(buf)]),
             Self::Polled(fd) => Write::write(&mut fd.get_ref(), buf),
-        }
+        }?;
+        crate::trace::sent(self.trace_key(), &buf[..n]);
+        Ok(n)
     }
 
     fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        match self {
+        let n = match self {
             Self::Tcp(s) => s.try_write_vectored(bufs),
             Self::Unix(s) => s.try_write_vectored(bufs),
             Self::Js(p) => p.try_write(bufs),
             Self::Polled(fd) => Write::write_vectored(&mut fd.get_ref(), bufs),
+        }?;
+        let mut left = n;
+        for buf in bufs {
+            if left == 0 {
+                break;
+            }
+            let part = left.min(buf.len());
+            crate::trace::sent(self.trace_key(), &buf[..part]);
+            left -= part;
         }
+        Ok(n)
     }
 
     /// Sends FIN: our half of the byte stream is done.

@@ -131,6 +131,8 @@ pub struct Trust {
     /// `crl`: when any is given, every certificate of the chain must be
     /// covered by its issuer's CRL and not listed there.
     pub crls: Arc<Vec<webpki::CertRevocationList<'static>>>,
+    /// The `crl` entries webpki cannot read (v1 lists), judged here.
+    pub crls_v1: Arc<Vec<crate::crl_v1::V1Crl>>,
 }
 
 impl Trust {
@@ -156,6 +158,7 @@ impl Trust {
                 partial: None,
                 level,
                 crls: Arc::default(),
+                crls_v1: Arc::default(),
             };
         }
         let mut anchors = RootCertStore::empty();
@@ -167,6 +170,7 @@ impl Trust {
             partial: Some(Arc::new(all)),
             level,
             crls: Arc::default(),
+            crls_v1: Arc::default(),
         }
     }
 }
@@ -228,7 +232,13 @@ pub fn verify_chain(
     let Some(leaf) = chain.first() else {
         return Some(VerifyCode::UnableToGetIssuer);
     };
-    if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref()) {
+    // A self-issued leaf that is itself in `ca` is its own trust anchor (a
+    // v1 one too). OpenSSL, without X509_V_FLAG_PARTIAL_CHAIN as Node runs
+    // it, anchors a chain in no other trusted certificate: a CA-issued leaf
+    // given as `ca` still needs its issuer.
+    if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref())
+        && Cert::parse(leaf).as_ref().is_some_and(Cert::self_issued)
+    {
         return None;
     }
     let parts: Vec<_> = chain.iter().map(|c| Cert::parse(c)).collect();
@@ -265,11 +275,18 @@ pub fn verify_chain(
     // the chain needs its issuer's CRL, an unknown status is an error, and
     // an expired CRL too.
     let crl_refs: Vec<&webpki::CertRevocationList<'static>> = trust.crls.iter().collect();
+    // A certificate covered by a v1 list only is unknown to webpki: that
+    // list is judged after it (crl_check).
+    let unknown = if trust.crls_v1.is_empty() {
+        webpki::UnknownStatusPolicy::Deny
+    } else {
+        webpki::UnknownStatusPolicy::Allow
+    };
     let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
         .ok()
         .map(|b| {
             b.with_depth(webpki::RevocationCheckDepth::Chain)
-                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                .with_status_policy(unknown)
                 .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
                 .build()
         });
@@ -283,18 +300,12 @@ pub fn verify_chain(
             revocation,
             None,
         )
-        .map(|path| {
-            // webpki does not look the trust anchor up in a CRL; OpenSSL
-            // (CRL_CHECK_ALL) wants one from the root for the root as well.
-            let subject = path.anchor().subject.as_ref();
-            trust.crls.is_empty() || trust.crls.iter().any(|c| c.issuer() == subject)
-        })
+        .map(|path| crl_check(trust, leaf, &path, algs))
     };
     let result = verify(&trust.roots);
     use webpki::Error as W;
     match result {
-        Ok(true) => None,
-        Ok(false) => Some(VerifyCode::UnableToGetCrl),
+        Ok(code) => code,
         Err(W::CertRevoked) => Some(VerifyCode::Revoked),
         Err(W::UnknownRevocationStatus) => Some(VerifyCode::UnableToGetCrl),
         Err(W::CrlExpired { .. }) => Some(VerifyCode::CrlExpired),
@@ -343,6 +354,67 @@ pub fn verify_chain(
         // complete to a trusted root: named by where the chain ends.
         Err(_) => Some(unknown_issuer()),
     }
+}
+
+/// What webpki leaves to judge of the CRLs on a verified `path`: OpenSSL
+/// (CRL_CHECK_ALL) wants a list from the root for the root as well, and the
+/// certificates covered by v1 lists only are judged against those (each
+/// list signed by the certificate's issuer, current, and not listing it).
+fn crl_check(
+    trust: &Trust,
+    leaf: &CertificateDer<'_>,
+    path: &webpki::VerifiedPath<'_>,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Option<VerifyCode> {
+    if trust.crls.is_empty() && trust.crls_v1.is_empty() {
+        return None;
+    }
+    let v2_from = |issuer: &[u8]| trust.crls.iter().any(|c| c.issuer() == issuer);
+    let v1_from = |issuer: &[u8]| -> Vec<&crate::crl_v1::V1Crl> {
+        trust
+            .crls_v1
+            .iter()
+            .filter(|c| c.issuer() == issuer)
+            .collect()
+    };
+    let anchor = path.anchor();
+    let root = anchor.subject.as_ref();
+    if !v2_from(root) && !trust.crls_v1.iter().any(|c| c.issuer_contents() == root) {
+        return Some(VerifyCode::UnableToGetCrl);
+    }
+    if trust.crls_v1.is_empty() {
+        return None;
+    }
+    let mut certs: Vec<CertificateDer<'_>> = vec![leaf.clone()];
+    certs.extend(path.intermediate_certificates().map(|c| c.der()));
+    let now = UnixTime::now();
+    for (i, der) in certs.iter().enumerate() {
+        let cert = Cert::parse(der)?;
+        if v2_from(crate::crl_v1::name_contents(cert.issuer())) {
+            continue; // webpki judged it
+        }
+        let issuer = certs.get(i + 1).and_then(|d| Cert::parse(d));
+        let key = match &issuer {
+            Some(issuer) => issuer.key_parts(),
+            None => crate::crl_v1::spki_contents_parts(anchor.subject_public_key_info.as_ref()),
+        };
+        let lists = v1_from(cert.issuer());
+        if lists.is_empty() {
+            return Some(VerifyCode::UnableToGetCrl);
+        }
+        for list in lists {
+            if !key.is_some_and(|(alg, key)| list.signed_by(alg, key, algs)) {
+                return Some(VerifyCode::CrlSignatureFailure);
+            }
+            if list.expired(now) {
+                return Some(VerifyCode::CrlExpired);
+            }
+            if list.lists(cert.raw_serial()) {
+                return Some(VerifyCode::Revoked);
+            }
+        }
+    }
+    None
 }
 
 /// webpki refuses X.509 v1 end-entity certificates; OpenSSL takes them, and
