@@ -14,6 +14,9 @@ mod contain;
 mod context;
 #[forbid(unsafe_code)]
 mod error;
+#[forbid(unsafe_code)]
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
 mod hub;
 #[forbid(unsafe_code)]
 mod keylog;

@@ -1,0 +1,4 @@
+#![no_main]
+//! See `rustls_tls::fuzzing::record_stream`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rustls_tls::fuzzing::record_stream(data));
