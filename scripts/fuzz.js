@@ -63,7 +63,7 @@ function runTarget(target) {
   const result = {
     target,
     seconds,
-    execs: stat(output, 'number_of_executed_runs'),
+    execs: stat(output, 'number_of_executed_units'),
     coverage: (output.match(/cov: (\d+)/g) || []).pop(),
     ok: r.status === 0,
   };

@@ -8,7 +8,7 @@
 //! and that is reported as a panic (a hang) too.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use rustls::pki_types::ServerName;
@@ -143,15 +143,16 @@ struct End {
     received: Arc<Mutex<Vec<u8>>>,
 }
 
+/// Where one end's ciphertext goes: the other end's pipe, once there is one.
+/// Weak, as JavaScript's hold is: a pipe's sink must not keep pipes alive.
+type PeerSlot = Arc<OnceLock<Weak<Pipe>>>;
+
 /// A pipe and its sink, acting as `lib/socket.js` does: read credit given
 /// back, session questions answered with nothing, SNI answered with the
 /// socket's own context; ciphertext goes to `peer` (when it has one).
-fn end(
-    peer: Arc<OnceLock<Arc<Pipe>>>,
-    sni: Option<tokio::sync::oneshot::Sender<SniAnswer>>,
-) -> (End, Sink) {
+fn end(peer: PeerSlot, sni: Option<tokio::sync::oneshot::Sender<SniAnswer>>) -> (End, Sink) {
     let shared = Arc::new(Shared::default());
-    let own: Arc<OnceLock<Arc<Pipe>>> = Arc::default();
+    let own: PeerSlot = Arc::default();
     let closed = Arc::new(tokio::sync::Notify::new());
     let is_closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sni = Mutex::new(sni);
@@ -166,15 +167,15 @@ fn end(
         );
         Arc::new(move |event| match event {
             Event::Ciphertext(bytes) => {
-                if let Some(peer) = peer.get() {
+                if let Some(peer) = peer.get().and_then(Weak::upgrade) {
                     peer.feed(&bytes);
                 }
-                if let Some(own) = own.get() {
+                if let Some(own) = own.get().and_then(Weak::upgrade) {
                     own.ack(bytes.len());
                 }
             }
             Event::ShutdownOut => {
-                if let Some(peer) = peer.get() {
+                if let Some(peer) = peer.get().and_then(Weak::upgrade) {
                     peer.feed_end();
                 }
             }
@@ -199,7 +200,7 @@ fn end(
         })
     };
     let pipe = Arc::new(Pipe::new(sink.clone()));
-    let _ = own.set(pipe.clone());
+    let _ = own.set(Arc::downgrade(&pipe));
     (
         End {
             shared,
@@ -310,12 +311,12 @@ fn record_stream_seen(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
     run(async move {
         let context = server_context();
         let params = Params::default();
-        let to_client: Arc<OnceLock<Arc<Pipe>>> = Arc::default();
-        let to_server: Arc<OnceLock<Arc<Pipe>>> = Arc::default();
+        let to_client: PeerSlot = Arc::default();
+        let to_server: PeerSlot = Arc::default();
         let (server, server_sink) = end(to_client.clone(), None);
         let (client, client_sink) = end(to_server.clone(), None);
-        let _ = to_client.set(client.pipe.clone());
-        let _ = to_server.set(server.pipe.clone());
+        let _ = to_client.set(Arc::downgrade(&client.pipe));
+        let _ = to_server.set(Arc::downgrade(&server.pipe));
         let (Ok(server_config), Ok(client_config)) = (
             context.server_config(&params),
             context.client_config(&params),
@@ -469,12 +470,12 @@ mod tests {
     fn a_panicking_connection_is_contained() {
         run(async {
             let pair = || {
-                let a: Arc<OnceLock<Arc<Pipe>>> = Arc::default();
-                let b: Arc<OnceLock<Arc<Pipe>>> = Arc::default();
+                let a: PeerSlot = Arc::default();
+                let b: PeerSlot = Arc::default();
                 let (server, ss) = end(a.clone(), None);
                 let (client, cs) = end(b.clone(), None);
-                let _ = a.set(client.pipe.clone());
-                let _ = b.set(server.pipe.clone());
+                let _ = a.set(Arc::downgrade(&client.pipe));
+                let _ = b.set(Arc::downgrade(&server.pipe));
                 (server, ss, client, cs)
             };
             let context = server_context();
