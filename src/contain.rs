@@ -12,10 +12,11 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 
-use crate::conn::{Event, Sink};
+use crate::conn::{Event, Shared, Sink};
 use crate::error::NodeError;
 
 /// Plaintext that makes a test build's connection task panic mid-stream.
@@ -60,10 +61,13 @@ pub async fn catching<T>(work: impl Future<Output = Result<T, NodeError>>) -> Re
         .unwrap_or_else(|payload| Err(panic_error(payload.as_ref())))
 }
 
-/// A connection's whole task: a panic in it is reported to `sink` as the
-/// socket's error, then its close.
-pub async fn connection(task: impl Future<Output = ()>, sink: Sink) {
-    if let Err(payload) = AssertUnwindSafe(task).catch_unwind().await {
+/// A connection's whole task: a panic in it closes the connection (the
+/// task's state is dropped and the established session taken from
+/// `shared`), then is reported to `sink` as the socket's error and close.
+pub async fn connection(task: impl Future<Output = ()>, shared: Arc<Shared>, sink: Sink) {
+    let outcome = AssertUnwindSafe(task).catch_unwind().await;
+    if let Err(payload) = outcome {
+        shared.abandon();
         sink(Event::Error(panic_error(payload.as_ref())));
         sink(Event::Close);
     }

@@ -354,6 +354,7 @@ fn record_stream_seen(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
                     server.shared.clone(),
                     server_sink.clone(),
                 ),
+                server.shared.clone(),
                 server_sink,
             )),
             tokio::spawn(crate::contain::connection(
@@ -364,6 +365,7 @@ fn record_stream_seen(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
                     client.shared.clone(),
                     client_sink.clone(),
                 ),
+                client.shared.clone(),
                 client_sink,
             )),
         ];
@@ -514,10 +516,12 @@ mod tests {
                 );
                 tokio::spawn(crate::contain::connection(
                     conn::establish(s, 0, None, server.shared.clone(), ss.clone()),
+                    server.shared.clone(),
                     ss,
                 ));
                 tokio::spawn(crate::contain::connection(
                     conn::establish(c, 0, None, client.shared.clone(), cs.clone()),
+                    client.shared.clone(),
                     cs,
                 ));
                 ends.push((server, client));

@@ -508,7 +508,7 @@ impl CryptoStream {
             shared,
             sink.clone(),
         );
-        rt.spawn(contain::connection(task, sink));
+        rt.spawn(contain::connection(task, this.shared.clone(), sink));
         Ok(this)
     }
 
@@ -555,7 +555,7 @@ impl CryptoStream {
                 events,
             };
             let task = wrap_sni::establish(io, sni, timeout, this.shared.clone(), sink.clone());
-            rt.spawn(contain::connection(task, sink));
+            rt.spawn(contain::connection(task, this.shared.clone(), sink));
             return Ok(this);
         }
         let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
@@ -594,7 +594,7 @@ impl CryptoStream {
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
         let task = conn::establish(session, events, timeout, this.shared.clone(), sink.clone());
-        rt.spawn(contain::connection(task, sink));
+        rt.spawn(contain::connection(task, this.shared.clone(), sink));
         Ok(this)
     }
 
@@ -667,6 +667,7 @@ impl CryptoStream {
         let (cell, io) = conn::go_live(session, &self.shared);
         let task = contain::connection(
             conn::serve(cell, io, self.shared.clone(), sink.clone(), None),
+            self.shared.clone(),
             sink,
         );
         match home {
