@@ -30,15 +30,14 @@ const kCiphers = [
 module.exports = {
   CLIENT_RENEG_LIMIT: 3,
   CLIENT_RENEG_WINDOW: 600,
-  DEFAULT_CIPHERS: [
-    'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256', 'TLS_AES_128_GCM_SHA256',
-    'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES128-GCM-SHA256',
-    'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES256-GCM-SHA384',
-    'ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-ECDSA-CHACHA20-POLY1305',
-  ].join(':'),
-  DEFAULT_ECDH_CURVE: 'auto',
-  DEFAULT_MIN_VERSION: 'TLSv1.2',
-  DEFAULT_MAX_VERSION: 'TLSv1.3',
+  // Node's defaults, as its command line set them (--tls-cipher-list,
+  // --tls-min-v1.x, --tls-max-v1.x): the same strings a program reads from
+  // node:tls. The cipher list is OpenSSL's syntax; contexts keep the suites
+  // rustls speaks from it, and versions below TLSv1.2 count as TLSv1.2.
+  DEFAULT_CIPHERS: nodeTls.DEFAULT_CIPHERS,
+  DEFAULT_ECDH_CURVE: nodeTls.DEFAULT_ECDH_CURVE,
+  DEFAULT_MIN_VERSION: nodeTls.DEFAULT_MIN_VERSION,
+  DEFAULT_MAX_VERSION: nodeTls.DEFAULT_MAX_VERSION,
   getCiphers: () => kCiphers.slice(),
   // Host name checks are JavaScript policy in Node; we use Node's own, so
   // that every edge (wildcards, IP SANs, CN fallback) is exactly Node's.

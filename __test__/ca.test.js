@@ -34,6 +34,8 @@ test('getCACertificates: types, caching and errors', () => {
   assert.deepEqual(bundled, nodeTls.rootCertificates);
   assert.ok(Object.isFrozen(bundled));
   assert.equal(tls.getCACertificates('bundled'), bundled);
+  // The very array tls.rootCertificates is (Node 24 returns it).
+  assert.equal(bundled, tls.rootCertificates);
   assert.equal(tls.getCACertificates(), tls.getCACertificates('default'));
   assert.ok(Array.isArray(tls.getCACertificates('system')));
   const errors = [errorOf(() => tls.getCACertificates('foo')), errorOf(() => tls.getCACertificates(1))];

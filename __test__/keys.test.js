@@ -18,7 +18,7 @@ if (KEYS_FUZZ_CHILD) {
 const { test, describe } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
-const { impls, implNames, implPairs, implPath, fixture, scope, withTimeout } = require('./helpers');
+const { impls, implNames, implPairs, implPath, fixture, scope, withTimeout, FIXTURES } = require('./helpers');
 
 const C = (name) => fixture(`cases/${name}`);
 const PASS = () => C('PASSPHRASE').toString();
@@ -141,7 +141,28 @@ describe('RSA + ECDSA pairs: key: [rsa, ec], cert: [rsa, ec]', () => {
 //    createSecureContext and createServer, with node:tls's code.
 // ---------------------------------------------------------------------------
 
+// A PKCS#12 archive sealed as OpenSSL 1.x did (`-legacy`: RC2-40 for the
+// certificates), which OpenSSL 3's default provider cannot open.
+let legacyPfx = null;
+function rc2Pfx() {
+  if (legacyPfx === null) {
+    const fs = require('node:fs');
+    const os = require('node:os');
+    const path = require('node:path');
+    const { execFileSync } = require('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustls-tls-legacy-pfx-'));
+    const out = path.join(dir, 'legacy.pfx');
+    execFileSync('openssl', ['pkcs12', '-export', '-legacy', '-in', path.join(FIXTURES, 'rsa-cert.pem'),
+      '-inkey', path.join(FIXTURES, 'rsa-key.pem'), '-passout', 'pass:sample', '-out', out], { stdio: 'pipe' });
+    legacyPfx = fs.readFileSync(out);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return legacyPfx;
+}
+
 const badInputs = {
+  'pfx sealed with RC2 (openssl pkcs12 -legacy)': () => ({ pfx: rc2Pfx(), passphrase: 'sample' }),
+  'pfx sealed with RC2, wrong passphrase': () => ({ pfx: rc2Pfx(), passphrase: 'wrong' }),
   'encrypted PKCS#8, wrong passphrase': () => ({ key: C('key-rsa-pkcs8-enc.pem'), passphrase: 'wrong', cert: rsaCert() }),
   'encrypted PKCS#8, no passphrase': () => ({ key: C('key-rsa-pkcs8-enc.pem'), cert: rsaCert() }),
   'legacy encrypted PEM, wrong passphrase': () => ({ key: C('key-rsa-legacy-enc.pem'), passphrase: 'wrong', cert: rsaCert() }),

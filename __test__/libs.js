@@ -16,6 +16,7 @@
 
 const fs = require('node:fs');
 const Module = require('node:module');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
@@ -221,4 +222,134 @@ class MariaDb {
   }
 }
 
-module.exports = { useTls, freshRequire, MariaDb };
+/**
+ * The first of `files` that exists; when none does and this runs as root
+ * with apt-get, Debian's package `deb` is installed first (.ci/run does the
+ * same beforehand). Otherwise an error: these tests need the real server and
+ * are never skipped.
+ */
+function ensureDebian(files, deb) {
+  const found = () => files.find((f) => f && fs.existsSync(f)) || null;
+  let file = found();
+  if (file) return file;
+  if (!isRoot || !fs.existsSync('/usr/bin/apt-get')) {
+    throw new Error(`${files.join(' or ')} not found: install Debian's package (apt-get install ${deb}); this test needs a real server`);
+  }
+  const env = { DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { timeout: 300000, env });
+  run('apt-get', ['install', '-y', '-qq', deb], { timeout: 600000, env });
+  file = found();
+  if (!file) throw new Error(`apt-get install ${deb} did not provide ${files.join(' or ')}`);
+  return file;
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+async function waitForPort(port, ms, what, exited) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    const gone = exited ? await Promise.race([exited, delay(50).then(() => null)]) : await delay(50);
+    if (gone) throw new Error(`${what} exited before listening on ${port}: ${JSON.stringify(gone)}`);
+    if (Date.now() > until) throw new Error(`${what} did not listen on ${port} within ${ms} ms`);
+  }
+}
+
+/**
+ * A throw-away Mosquitto broker (Debian's `mosquitto`) with two TLS
+ * listeners on free loopback ports: `port` (server certificate only) and
+ * `mtlsPort` (require_certificate: a client certificate issued by the test
+ * CA). Both use the fixtures' rsa leaf (SAN localhost, 127.0.0.1).
+ */
+class Mosquitto {
+  constructor() {
+    this.bin = ensureDebian([process.env.MOSQUITTO, '/usr/sbin/mosquitto', '/usr/bin/mosquitto'], 'mosquitto');
+    this.dir = null;
+    this.proc = null;
+  }
+
+  get log() {
+    return path.join(this.dir, 'mosquitto.log');
+  }
+
+  readLog() {
+    try {
+      return fs.readFileSync(this.log, 'utf8');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  async start() {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustls-tls-mosquitto-'));
+    fs.chmodSync(this.dir, 0o755);
+    const put = (name, data) => {
+      const file = path.join(this.dir, name);
+      fs.writeFileSync(file, data, { mode: 0o600 });
+      return file;
+    };
+    const tlsFiles = [
+      `cafile ${put('ca.pem', certs.ca)}`,
+      `certfile ${put('cert.pem', certs.rsa.cert)}`,
+      `keyfile ${put('key.pem', certs.rsa.key)}`,
+    ];
+    this.port = await closedPort();
+    this.mtlsPort = await closedPort();
+    const conf = put('mosquitto.conf', [
+      'per_listener_settings false',
+      'allow_anonymous true',
+      'persistence false',
+      `log_dest file ${this.log}`,
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'max_packet_size 4194304',
+      `listener ${this.port} 127.0.0.1`,
+      ...tlsFiles,
+      `listener ${this.mtlsPort} 127.0.0.1`,
+      ...tlsFiles,
+      'require_certificate true',
+      '',
+    ].join('\n'));
+    // Started as root, mosquitto drops to its own user: the folder is its.
+    if (isRoot) run('chown', ['-R', 'mosquitto:', this.dir]);
+    this.proc = spawn(this.bin, ['-c', conf], { stdio: 'ignore' });
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      await waitForPort(this.port, 15000, 'mosquitto', this.exited);
+      await waitForPort(this.mtlsPort, 15000, 'mosquitto', this.exited);
+    } catch (err) {
+      err.message += `\n${this.readLog()}`;
+      throw err;
+    }
+  }
+
+  async stop() {
+    if (!this.dir) return;
+    try {
+      if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
+        this.proc.kill('SIGTERM');
+        const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+        await this.exited;
+        clearTimeout(timer);
+      }
+    } finally {
+      fs.rmSync(this.dir, { recursive: true, force: true });
+      this.dir = null;
+      this.proc = null;
+    }
+  }
+
+  killNow() {
+    if (this.proc && this.proc.exitCode === null) this.proc.kill('SIGKILL');
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+module.exports = { useTls, freshRequire, ensureDebian, waitForPort, run, isRoot, MariaDb, Mosquitto };

@@ -29,6 +29,13 @@ function load(name) {
   return require(process.env.BENCH_PACKAGE || path.resolve(__dirname, '..'));
 }
 
+// node:https, or this package's https (Node's http server and client fed by
+// its TLS): the same HTTP layer on both sides.
+function loadHttps(name) {
+  if (name === 'node') return require('node:https');
+  return require(path.join(process.env.BENCH_PACKAGE || path.resolve(__dirname, '..'), 'https'));
+}
+
 const lib = load(impl);
 const ELD_RESOLUTION_MS = 1;
 
@@ -160,6 +167,122 @@ const scenarios = {
     },
     client(opts) {
       connect(opts, (s) => pingPong(s, opts)).on('error', noop);
+    },
+  },
+
+  // Many connections, each a 1 KiB request/response loop.
+  reqresMany: {
+    server(opts) {
+      listen(opts, (s) => s.on('data', (data) => s.write(data)));
+    },
+    async client(opts) {
+      const message = Buffer.alloc(opts.size, 'x');
+      let trips = 0;
+      let info = {};
+      const sockets = [];
+      await new Promise((resolve, reject) => {
+        let started = 0;
+        let open = 0;
+        const next = () => {
+          if (started === opts.conns) return;
+          started++;
+          const socket = connect(opts, () => {
+            if (open++ === 0) info = describe(socket);
+            if (open === opts.conns) resolve();
+            next();
+          });
+          socket.on('error', (err) => reject(new Error(`connection ${sockets.length}: ${err.message}`)));
+          sockets.push(socket);
+        };
+        for (let i = 0; i < 32; i++) next();
+      });
+      for (const socket of sockets) {
+        let pending = 0;
+        socket.on('data', (data) => {
+          pending += data.length;
+          while (pending >= opts.size) {
+            pending -= opts.size;
+            trips++;
+            socket.write(message);
+          }
+        });
+        socket.write(message);
+      }
+      measure(opts, () => trips, (rate) => {
+        send('done', { metrics: { 'round trips/s': rate }, info });
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  },
+
+  // Node's http server on each TLS server, ~1 KB JSON replies; clients
+  // on Node's http client over each TLS (https.Agent), either keep-alive
+  // (opts.concurrency connections, one request at a time each) or a new
+  // connection per request.
+  https: {
+    server() {
+      const https = loadHttps(impl);
+      const delay = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
+      delay.enable();
+      const body = JSON.stringify({ items: Array.from({ length: 16 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] })) });
+      const server = https.createServer({ key: fixture('ec-key.pem'), cert: fixture('ec-cert.pem') }, (req, res) => {
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+          res.end(body);
+        });
+      });
+      server.on('tlsClientError', noop);
+      server.listen(0, '127.0.0.1', () => send('ready', { port: server.address().port }));
+      const ms = (ns) => Math.max(0, ns / 1e6 - ELD_RESOLUTION_MS);
+      return {
+        mark() {
+          delay.reset();
+        },
+        report() {
+          return { 'server ELD p99 ms': ms(delay.percentile(99)) };
+        },
+      };
+    },
+    client(opts) {
+      const https = loadHttps(impl);
+      const agent = new https.Agent({
+        keepAlive: opts.keepAlive,
+        maxSockets: opts.concurrency,
+        ca: fixture('ca-cert.pem'),
+        servername: 'localhost',
+      });
+      let requests = 0;
+      let errors = 0;
+      let running = true;
+      let measuring = false;
+      const latencies = [];
+      const loop = () => {
+        if (!running) return;
+        const t0 = performance.now();
+        const req = https.request({ host: '127.0.0.1', port: opts.port, path: '/', agent, servername: 'localhost' }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            requests++;
+            if (measuring) latencies.push(performance.now() - t0);
+            setImmediate(loop);
+          });
+        });
+        req.on('error', () => {
+          errors++;
+          setImmediate(loop);
+        });
+        req.end();
+      };
+      for (let i = 0; i < opts.concurrency; i++) loop();
+      setTimeout(() => { measuring = true; }, opts.warmup * 1e3);
+      measure(opts, () => requests, (rate) => {
+        running = false;
+        latencies.sort((a, b) => a - b);
+        const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))];
+        send('done', { metrics: { 'requests/s': rate, 'client p99 ms': p99 }, info: { errors } });
+        agent.destroy();
+      });
     },
   },
 

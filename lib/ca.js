@@ -82,7 +82,8 @@ function getCACertificates(type = 'default') {
   if (!kTypes.includes(type)) {
     throw errors.invalidArgValue('type', type);
   }
-  if (!cache.has(type)) cache.set(type, Object.freeze([...load(type)]));
+  // 'bundled' is tls.rootCertificates itself (already frozen), as in Node.
+  if (!cache.has(type)) cache.set(type, type === 'bundled' ? nodeTls.rootCertificates : Object.freeze([...load(type)]));
   return cache.get(type);
 }
 
@@ -121,8 +122,12 @@ function setDefaultCACertificates(certs) {
     seen.add(key);
     return true;
   });
+  const list = unique.map(pem);
+  // The defaults are the process's, as in Node: node:tls (and so https,
+  // which is built on it) takes them too where it has them (Node 22.15+).
+  if (typeof nodeTls.setDefaultCACertificates === 'function') nodeTls.setDefaultCACertificates(list);
   binding.setDefaultTrust(unique);
-  defaults = unique.map(pem);
+  defaults = list;
   cache.delete('default');
 }
 

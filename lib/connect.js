@@ -67,11 +67,13 @@ function normalizeConnectArgs(args) {
   return [options, cb];
 }
 
+const kAssertsIdentityCheck = Number(process.versions.node.split('.')[0]) < 21;
+
 function validatePort(port) {
   const n = typeof port === 'string' && port.trim() !== '' ? Number(port) : port;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 65535) {
     throw errors.nodeError(RangeError, 'ERR_SOCKET_BAD_PORT',
-                           `Port should be >= 0 and < 65536. Received ${util.inspect(port)}.`);
+                           `Port should be >= 0 and < 65536.${errors.describeReceived(port)}.`);
   }
   return n;
 }
@@ -81,6 +83,7 @@ function connect(...args) {
   const [userOptions, cb] = normalizeConnectArgs(args);
   const options = {
     rejectUnauthorized: rejectUnauthorizedDefault(),
+    ciphers: tls.DEFAULT_CIPHERS,
     checkServerIdentity: tls.checkServerIdentity,
     ...userOptions,
   };
@@ -88,11 +91,18 @@ function connect(...args) {
   // value does not), as in Node.
   options.rejectUnauthorized = options.rejectUnauthorized !== false;
   if (typeof options.checkServerIdentity !== 'function') {
+    // Node 20 asserted it (an internal assertion); Node 21 and later validate it.
+    if (kAssertsIdentityCheck) {
+      throw errors.withCode(Error, 'ERR_INTERNAL_ASSERTION',
+                            'This is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n' +
+                            'Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n');
+    }
     throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
                                 options.checkServerIdentity);
   }
   if (options.servername !== undefined && typeof options.servername !== 'string') {
-    throw errors.invalidArgType('options.servername', 'of type string', options.servername);
+    // Node's setServername(name) is what refuses it.
+    throw errors.invalidArgType('name', 'of type string', options.servername);
   }
   if (options.servername && net.isIP(options.servername) && !warnedIpServername) {
     warnedIpServername = true;
@@ -102,14 +112,18 @@ function connect(...args) {
       'DeprecationWarning', 'DEP0123');
   }
   const params = tlsParams(options, tls);
-  const context = contextFor(options);
+  // As in Node, the context comes from the module's createSecureContext (a
+  // program may replace it), before the port is looked at.
+  const context = options.secureContext ? contextFor(options) :
+    contextFor({ secureContext: tls.createSecureContext(options) });
   // As in Node, only a non-empty path means a Unix socket: https.Agent hands
   // over `path: null` for TCP.
   if (!options.path && !options.socket) options.port = validatePort(options.port);
 
   const host = options.host || 'localhost';
-  // Over a given socket Node names no server unless told (servername or host).
-  const sni = options.servername || (net.isIP(host) || (options.socket && !options.host) ? '' : host);
+  // Node sends the SNI extension only when told a servername: `host` alone
+  // names no server (https.Agent and undici pass servername themselves).
+  const sni = options.servername || '';
   options.sni = sni;
   const socket = new (socketModule().TLSSocket)(options.socket || null, {
     ...options,
@@ -131,7 +145,6 @@ function connect(...args) {
   if (options.timeout) socket.setTimeout(options.timeout);
   if (options.noDelay) socket.setNoDelay(true);
   if (options.keepAlive) socket.setKeepAlive(true, options.keepAliveInitialDelay);
-  if (options.servername) socket.servername = options.servername;
   if (options.socket) {
     process.nextTick(() => socket[kWrapStart]());
   } else {

@@ -5,6 +5,7 @@
 
 const crypto = require('crypto');
 const { binding } = require('./native');
+const util = require('util');
 const errors = require('./errors');
 const { parseBundles } = require('./cert');
 const { sessionParam } = require('./session');
@@ -17,6 +18,8 @@ const kCerts = Symbol('kCerts');
 // The trusted `ca` certificates, parsed lazily, to complete peer chains.
 const kTrusted = Symbol('kTrusted');
 const kCa = Symbol('kCa');
+// Whether a key and a certificate were given (for setKeyCert()).
+const kKeyCert = Symbol('kKeyCert');
 // The TLS settings the context carries (versions, ciphers, sigalgs, groups,
 // server cipher order), resolved when it is made, as Node resolves them.
 const kTls = Symbol('kTls');
@@ -114,7 +117,7 @@ function versionNumber(value, which) {
   const n = kVersions[value];
   if (n === undefined) {
     throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_VERSION',
-                           `${value} is not a valid ${which} TLS protocol version`);
+                           `${util.format('%j', value)} is not a valid ${which} TLS protocol version`);
   }
   return n;
 }
@@ -126,7 +129,6 @@ const kMethods = {
   TLSv1_method: 'TLSv1',
   TLSv1_1_method: 'TLSv1.1',
   TLSv1_2_method: 'TLSv1.2',
-  TLSv1_3_method: 'TLSv1.3',
 };
 
 function methodRange(options) {
@@ -138,7 +140,12 @@ function methodRange(options) {
                              `TLS protocol version ${JSON.stringify(options[name])} conflicts with secureProtocol ${JSON.stringify(method)}`);
     }
   }
-  const version = kMethods[method.replace(/_(server|client)_method$/, '_method')];
+  const base = method.replace(/_(server|client)_method$/, '_method');
+  // Node names the SSL methods it refuses (there is no TLSv1_3_method).
+  if (base === 'SSLv2_method' || base === 'SSLv3_method') {
+    throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_METHOD', `${base.slice(0, 5)} methods disabled`);
+  }
+  const version = kMethods[base];
   if (version === undefined) {
     throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_PROTOCOL_METHOD', `Unknown method: ${method}`);
   }
@@ -159,7 +166,7 @@ function protocolRange(options, defaults) {
 
 // ALPNProtocols: an array of strings/buffers, or one buffer in wire format
 // (length-prefixed names), as Node accepts.
-function alpnList(value) {
+function alpnList(value, ignoreOther = false) {
   if (value == null) return undefined;
   if (Array.isArray(value)) {
     return value.map((p) => {
@@ -181,8 +188,10 @@ function alpnList(value) {
     }
     return out;
   }
-  throw errors.invalidArgType('options.ALPNProtocols',
-                              'an instance of Array, Buffer, TypedArray, or DataView', value);
+  // Node's server ignores any other value; its client hands a truthy one
+  // to the native setter, which throws a plain TypeError.
+  if (!value || ignoreOther) return undefined;
+  throw new TypeError('Must give a Buffer as first argument');
 }
 
 function validateString(options, name) {
@@ -386,6 +395,7 @@ class SecureContext {
     this[kCerts] = cert || [];
     this[kCa] = ca;
     this[kTls] = tlsSettings;
+    this[kKeyCert] = { key: Boolean(key || pfx), cert: Boolean(cert || pfx) };
     this.context[kOwner] = this;
   }
 }
@@ -456,8 +466,9 @@ function trustedCerts(context) {
   return context[kTrusted];
 }
 
+// Node takes any falsy `options` (null included) as none.
 function createSecureContext(options) {
-  return new SecureContext(options);
+  return new SecureContext(options || undefined);
 }
 
 // A SecureContext of this package (what `secureContext` and SNICallback take).
@@ -488,5 +499,6 @@ module.exports = {
   alpnList,
   kNative,
   kCerts,
+  kKeyCert,
   trustedCerts,
 };

@@ -113,6 +113,7 @@ const kReasonCodes = new Map([
   ['length too short', 0xa0], ['no shared cipher', 0xc1], ['peer did not return a certificate', 0xc7],
   ['no application protocol', 0xeb], ['unexpected message', 0xf4], ['unsupported protocol', 0x102],
   ['wrong version number', 0x10b], ['decryption failed or bad record mac', 0x119], ['bad extension', 0x6e],
+  ['no suitable signature algorithm', 0x76], ['wrong ssl version', 0x10a],
 ]);
 const kAlertNumbers = new Map([
   ['unexpected message', 10], ['bad record mac', 20], ['record overflow', 22], ['handshake failure', 40],
@@ -124,13 +125,61 @@ const kAlertNumbers = new Map([
   ['unrecognized name', 112], ['certificate required', 116], ['no application protocol', 120],
 ]);
 
+// Where OpenSSL raises each error, as its printed error line names it (the
+// function, the source file and line of the OpenSSL that Node is built with:
+// 3.0 in Node 20 and 22, 3.5 in Node 24). Node's TLS errors carry that line.
+const kOpensslSince32 = kSslTlsAlerts;
+const kRaisedAt = new Map(Object.entries({
+  'http request': kOpensslSince32 ?
+    ['tls_validate_record_header', 'ssl/record/methods/tlsany_meth.c', 68] :
+    ['ssl3_get_record', 'ssl/record/ssl3_record.c', 341],
+  'https proxy request': kOpensslSince32 ?
+    ['tls_validate_record_header', 'ssl/record/methods/tlsany_meth.c', 72] :
+    ['ssl3_get_record', 'ssl/record/ssl3_record.c', 345],
+  'wrong version number': kOpensslSince32 ?
+    ['tls_validate_record_header', 'ssl/record/methods/tlsany_meth.c', 77] :
+    ['ssl3_get_record', 'ssl/record/ssl3_record.c', 350],
+  'no shared cipher': ['tls_post_process_client_hello', 'ssl/statem/statem_srvr.c', kOpensslSince32 ? 2361 : 2226],
+  'peer did not return a certificate':
+    ['tls_process_client_certificate', 'ssl/statem/statem_srvr.c', kOpensslSince32 ? 3764 : 3517],
+  'no application protocol': ['tls_handle_alpn', 'ssl/statem/statem_srvr.c', kOpensslSince32 ? 2303 : 2172],
+  'unexpected message':
+    ['ossl_statem_client_read_transition', 'ssl/statem/statem_clnt.c', kOpensslSince32 ? 423 : 396],
+  'unsupported protocol':
+    ['tls_early_post_process_client_hello', 'ssl/statem/statem_srvr.c', kOpensslSince32 ? 1780 : 1664],
+  'no suitable signature algorithm': ['tls_choose_sigalg', 'ssl/t1_lib.c', kOpensslSince32 ? 4607 : 3242],
+}));
+const kAlertRaisedAt = ['ssl3_read_bytes', 'ssl/record/rec_layer_s3.c', kOpensslSince32 ? 918 : 1601];
+
+// OpenSSL starts each printed error line with the id of the thread that
+// raised it (pthread_self's bytes in hex); Node's errors come from its main
+// thread, one id per process.
+let threadTag;
+function opensslThread() {
+  if (threadTag === undefined) {
+    const id = Buffer.alloc(8);
+    id.writeUIntLE(0x7f0000000000 + (process.pid % 0xffffff) * 0x1000 + 0x7c0, 0, 6);
+    threadTag = id.toString('hex').toUpperCase();
+  }
+  return threadTag;
+}
+
+// OpenSSL's message for a TLS failure, as Node's TLS errors word it:
+// "<thread>:error:0A00010B:SSL routines:<function>:wrong version number:<file>:<line>:\n",
+// or the short form ("error:0A00010B:SSL routines::wrong version number")
+// where it is not known where OpenSSL raises the error.
 function opensslMessage(reason) {
   const alert = /^(?:sslv3|ssl\/tls|tlsv1|tlsv13) (?:alert )?(.*)$/.exec(reason);
   const number = alert ? kAlertNumbers.get(alert[1]) : undefined;
   const code = number !== undefined ? 1000 + number : kReasonCodes.get(reason);
   if (code === undefined) return null;
   const hex = (0x0a000000 + code).toString(16).toUpperCase().padStart(8, '0');
-  return `error:${hex}:SSL routines::${reason}` + (number !== undefined ? `:SSL alert number ${number}` : '');
+  const at = number !== undefined ? kAlertRaisedAt : kRaisedAt.get(reason);
+  const tail = number !== undefined ? `SSL alert number ${number}` : '';
+  if (!at) return `error:${hex}:SSL routines::${reason}` + (tail ? `:${tail}` : '');
+  const [fn, file, line] = at;
+  return `${opensslThread()}:error:${hex}:SSL routines:${fn}:${reason}:` +
+    `../deps/openssl/openssl/${file}:${line}:${tail}\n`;
 }
 
 function tlsError(info, where) {
@@ -147,7 +196,9 @@ function tlsError(info, where) {
   }
   const err = new Error(message);
   if (reason) {
-    err.library = 'SSL routines';
+    // OpenSSL's message names the library that raised it.
+    const raisedBy = /^error:[0-9A-F]{8}:([^:]+):/.exec(message);
+    err.library = raisedBy ? raisedBy[1] : 'SSL routines';
     err.reason = reason;
   }
   // OpenSSL's empty error (a bad sigalgs list) carries no code in Node.
@@ -173,6 +224,7 @@ function verifyError(code, message) {
 module.exports = {
   kSslTlsAlerts,
   nodeError,
+  describeReceived,
   invalidArgType,
   invalidArgValue,
   outOfRange,

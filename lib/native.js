@@ -58,10 +58,16 @@ const handlers = new Map();
 let nextId = 1;
 let holds = 0;
 
+// On the main thread, established connections are read on this thread's
+// own event loop, as node:tls reads (src/poll.rs); RUSTLS_TLS_INLINE=0
+// leaves every read to the TLS threads. A worker's loop must close with no
+// handle of ours, so workers always leave reads to the TLS threads.
+const inline = require('worker_threads').isMainThread && process.env.RUSTLS_TLS_INLINE !== '0';
+
 const hub = new binding.EventHub((id, kind, data, info) => {
   const handler = handlers.get(id);
   if (handler !== undefined) handler(kind, data, info);
-});
+}, inline);
 
 // An id whose events go to `handler(kind, data, info)`.
 function register(handler) {

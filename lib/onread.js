@@ -60,6 +60,9 @@ class OnreadSink {
     }
     if (this.queue.length === 0 && this.ended && !socket.destroyed) {
       this.ended = false;
+      // Node asks for a buffer before each read, the one that finds the end
+      // of the stream too.
+      if (typeof this.buffer === 'function') this.buffer();
       socket.push(null);
       socket.read(0);
     }

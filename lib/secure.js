@@ -28,6 +28,14 @@ function checkIdentity(socket, check, hostname, info) {
   return check(hostname, socket.getPeerCertificate(true));
 }
 
+// A client's `servername` is null until the handshake is done, then the
+// name it sent in SNI, or false (Node's _finishInit asks the handle).
+function clientServername(socket, options) {
+  if (socket.servername === null || socket.servername === undefined) {
+    socket.servername = (options && (options.servername || options.sni)) || false;
+  }
+}
+
 // Client side: the handshake is done; decide as Node does whether the
 // connection stands, then let held writes through.
 function onClientSecure(socket, info) {
@@ -35,6 +43,7 @@ function onClientSecure(socket, info) {
   if (!ocsp.reportResponse(socket, options, info)) return;
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
+  clientServername(socket, options);
   let verifyError = null;
   if (info.verifyCode) {
     verifyError = errors.verifyError(info.verifyCode, info.verifyMessage);
@@ -70,6 +79,7 @@ function onClientSecure(socket, info) {
 function onStandaloneSecure(socket, info) {
   socket._secureEstablished = true;
   socket.alpnProtocol = info.alpn || false;
+  clientServername(socket, socket[kConnectOptions]);
   socket.emit('secure');
   socket._releaseHeld();
 }

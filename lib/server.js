@@ -14,9 +14,13 @@ const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
 const { TLSSocket, acceptedSocket } = require('./socket');
 const secrets = require('./secrets');
+const trace = require('./trace');
+const { kServerTrace } = require('./symbols');
 const ocsp = require('./ocsp');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
+const { sniContext } = require('./keycert');
+const { kEndpoints } = require('./symbols');
 
 const kNative = Symbol('kNative');
 const kContext = Symbol('kContext');
@@ -27,6 +31,8 @@ const kClosing = Symbol('kClosing');
 const kPath = Symbol('kPath');
 const kClosed = Symbol('kClosed');
 const kHolding = Symbol('kHolding');
+// enableTrace (or --trace-tls): every connection is traced.
+const kTraceAll = Symbol('kTraceAll');
 const kSni = Symbol('kSni');
 const kId = Symbol('kId');
 const kSessionEvents = Symbol('kSessionEvents');
@@ -48,14 +54,20 @@ function Server(options, listener) {
     highWaterMark: options.highWaterMark,
   });
   this[kOptions] = options;
+  this[kTraceAll] = trace.serverOption(options);
+  // Its sockets' option (a value that is not a boolean traces nothing).
+  this[kServerTrace] = typeof options.enableTrace === 'boolean' ? options.enableTrace : undefined;
+  if (options.sessionTimeout) this.sessionTimeout = options.sessionTimeout;
+  if (options.ticketKeys) this.ticketKeys = options.ticketKeys;
+  deriveContextOptions(this, options);
   this[kContext] = contextFor(options);
   this.requestCert = options.requestCert === true;
   // Node's servers prefer their own cipher order unless told otherwise.
   this.honorCipherOrder = options.honorCipherOrder === undefined ? true : Boolean(options.honorCipherOrder);
   this.rejectUnauthorized = options.rejectUnauthorized !== false;
-  this.ALPNProtocols = alpnList(options.ALPNProtocols);
+  this.ALPNProtocols = alpnList(options.ALPNProtocols, true);
   // Checked now, so that bad versions throw from createServer as in Node.
-  tlsParams(options, require('..'));
+  tlsParams({ ...options, ALPNProtocols: undefined }, require('..'));
   const timeout = options.handshakeTimeout === undefined ? 120000 : options.handshakeTimeout;
   if (typeof timeout !== 'number' || Number.isNaN(timeout)) {
     throw errors.invalidArgType('options.handshakeTimeout', 'of type number', timeout);
@@ -185,7 +197,7 @@ Server.prototype._bind = function _bind(options) {
     holder.native = this[kNative] = binding.TlsServer.listen(
       native_.hub, id,
       this[kContext].context,
-      tlsParams({ ...opts, ...this[kServerOptions](), secureContext: this[kContext] }, require('..')),
+      this._tlsParams(),
       {
         host: options.host,
         port: options.port,
@@ -195,6 +207,7 @@ Server.prototype._bind = function _bind(options) {
         sniCallback: typeof opts.SNICallback === 'function',
         keylog: secrets.serverWants(this),
         ocsp: ocsp.serverWants(this),
+        trace: this[kTraceAll],
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
   } catch (err) {
@@ -215,6 +228,73 @@ Server.prototype._bind = function _bind(options) {
   for (const [hostname, context] of this[kSni]) this[kNative].addContext(hostname, context.context);
   this._setHold();
   process.nextTick(() => this.emit('listening'));
+};
+
+// The properties Node's server keeps from the options its context is made
+// of (set by its constructor and by setSecureContext()); returns the options
+// for that context. A falsy option is unset, as in Node; `ticketKeys` and
+// `sessionTimeout` given once stay.
+const kContextKeys = ['pfx', 'key', 'passphrase', 'cert', 'clientCertEngine', 'ca', 'minVersion', 'maxVersion',
+  'secureProtocol', 'crl', 'ciphers', 'dhparam'];
+let defaultIdContext;
+function deriveContextOptions(server, options) {
+  for (const name of kContextKeys) server[name] = options[name] ? options[name] : undefined;
+  server.sigalgs = options.sigalgs;
+  server.ecdhCurve = options.ecdhCurve;
+  server.honorCipherOrder = options.honorCipherOrder === undefined ? true : Boolean(options.honorCipherOrder);
+  server.secureOptions = options.secureOptions || undefined;
+  if (options.sessionIdContext) {
+    server.sessionIdContext = options.sessionIdContext;
+  } else {
+    defaultIdContext ??= require('crypto').createHash('sha1').update(process.argv.join(' ')).digest('hex').slice(0, 32);
+    server.sessionIdContext = defaultIdContext;
+  }
+  if (options.sessionTimeout) server.sessionTimeout = options.sessionTimeout;
+  if (options.ticketKeys) server.ticketKeys = options.ticketKeys;
+  server.privateKeyIdentifier = options.privateKeyIdentifier;
+  server.privateKeyEngine = options.privateKeyEngine;
+  const out = { sigalgs: server.sigalgs, ecdhCurve: server.ecdhCurve, honorCipherOrder: server.honorCipherOrder };
+  for (const name of [...kContextKeys, 'secureOptions', 'sessionIdContext', 'sessionTimeout', 'ticketKeys',
+    'privateKeyIdentifier', 'privateKeyEngine']) {
+    out[name] = server[name];
+  }
+  return out;
+}
+
+// server.setSecureContext(options): a new context, made as the constructor
+// makes it, for the connections accepted from now on; those already
+// accepted keep theirs. Bad options throw here, as createSecureContext's.
+Server.prototype.setSecureContext = function setSecureContext(options) {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw errors.invalidArgType('options', 'of type object', options);
+  }
+  this._sharedCreds = createSecureContext(deriveContextOptions(this, options));
+};
+
+// The server's SecureContext (Node's name); setting it serves new
+// connections with another.
+Object.defineProperty(Server.prototype, '_sharedCreds', {
+  configurable: true,
+  enumerable: false,
+  get() { return this[kContext]; },
+  set(context) {
+    if (!isSecureContext(context)) {
+      throw errors.nodeError(TypeError, 'ERR_TLS_INVALID_CONTEXT', 'context must be a SecureContext');
+    }
+    this[kContext] = context;
+    if (this[kNative]) {
+      try {
+        this[kNative].setContext(context.context, this._tlsParams());
+      } catch (err) {
+        throw errors.fromNative(err);
+      }
+    }
+  },
+});
+
+// The native TLS parameters of this server's connections.
+Server.prototype._tlsParams = function _tlsParams() {
+  return tlsParams({ ...this[kOptions], ...this[kServerOptions](), secureContext: this[kContext] }, require('..'));
 };
 
 // TLS settings for sockets this server wraps (lib/socket.js).
@@ -302,6 +382,10 @@ Server.prototype._clientError = function _clientError(err, info, servername) {
   socket._getpeername = () => ({
     address: info.remoteAddress, family: info.remoteFamily, port: info.remotePort,
   });
+  // Node emits 'connection' for every TCP connection it accepts, before any
+  // handshake; here a connection is announced with its handshake, so one
+  // that never completes it is announced now, as it goes.
+  this.emit('connection', socket);
   socket.destroy();
   this.emit('tlsClientError', err, socket);
 };
@@ -310,14 +394,23 @@ Server.prototype._clientError = function _clientError(err, info, servername) {
 // alert ('tlsClientError' with err), cb(null, secureContext) serves it with
 // that context, cb(null, null) with the server's own; anything else is an
 // invalid context, as in Node.
+// As in Node, the callback runs with the server socket as `this`: here a
+// stand-in for the connection JavaScript does not have yet, whose
+// setKeyCert() chooses what `cb(null)` serves.
 Server.prototype._askSni = function _askSni(native, info) {
   const servername = info.servername;
+  const socket = new TLSSocket(null, { isServer: true });
+  socket.server = socket._server = this;
+  socket[kEndpoints] = info;
   let answered = false;
   const answer = (err, context) => {
     if (answered) return;
     answered = true;
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = sniContext(socket, context);
+    socket.destroy();
     if (!err && context != null && !isSecureContext(context)) {
-      err = new Error('Invalid SNI context');
+      err = new TypeError('Invalid SNI context');
     }
     if (err) {
       native.answerSni(info.id, null, true);
@@ -327,7 +420,7 @@ Server.prototype._askSni = function _askSni(native, info) {
     native.answerSni(info.id, context ? context.context : null, false);
   };
   try {
-    this[kOptions].SNICallback(servername, answer);
+    this[kOptions].SNICallback.call(socket, servername, answer);
   } catch (err) {
     answer(err);
   }

@@ -20,15 +20,18 @@ const net = require('net');
 const util = require('util');
 const native_ = require('./native');
 
-const { binding, EV } = native_;
+const { EV } = native_;
 const errors = require('./errors');
-const { contextFor, alpnList, tlsParams, kCerts, trustedCerts, isSecureContext } = require('./context');
-const { peerCertificate, peerX509 } = require('./cert');
+const { contextFor, alpnList, tlsParams, isSecureContext } = require('./context');
+const facts = require('./facts');
+const { completeHeldWrites, finishHeldWrites } = require('./held');
+const wrap = require('./wrap');
 const secrets = require('./secrets');
+const trace = require('./trace');
 const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
-const { readInto } = require('./takeover');
+const keycert = require('./keycert');
 const { connect, openTransport, validatePort } = require('./connect');
 const { onClientSecure, onStandaloneSecure, onServerSecure } = require('./secure');
 
@@ -54,21 +57,20 @@ const {
   kPeerEnded,
   kWrapped,
   kWrapStart,
-  kFeed,
+  kDestroyRan,
+  kTrace,
+  kServerTrace,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,
   kWrapListen,
   kLeftOpen,
   kRejected,
-  kAwaitConnect,
-  kWrapEarly,
   kOnread,
   kFed,
   kSubmitted,
   kIdle,
   kBusy,
-  kServerOptions,
   kShutdownCbs,
   kWrappedIo,
   kOutputEnded,
@@ -91,21 +93,6 @@ function pkg() {
 
 function noop() {}
 
-// The key exchange as Node describes it (the native side names the group
-// as OpenSSL does, with its type and size): an elliptic curve with its size
-// in bits; any other group (the ML-KEM hybrids) as Node 24 reports one, a
-// 'TLSGroup' with no size ({} before 24).
-// Before the key exchange: {} up to Node 22, the three keys unset on 24
-// (where a hybrid group is a 'TLSGroup'; Node 22 describes none: {}).
-const kNodeMajor = Number(process.versions.node.split('.')[0]);
-const kNoKeyInfo = kNodeMajor >= 24 ?
-  () => ({ type: undefined, name: undefined, size: undefined }) : () => ({});
-
-function ephemeralKeyInfo({ group, groupType, groupSize }) {
-  if (groupType === 'ECDH') return { type: groupType, name: group, size: groupSize };
-  return kNodeMajor >= 24 ? { type: groupType || 'TLSGroup', name: group, size: undefined } : {};
-}
-
 function emitClose(socket, hadError) {
   socket.emit('close', hadError);
 }
@@ -117,6 +104,7 @@ class TLSSocket extends net.Socket {
       allowHalfOpen: Boolean(socket ? socket.allowHalfOpen : options.allowHalfOpen),
       highWaterMark: options.highWaterMark,
     });
+    this[kTrace] = trace.socketOption(options);
     // `onread` applies to a socket that owns its connection (as in Node).
     this[kOnread] = !socket && isOnread(options.onread) ? new OnreadSink(this, options.onread) : null;
     this.encrypted = true;
@@ -167,6 +155,9 @@ class TLSSocket extends net.Socket {
         throw errors.invalidArgType('socket', 'an instance of stream.Duplex', socket);
       }
       this[kWrapped] = socket;
+      // As in Node: the socket's activity refreshes its timer, and
+      // destroying TLS clears it (net.Socket walks `_parent`).
+      if (socket instanceof net.Socket) this._parent = socket;
       this[kContext] = contextFor(options);
       this[kWrapListen]();
       if (options.isServer) {
@@ -191,152 +182,6 @@ class TLSSocket extends net.Socket {
     this._handle = this.ssl = new handle.TLSHandle(this, this[kContext] || options.secureContext, socket);
   }
 
-  // TLS over the wrapped stream: its bytes feed the native connection, whose
-  // ciphertext events are written back to it. A stream that is not yet
-  // connected is waited for, as Node waits for the socket's 'connect'.
-  [kWrapStart]() {
-    const socket = this[kWrapped];
-    if (this[kNative] || this.destroyed) return;
-    if (socket.pending === true && !socket.destroyed) {
-      this.connecting = true;
-      if (this[kAwaitConnect]) return;
-      this[kAwaitConnect] = true;
-      // Node's TLSSocket then reports the stream's 'connect' as its own.
-      socket.once('connect', () => {
-        if (this.destroyed) return;
-        this.connecting = false;
-        this.emit('connect');
-        this[kWrapStart]();
-      });
-      return;
-    }
-    const options = this._tlsOptions;
-    const tls = pkg();
-    const isServer = Boolean(options.isServer);
-    const server = isServer ? (options.server || {}) : {};
-    const connectOptions = this[kConnectOptions] || {};
-    // A server socket made by the application judges its client's
-    // certificate itself (verifyError()); only a tls.Server's own reject.
-    // As in Node (OpenSSL's FAIL_IF_NO_PEER_CERT), requestCert with
-    // rejectUnauthorized still fails a handshake without a certificate.
-    const source = !isServer ? { ...options, ...connectOptions } :
-      options[handle.kByServer] ? { ...options, ...serverTlsOptions(server) } :
-        { ...options, rejectUnauthorized: false, requireClientCert: Boolean(options.rejectUnauthorized) };
-    let native;
-    try {
-      const wantsKeylog = secrets.socketWants(this) || (isServer && secrets.serverWants(server));
-      native = this[kAttach]((hub, id) => binding.CryptoStream.wrap(
-        hub, id,
-        this[kContext].context,
-        { ...tlsParams(source, tls), keylog: wantsKeylog, requestOcsp: !isServer && Boolean(source.requestOCSP) },
-        {
-          isServer,
-          // A client TLSSocket made directly sends no SNI unless given one
-          // by setServername(): Node's tls.connect() is what sets it.
-          servername: isServer ? undefined : (connectOptions.sni || connectOptions.servername || ''),
-          handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
-          sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
-          sniCallback: isServer && typeof options.SNICallback === 'function',
-        }));
-    } catch (err) {
-      process.nextTick(() => this.destroy(errors.fromNative(err)));
-      return;
-    }
-    this.connecting = false;
-    // The TLS work happens on another thread, so the native side keeps the
-    // process alive while the connection is open (as a reading socket does),
-    // even when the wrapped stream is paused or has no handle at all.
-    // socket.unref() lets go of both.
-    const early = this[kWrapEarly];
-    this[kWrapEarly] = null;
-    for (const chunk of early) {
-      if (chunk === null) native.feedEnd();
-      else this[kFeed](chunk);
-    }
-    if (this[kWrappedIo]) this[kWrappedIo].resume();
-  }
-
-  // Input for the native connection over a wrapped stream, counted for the
-  // idle reports; false: stop reading for now.
-  [kFeed](chunk) {
-    const native = this[kNative];
-    if (!native || this[kClosed]) return true;
-    this[kFed] += chunk.length;
-    this[kBusy]();
-    return native.feed(chunk);
-  }
-
-  // TLS takes the wrapped stream over from the start, as Node reads it from
-  // the next tick on (lib/takeover.js): what it sends before the handshake
-  // starts is kept for it, and a net.Socket's failures and hang-ups are
-  // this socket's.
-  [kWrapListen]() {
-    const socket = this[kWrapped];
-    this[kWrapEarly] = [];
-    // TLS decides when the wrapped stream's writable side ends (after
-    // close_notify), as in Node, where the TLS socket takes over the stream:
-    // left to itself, a socket that does not allow half-open ends as soon as
-    // its peer does, and what TLS still has to send (session tickets, the
-    // answer to a request, close_notify) would find it ended.
-    if (socket.allowHalfOpen === false) socket.allowHalfOpen = true;
-    let ended = false;
-    const feed = (chunk) => {
-      if (!this[kWrapEarly]) return this[kFeed](chunk);
-      this[kWrapEarly].push(chunk);
-      // Bytes from the server start a client's handshake, as reading them
-      // does OpenSSL's.
-      if (!this._tlsOptions.isServer && !this.destroyed) this._start();
-      return true;
-    };
-    const end = () => {
-      ended = true;
-      if (!this[kWrapEarly]) {
-        if (this[kNative] && !this[kClosed]) this[kNative].feedEnd();
-        return;
-      }
-      this[kWrapEarly].push(null);
-      if (!this[kPeerEnded] && !this.destroyed) {
-        // Ended before any handshake: Node's socket reads the end of
-        // stream all the same.
-        this[kPeerEnded] = true;
-        this.push(null);
-        this.read(0);
-      }
-    };
-    // A taken-over net.Socket's failure is this socket's own read or write
-    // failure (Node's TLS reads its handle): destroy(err), whether or not
-    // control is released ('_tlsError' follows from its listener). A plain
-    // stream's failure is its own, and this socket just closes with it.
-    // A read failure (a reset) goes to the native side behind the bytes
-    // read before it: Node's TLS reads the socket itself, so an alert its
-    // peer sent just before resetting is what it reports.
-    const fail = (err) => {
-      const native = this[kNative];
-      const inBand = native && !this[kClosed] && !this[kWrapEarly] && !this.destroyed &&
-        err && err.syscall === 'read' && Number.isInteger(err.errno) && err.errno < 0;
-      if (!inBand) {
-        this.destroy(err);
-        return;
-      }
-      this[kWrapFailed] = err;
-      this[kBusy]();
-      native.feedError(-err.errno);
-    };
-    this[kWrappedIo] = readInto(socket, feed, end, fail);
-    // A stream already torn down may have reported its 'close' already.
-    if (socket.destroyed) this[kWrapClosed] = true;
-    socket.on('close', () => {
-      this[kWrapClosed] = true;
-      // A stream that was torn down takes this socket with it at once, as
-      // in Node. One that ended cleanly may still hold our peer's last
-      // records (close_notify) in the native queue: it takes this socket
-      // once our peer's end has been delivered ('end', then 'close').
-      if (this.destroyed || this[kWrapFailed]) return;
-      if (!ended || this[kPeerEnded] || !this[kNative]) this.destroy();
-      else this[kWrapGone] = true;
-    });
-  }
-
   // Creates the native connection with `make(hub, id)`, its events routed
   // here, and holds the process open for it unless unref'd.
   [kAttach](make) {
@@ -350,6 +195,7 @@ class TLSSocket extends net.Socket {
     }
     this[kId] = id;
     this[kNative] = native;
+    if (this[kTrace]) trace.enable(native);
     this[kSetHold]();
     return native;
   }
@@ -371,8 +217,12 @@ class TLSSocket extends net.Socket {
   // work (the handshake, input fed, writes made) and lets go when idle, so
   // that a program over an in-memory Duplex exits as under Node.
   [kSetHold]() {
+    // After the peer's end, a socket left half open holds the process only
+    // while a write or our end is under way: libuv stops reading at end of
+    // stream, and a handle that neither reads nor writes lets the loop end.
+    const halfOpen = this[kPeerEnded] && !this[kDrainCb] && !this[kFinalCb];
     const want = this[kRefed] && this[kNative] !== null && !this[kClosed] && !this.destroyed &&
-      !this[kIdle];
+      !this[kIdle] && !halfOpen;
     if (want && !this[kHolding]) native_.hold();
     else if (!want && this[kHolding]) native_.release();
     this[kHolding] = want;
@@ -399,6 +249,8 @@ class TLSSocket extends net.Socket {
         if (this._tlsOptions.isServer) onServerSecure(this, info);
         else if (this[kConnectOptions].standalone) onStandaloneSecure(this, info);
         else onClientSecure(this, info);
+        // The client's Finished goes once its listeners ran (src/conn.rs).
+        if (!this._tlsOptions.isServer && !this.destroyed && this[kNative]) this[kNative].releaseFlight();
         break;
       case EV.CIPHERTEXT: {
         const socket = this[kWrapped];
@@ -450,6 +302,7 @@ class TLSSocket extends net.Socket {
       case EV.END:
         if (this.destroyed) return;
         this[kPeerEnded] = true;
+        this[kSetHold]();
         if (this[kOnread]) {
           this[kOnread].end();
           break;
@@ -467,6 +320,7 @@ class TLSSocket extends net.Socket {
         // native side is done with it, so no write is waiting on it now.
         const cb = this[kFinalCb];
         this[kFinalCb] = null;
+        this[kSetHold]();
         if (cb && this[kWrappedIo] && !this[kOutputEnded]) this[kFinalWaits] = cb;
         else if (cb) cb();
         break;
@@ -474,6 +328,7 @@ class TLSSocket extends net.Socket {
       case EV.DRAIN: {
         const cb = this[kDrainCb];
         this[kDrainCb] = null;
+        this[kSetHold]();
         if (cb) cb();
         break;
       }
@@ -509,11 +364,11 @@ class TLSSocket extends net.Socket {
       }
       case EV.CLOSE:
         this[kClosed] = true;
-        this[kNative].release();
+        this[kNative].releaseFlight();
         this[kSetHold]();
         native_.unregister(this[kId]);
         this.connecting = false;
-        if (!this.destroyed && !this[kLeftOpen]) onNativeClosed(this);
+        if (!this.destroyed && !this[kLeftOpen] && !this[kDestroyRan]) onNativeClosed(this);
         break;
       default:
         break;
@@ -578,7 +433,7 @@ class TLSSocket extends net.Socket {
     const params = tlsParams(source, tls);
     const context = this[kContext] || contextFor(source);
     const host = options.host || 'localhost';
-    const sni = source.servername || (net.isIP(host) ? '' : host);
+    const sni = source.servername || '';
     this[kContext] = context;
     this[kConnectOptions] = { ...source, servername: source.servername, sni, standalone: true };
     this.connecting = true;
@@ -623,8 +478,12 @@ class TLSSocket extends net.Socket {
     this._unrefTimer();
     // Complete on the next tick even when there is room: writes made in the
     // meantime gather into one _writev, and `bufferSize` reads as in Node.
-    if (ok) process.nextTick(cb);
-    else this[kDrainCb] = cb;
+    if (ok) {
+      process.nextTick(cb);
+    } else {
+      this[kDrainCb] = cb;
+      this[kSetHold]();
+    }
   }
 
   _final(cb) {
@@ -648,6 +507,7 @@ class TLSSocket extends net.Socket {
     const native = this[kNative];
     if (!native || this[kClosed]) return cb();
     this[kFinalCb] = cb;
+    this[kSetHold]();
     this[kSubmitted]++;
     this[kBusy]();
     native.end();
@@ -655,6 +515,7 @@ class TLSSocket extends net.Socket {
 
   _destroy(err, cb) {
     debug('destroy', err && err.code);
+    this[kDestroyRan] = true;
     const connecting = this.connecting;
     const heldWrites = this[kHeld].map((run) => run.writeCb).filter(Boolean);
     for (const run of this[kHeld]) this[kBytesWritten] += run.bytes || 0;
@@ -674,7 +535,7 @@ class TLSSocket extends net.Socket {
     cb(err);
     const rejected = this[kRejected];
     const failHeld = () => {
-      if (heldWrites.length > 0) completeHeldWrites(heldWrites, connecting, rejected);
+      if (heldWrites.length > 0) completeHeldWrites(this, heldWrites, connecting, rejected);
     };
     if (wrapped instanceof net.Socket && !this[kWrapClosed]) {
       // As in Node, where closing TLS closes the socket it took over and
@@ -686,9 +547,13 @@ class TLSSocket extends net.Socket {
       if (!connecting) failHeld();
       return;
     }
-    // Node emits it once the handle has closed, a loop turn later.
-    setImmediate(emitClose, this, Boolean(err));
-    failHeld();
+    // Node emits it once the handle has closed, a loop turn later; the
+    // writes its TLS layer had taken complete as that close cancels them.
+    setImmediate(() => {
+      if (!connecting && heldWrites.length > 0) finishHeldWrites(this, heldWrites, rejected);
+      emitClose(this, Boolean(err));
+    });
+    if (connecting) failHeld();
   }
 
   _onTimeout() {
@@ -813,84 +678,6 @@ class TLSSocket extends net.Socket {
     return this;
   }
 
-  // The getters answer as Node's do from its handle: it lives from
-  // construction until destroy() (so null after it), and before the
-  // handshake has finished it knows no peer ({}), no cipher (undefined), and
-  // the highest version it offers.
-  getPeerCertificate(detailed) {
-    if (this.destroyed) return null;
-    if (!this[kInfo]) return {};
-    return peerCertificate(this[kInfo].peerCerts, detailed, trustedCerts(this[kContext]));
-  }
-
-  getPeerX509Certificate() {
-    if (!this[kInfo] || this.destroyed) return undefined;
-    // The chain as the peer sent it, on both ends (Node links issuers from
-    // SSL_get_peer_cert_chain; getPeerCertificate(true) is what reaches
-    // into the trusted ca).
-    return peerX509(this[kInfo].peerCerts);
-  }
-
-  // Our own certificate (the first chain's leaf).
-  getCertificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
-    if (!this[kInfo] || this.destroyed) return null;
-    if (!certs || certs.length === 0) return {};
-    return peerCertificate([certs[0]], false);
-  }
-
-  getX509Certificate() {
-    const certs = this[kContext] && this[kContext][kCerts];
-    if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
-    return peerX509([certs[0]]);
-  }
-
-  getProtocol() {
-    if (this.destroyed) return null;
-    if (this[kInfo]) return this[kInfo].protocol;
-    const options = this[kConnectOptions] || this._tlsOptions;
-    return options.maxVersion || pkg().DEFAULT_MAX_VERSION;
-  }
-
-  getCipher() {
-    if (this.destroyed) return null;
-    const info = this[kInfo];
-    if (!info || !info.cipher) return undefined;
-    return { name: info.cipher, standardName: info.cipherStandard, version: info.protocol };
-  }
-
-  // Node reports the key exchange on the client only (null on a server).
-  getEphemeralKeyInfo() {
-    if (this.destroyed || this._tlsOptions.isServer || this.server) return null;
-    const info = this[kInfo];
-    if (!info || !info.group) return kNoKeyInfo();
-    return ephemeralKeyInfo(info);
-  }
-
-  getSession() {
-    return sessions.getSession(this, this[kInfo]);
-  }
-
-  isSessionReused() {
-    return this.destroyed ? null : sessions.isSessionReused(this[kInfo]);
-  }
-
-  getTLSTicket() {
-    return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
-  }
-
-  getSharedSigalgs() {
-    return [];
-  }
-
-  getFinished() {
-    return undefined;
-  }
-
-  getPeerFinished() {
-    return undefined;
-  }
-
   // Records of at most `size` plaintext bytes from now on; true when `size`
   // is within TLS's limits (512 to 16384), as in Node.
   setMaxSendFragment(size) {
@@ -920,6 +707,11 @@ class TLSSocket extends net.Socket {
     if (this[kConnectOptions] && !this[kNative]) this[kConnectOptions].servername = name;
   }
 
+  // The key and certificate a server socket serves (lib/keycert.js).
+  setKeyCert(context) {
+    keycert.setKeyCert(this, this[kNative], context);
+  }
+
   // A client's session to offer, before its handshake starts.
   setSession(session) {
     const buf = sessions.sessionParam(session);
@@ -929,50 +721,34 @@ class TLSSocket extends net.Socket {
 
   disableRenegotiation() {}
 
-  // OpenSSL's protocol trace (SSL_trace) has no rustls counterpart; the
-  // call is accepted and prints nothing (README).
-  enableTrace() {}
+  // The records of the connection are traced on stderr from now on
+  // (lib/trace.js); nothing once it is closed, as Node without a handle.
+  enableTrace() {
+    this[kTrace] = true;
+    const native = this[kNative];
+    if (native && !this[kClosed]) trace.enable(native);
+  }
 
+  // rustls never renegotiates. TLS 1.3 has no renegotiation at all: there
+  // the error is OpenSSL's, as in Node.
   renegotiate(options, callback) {
-    const err = errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED',
-                                 'TLS session renegotiation disabled for this socket');
-    if (typeof callback === 'function') process.nextTick(callback, err);
+    if (options === null || typeof options !== 'object') {
+      throw errors.invalidArgType('options', 'of type object', options);
+    }
+    if (callback !== undefined && typeof callback !== 'function') {
+      throw errors.invalidArgType('callback', 'of type function', callback);
+    }
+    if (this.destroyed) return undefined;
+    const err = this.getProtocol() === 'TLSv1.3' ?
+      errors.tlsError({ code: 'ERR_SSL_WRONG_SSL_VERSION', message: 'wrong ssl version', reason: 'wrong ssl version' }) :
+      errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED', 'TLS session renegotiation disabled for this socket');
+    if (callback) process.nextTick(callback, err);
     return false;
   }
 }
 
-// Writes made before the connection was secure, when it is destroyed
-// instead. As in Node: before the TCP connection was made they fail once
-// 'close' has been emitted; after it, the TLS layer had taken them, and
-// their callbacks succeed (after 'error', before 'close').
-// From Node 22 on they fail instead: EBADF when the server was rejected
-// (its 'secure' destroyed the socket), ECANCELED otherwise.
-const kHeldWritesFail = Number(process.versions.node.split('.')[0]) >= 22;
-
-function heldWriteError(rejected) {
-  if (rejected) return errors.systemError('EBADF', 'write');
-  const err = errors.systemError('ECANCELED', 'write');
-  err.message += ' Canceled because of SSL destruction';
-  return err;
-}
-
-function completeHeldWrites(callbacks, connecting, rejected) {
-  if (connecting) {
-    setImmediate(() => {
-      for (const cb of callbacks) {
-        cb(errors.nodeError(Error, 'ERR_SOCKET_CLOSED_BEFORE_CONNECTION',
-                            'Socket closed before the connection was established'));
-      }
-    });
-  } else {
-    process.nextTick(() => {
-      for (const cb of callbacks) {
-        if (kHeldWritesFail) cb(heldWriteError(rejected));
-        else cb();
-      }
-    });
-  }
-}
+facts.install(TLSSocket);
+wrap.install(TLSSocket);
 
 // The native connection is gone while the stream is still open: nothing more
 // will arrive or leave. Writes still waiting can never be sent, so the
@@ -1005,7 +781,9 @@ function askSni(socket, servername) {
       return;
     }
     answered = true;
-    if (!err && context != null && !isSecureContext(context)) err = new Error('Invalid SNI context');
+    if (!err && context != null && !isSecureContext(context)) err = new TypeError('Invalid SNI context');
+    // setKeyCert() in the callback has its say (lib/keycert.js).
+    if (!err && (context == null || isSecureContext(context))) context = keycert.sniContext(socket, context);
     if (native) {
       socket[kBusy]();
       native.answerSni(err || context == null ? null : context.context, Boolean(err));
@@ -1013,12 +791,11 @@ function askSni(socket, servername) {
     if (err) socket.destroy(err);
   };
   try {
-    socket._tlsOptions.SNICallback(servername, answer);
+    socket._tlsOptions.SNICallback.call(socket, servername, answer);
   } catch (err) {
     if (!answered) answer(err);
   }
 }
-
 
 function byteLength(chunk, encoding) {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;
@@ -1044,22 +821,7 @@ function wireError(socket, info) {
   return errors.tlsError(info, where);
 }
 
-
-
-
-
 // The TLS settings a server gives the sockets it wraps.
-function serverTlsOptions(server) {
-  if (!server || !server[kServerOptions]) return {};
-  return server[kServerOptions]();
-}
-
-
-
-
-
-
-
 
 // Server-side sockets carry a listener of their own, as in Node, so that a
 // client resetting an established connection cannot take down a server that
@@ -1072,6 +834,7 @@ function acceptedSocket(server, native, info, context) {
   const socket = new TLSSocket(null, {
     allowHalfOpen: server.allowHalfOpen,
     highWaterMark: server.highWaterMark,
+    enableTrace: server[kServerTrace],
   });
   socket.server = server;
   socket._server = server;

@@ -25,6 +25,14 @@ const kPeerEnded = Symbol('kPeerEnded');
 const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kFeed = Symbol('kFeed');
+const kFeedEnd = Symbol('kFeedEnd');
+// destroy() has run once: the native connection's end is no news then,
+// even on a socket revived by _undestroy().
+const kDestroyRan = Symbol('kDestroyRan');
+// The connection is to be traced (enableTrace).
+const kTrace = Symbol('kTrace');
+// A server's enableTrace option as given (its sockets' option, as in Node).
+const kServerTrace = Symbol('kServerTrace');
 const kWrapGone = Symbol('kWrapGone');
 // A taken-over net.Socket's read failure, handed to the native side in
 // order after the bytes read before it.
@@ -71,6 +79,10 @@ module.exports = {
   kWrapped,
   kWrapStart,
   kFeed,
+  kFeedEnd,
+  kDestroyRan,
+  kTrace,
+  kServerTrace,
   kWrapGone,
   kWrapFailed,
   kWrapClosed,

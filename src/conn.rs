@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -156,6 +156,10 @@ pub enum Command {
 /// Counters shared between JavaScript and the task.
 #[derive(Debug, Default)]
 pub struct Shared {
+    /// `enableTrace()` was called.
+    trace_wanted: AtomicBool,
+    /// The transport's [`Transport::trace_key`] plus one, once known.
+    trace_key: AtomicUsize,
     /// JS asked to stop reading (`push()` returned false).
     pub paused: AtomicBool,
     /// Plaintext bytes sent to JS and not yet received there.
@@ -166,6 +170,9 @@ pub struct Shared {
     pub want_drain: AtomicBool,
     /// `destroy()` was called.
     pub destroyed: AtomicBool,
+    /// Client: the handshake's last flight (its Finished) waits until JS
+    /// has judged the server ([`Shared::release`]).
+    held: AtomicBool,
     /// `setMaxSendFragment()`: most plaintext bytes per record; 0 for 16 KiB.
     pub max_fragment: AtomicUsize,
     /// Writes and ends taken from the queue so far (JS counts those it
@@ -180,9 +187,55 @@ pub struct Shared {
     live: OnceLock<Arc<LiveCell>>,
     /// Waits for JS's answer to a session cache question.
     session_answer: Mutex<Option<tokio::sync::oneshot::Sender<crate::server::SessionAnswer>>>,
+    /// The JS thread may read this connection's socket itself once it is
+    /// established (its event hub can poll; see `crate::poll`).
+    pub inline_ok: AtomicBool,
+    /// The JS thread's poll of the socket (used there only).
+    pub poll: Mutex<PollSlot>,
+    /// Polled connection kept open after a TLS failure: the JS thread saw
+    /// the peer's end of stream ([`PEER_EOF`]) or a read failure
+    /// ([`PEER_FAILED`]).
+    pub peer_gone: AtomicU8,
+}
+
+/// [`Shared::peer_gone`]: end of stream.
+pub const PEER_EOF: u8 = 1;
+/// [`Shared::peer_gone`]: the read failed.
+pub const PEER_FAILED: u8 = 2;
+
+/// A polled connection's socket, as the JS thread's poll sees it.
+#[derive(Debug, Default)]
+pub struct PollSlot {
+    /// The descriptor to poll, once the connection is established.
+    pub fd: Option<std::os::fd::RawFd>,
+    /// The poll's state (owned by `crate::poll`); 0 before it starts.
+    pub state: usize,
+    /// The socket, handed over by the finished task, closed on the JS
+    /// thread once the poll has let go of its descriptor.
+    pub closing: Option<std::os::fd::OwnedFd>,
+    /// The poll was closed; it never starts again.
+    pub closed: bool,
 }
 
 impl Shared {
+    /// `enableTrace()`: the connection's records are traced from now on.
+    pub fn want_trace(&self) {
+        self.trace_wanted.store(true, Ordering::SeqCst);
+        if let Some(key) = self.trace_key.load(Ordering::SeqCst).checked_sub(1) {
+            crate::trace::enable(key);
+        }
+    }
+
+    /// The connection's transport is `io`: traced if JS asked for it.
+    pub fn bind_trace(&self, io: &Transport) {
+        let key = io.trace_key();
+        self.trace_key
+            .store(key.saturating_add(1), Ordering::SeqCst);
+        if self.trace_wanted.load(Ordering::SeqCst) {
+            crate::trace::enable(key);
+        }
+    }
+
     /// Counts a JS write; true while JS may call its write callback at once.
     pub fn add_queued(&self, n: usize) -> bool {
         let now = self.queued.fetch_add(n, Ordering::SeqCst) + n;
@@ -204,11 +257,13 @@ impl Shared {
         }
     }
 
-    /// Pause or resume reading.
-    pub fn set_paused(&self, paused: bool) {
-        if self.paused.swap(paused, Ordering::SeqCst) && !paused {
+    /// Pause or resume reading; true when this resumed a paused reader.
+    pub fn set_paused(&self, paused: bool) -> bool {
+        let resumed = self.paused.swap(paused, Ordering::SeqCst) && !paused;
+        if resumed {
             self.wake.notify_one();
         }
+        resumed
     }
 
     /// Queues a command for the task.
@@ -217,6 +272,11 @@ impl Shared {
             queue.push_back(command);
         }
         self.wake.notify_one();
+    }
+
+    /// The established connection, for the JS thread's reads.
+    pub fn live_cell(&self) -> Option<&Arc<LiveCell>> {
+        self.live.get()
     }
 
     fn commands_empty(&self) -> bool {
@@ -299,6 +359,14 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// JS has run its `'secureConnect'` listeners: the client's last flight
+    /// may go.
+    pub fn release(&self) {
+        if self.held.swap(false, Ordering::SeqCst) {
+            self.wake.notify_one();
+        }
+    }
+
     fn can_read(&self) -> bool {
         !self.paused.load(Ordering::SeqCst) && self.in_flight.load(Ordering::SeqCst) < IN_FLIGHT_MAX
     }
@@ -340,6 +408,8 @@ pub struct Session {
     head: Option<Vec<u8>>,
     /// The first bytes were judged to be TLS.
     judged: bool,
+    /// Server: an IP address the client sent as its SNI name.
+    ip_name: Option<String>,
     /// Client: the session store, which knows the ticket offered.
     store: Option<Arc<ConnStore>>,
 }
@@ -367,6 +437,7 @@ impl Session {
             home: tokio::runtime::Handle::try_current().ok(),
             head: Some(Vec::new()),
             judged: false,
+            ip_name: None,
             store: None,
             keylog: None,
             ocsp: None,
@@ -376,7 +447,7 @@ impl Session {
     /// Server side: the SNI name the client sent.
     pub fn sni_name(&self) -> Option<&str> {
         match &self.tls {
-            Connection::Server(s) => s.server_name(),
+            Connection::Server(s) => s.server_name().or(self.ip_name.as_deref()),
             Connection::Client(_) => None,
         }
     }
@@ -416,6 +487,7 @@ impl Session {
             ocsp: None,
             head: None,
             judged: true,
+            ip_name: None,
             store,
         }
     }
@@ -424,12 +496,53 @@ impl Session {
     /// at before the handshake) to rustls.
     pub fn feed(&mut self, mut bytes: &[u8]) -> Result<(), NodeError> {
         while !bytes.is_empty() {
-            self.tls
-                .read_tls(&mut bytes)
+            self.read_tls_from(&mut bytes)
                 .map_err(|e| NodeError::io(&e, "read"))?;
+            self.judge_head()?;
             self.process()?;
         }
         Ok(())
+    }
+
+    /// Reads TLS input from `inner`; a server keeps the first bytes (the
+    /// ClientHello) in `head` while the handshake lasts.
+    fn read_tls_from(&mut self, mut inner: impl Read) -> io::Result<usize> {
+        match self.head.as_mut() {
+            Some(head) => self.tls.read_tls(&mut Sniff {
+                inner,
+                head,
+                keep: sniff::HELLO,
+            }),
+            None => self.tls.read_tls(&mut inner),
+        }
+    }
+
+    /// A server's first bytes: refused at once when they are not TLS.
+    fn judge_head(&mut self) -> Result<(), NodeError> {
+        if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
+            match sniff::judge(head) {
+                Verdict::NeedMore => {}
+                Verdict::Tls => self.judged = true,
+                Verdict::NotTls(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The handshake is over: a server reads from the ClientHello kept the
+    /// IP address rustls does not report as the SNI name, and lets it go.
+    fn hello_done(&mut self) {
+        if let (Connection::Server(s), Some(head)) = (&self.tls, self.head.take()) {
+            if self.ip_name.is_none() && s.server_name().is_none() {
+                self.ip_name = sniff::ip_server_name(&head);
+            }
+        }
+    }
+
+    /// Server: the client's SNI name is this IP address (read from its
+    /// ClientHello, which rustls does not report).
+    pub fn set_ip_name(&mut self, name: Option<String>) {
+        self.ip_name = name;
     }
 
     /// The runtime that must serve this session, when it is bound to one.
@@ -445,6 +558,7 @@ impl Session {
     pub async fn handshake(&mut self) -> Result<(), NodeError> {
         loop {
             if !self.tls.is_handshaking() {
+                self.hello_done();
                 return Ok(());
             }
             self.flush().await?;
@@ -452,23 +566,11 @@ impl Session {
                 .readable()
                 .await
                 .map_err(|e| NodeError::io(&e, "read"))?;
-            let read = match self.head.as_mut() {
-                Some(head) => self.tls.read_tls(&mut Sniff {
-                    inner: Io(&self.io),
-                    head,
-                }),
-                None => self.tls.read_tls(&mut Io(&self.io)),
-            };
-            match read {
+            let io = self.io.clone();
+            match self.read_tls_from(Io(&io)) {
                 Ok(0) => return Err(NodeError::disconnected_before_secure()),
                 Ok(_) => {
-                    if let Some(head) = self.head.as_ref().filter(|_| !self.judged) {
-                        match sniff::judge(head) {
-                            Verdict::NeedMore => {}
-                            Verdict::Tls => self.judged = true,
-                            Verdict::NotTls(e) => return Err(e),
-                        }
-                    }
+                    self.judge_head()?;
                     self.process()?
                 }
                 Err(e) if is_would_block(&e) => {}
@@ -481,45 +583,22 @@ impl Session {
 
     /// Processes received records; on a TLS error, tries to tell the peer.
     fn process(&mut self) -> Result<(), NodeError> {
-        if let Err(err) = self.tls.process_new_packets() {
-            if matches!(
-                (&self.tls, &err),
-                (Connection::Server(_), rustls::Error::InvalidCertificate(_))
-            ) {
-                // A client certificate refused under rejectUnauthorized: Node
-                // drops such a client without an alert, so it sees the
-                // connection close.
-                return Err(NodeError::hang_up());
+        // A server still reading its client's hello: an IP address sent as
+        // the SNI name reaches the certificate resolver (addContext()).
+        let ip = match (&self.tls, self.head.as_deref()) {
+            (Connection::Server(s), Some(head)) if s.server_name().is_none() => {
+                sniff::ip_server_name(head)
             }
-            if matches!(
-                (&self.tls, &err),
-                (
-                    Connection::Server(_),
-                    rustls::Error::NoCertificatesPresented
-                )
-            ) && self.tls.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_2)
-            {
-                // A TLS 1.2 client without the certificate a server requires:
-                // rustls answers with TLS 1.3's certificate_required; OpenSSL
-                // (and so Node) with handshake_failure (RFC 5246, 7.4.6),
-                // which is what clients match on. The alert goes out in the
-                // clear, as all of TLS 1.2's handshake before Finished.
-                const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
-                let _ = Io(&self.io).write_all(&HANDSHAKE_FAILURE);
-                return Err(NodeError::from(&err));
-            }
-            let old_client = self
-                .head
-                .as_deref()
-                .and_then(sniff::client_hello_version)
-                .filter(|&v| v < 0x0303);
-            if let (Connection::Server(_), Some(_), Some(head)) =
-                (&self.tls, old_client, self.head.as_deref())
-            {
-                // A client of TLS 1.1 or older: OpenSSL refuses its version
-                // before looking at anything else.
-                let _ = Io(&self.io).write_all(&sniff::protocol_version_alert(head));
-                return Err(NodeError::ssl("unsupported protocol"));
+            _ => None,
+        };
+        let processed = crate::context::with_hello_ip(ip, || self.tls.process_new_packets());
+        if let Err(err) = processed {
+            if let Connection::Server(_) = &self.tls {
+                let head = self.head.as_deref().unwrap_or_default();
+                let version = self.tls.protocol_version();
+                if let Some(e) = crate::refusal::refuse(&err, head, version, &self.io) {
+                    return Err(e);
+                }
             }
             while self.tls.wants_write() {
                 if self.tls.write_tls(&mut Io(&self.io)).is_err() {
@@ -565,10 +644,7 @@ impl Session {
             .judge_peer
             .then(|| verify::verify_chain(&self.trust, chain, self.peer_role, &algs))
             .flatten();
-        let servername = match &self.tls {
-            Connection::Server(s) => s.server_name().map(str::to_owned),
-            Connection::Client(_) => None,
-        };
+        let servername = self.sni_name().map(str::to_owned);
         let resumed = self.tls.handshake_kind() == Some(rustls::HandshakeKind::Resumed);
         if let Some(store) = &self.store {
             store.handshake_done(resumed);
@@ -712,6 +788,26 @@ pub struct Live {
     close_sent: bool,
     write_done: bool,
     read_done: bool,
+    /// Polled: the JS thread's read failed; the task reports it.
+    read_error: Option<NodeError>,
+    /// Polled: after a TLS failure the connection is kept open, its input
+    /// discarded.
+    read_failed: bool,
+}
+
+/// What the JS thread's read of a polled connection found.
+#[derive(Debug)]
+pub enum PollRead {
+    /// Plaintext (maybe none), and whether the peer's stream ended.
+    Data(Vec<u8>, bool),
+    /// The read failed after this plaintext; the task, woken, reports it.
+    /// True when the connection stays open (input is discarded from now on).
+    Failed(Vec<u8>, bool),
+    /// Kept open after a failure: the peer ended or the read failed
+    /// ([`Shared::peer_gone`] says which; the task, woken, reports it).
+    PeerGone,
+    /// Nothing more is read on this connection.
+    Stop,
 }
 
 /// Where an established connection lives; `None` once it is closed.
@@ -739,12 +835,74 @@ impl Live {
             close_sent: false,
             write_done: false,
             read_done: false,
+            read_error: None,
+            read_failed: false,
+        }
+    }
+
+    /// The JS thread's read failed in a way of its own (a panic caught
+    /// there): the task reports `error`, and nothing more is read.
+    pub fn fail_read(&mut self, error: NodeError) {
+        self.read_failed = false;
+        self.read_error = Some(error);
+    }
+
+    /// The JS thread's read of a polled connection: what rustls holds from
+    /// the handshake first, then what the socket has.
+    pub fn poll_read(&mut self, shared: &Shared) -> PollRead {
+        if self.read_failed {
+            let mut scratch = [0u8; 4096];
+            loop {
+                match self.session.io.try_read(&mut scratch) {
+                    Ok(0) => {
+                        shared.peer_gone.store(PEER_EOF, Ordering::SeqCst);
+                        return PollRead::PeerGone;
+                    }
+                    Ok(_) => {}
+                    Err(e) if is_would_block(&e) => return PollRead::Data(Vec::new(), false),
+                    Err(_) => {
+                        shared.peer_gone.store(PEER_FAILED, Ordering::SeqCst);
+                        return PollRead::PeerGone;
+                    }
+                }
+            }
+        }
+        if self.read_done || self.read_error.is_some() {
+            return PollRead::Stop;
+        }
+        let mut first = Vec::new();
+        let result = match self.session.take_plaintext(&mut first) {
+            Ok(false) => {
+                let (batch, result) = self.session.read_ready();
+                if first.is_empty() {
+                    first = batch;
+                } else {
+                    first.extend_from_slice(&batch);
+                }
+                result
+            }
+            other => other,
+        };
+        match result {
+            Ok(ended) => {
+                self.read_done = ended;
+                PollRead::Data(first, ended)
+            }
+            Err(e) => {
+                let keep_open = e.reason.is_some() && e.syscall.is_none();
+                self.read_failed = keep_open;
+                self.read_error = Some(e);
+                PollRead::Failed(first, keep_open)
+            }
         }
     }
 
     /// Takes JS's commands, moves plaintext into rustls and records to the
     /// socket as far as it takes them, and says what to wait for.
     fn step(&mut self, shared: &Shared, sink: &Sink) -> Result<Next, NodeError> {
+        if let Some(e) = self.read_error.take() {
+            return Err(e);
+        }
         for command in shared.take_commands() {
             match command {
                 Command::Write(buf) => {
@@ -894,6 +1052,8 @@ async fn pump(
     // reads are) once the cell is free again.
     let mut first = Vec::new();
     let ended = match lock(cell).as_mut() {
+        // Polled: the JS thread's first read takes it.
+        Some(_) if io.is_polled() => false,
         Some(live) => {
             live.read_done = live.session.take_plaintext(&mut first)?;
             live.read_done
@@ -903,6 +1063,15 @@ async fn pump(
     deliver(first, shared, sink);
     if ended {
         sink(Event::End);
+    }
+    // Node's client sends its Finished after the 'secureConnect' listeners
+    // ran: a client that rejects the server (or destroys) never completes
+    // the handshake for it, and the server sees a hang-up, not a connection.
+    while shared.held.load(Ordering::SeqCst) {
+        if shared.destroyed.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        shared.wake.notified().await;
     }
     let mut last_idle = None;
     if let Transport::Js(pipe) = io {
@@ -931,7 +1100,8 @@ async fn pump(
             // the process must stay alive for; reported again each time the
             // connection comes back to rest.
             let unsent = write || lock(cell).as_ref().is_some_and(|l| !l.pending.is_empty());
-            match pipe.idle_consumed() {
+            let reader_done = lock(cell).as_ref().is_none_or(|l| l.read_done);
+            match pipe.idle_consumed(reader_done) {
                 Some(consumed) if !unsent && shared.commands_empty() => {
                     let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                     if last_idle != Some(mark) {
@@ -964,11 +1134,36 @@ async fn pump(
 
 /// Makes `session` the connection's live state, which JS may now write to
 /// directly; returns it and the transport, for [`serve`].
-pub fn go_live(session: Session, shared: &Shared) -> (Arc<LiveCell>, Arc<Transport>) {
+///
+/// A socket's connection whose JS thread can poll (`crate::poll`) becomes
+/// [`Transport::Polled`], registered with the runtime of `session`'s home
+/// (or the caller's) for writes only; its reads are the JS thread's.
+pub fn go_live(
+    mut session: Session,
+    shared: &Shared,
+) -> io::Result<(Arc<LiveCell>, Arc<Transport>)> {
+    let runtime = session
+        .home
+        .clone()
+        .or_else(|| tokio::runtime::Handle::try_current().ok());
+    if let (true, Some(runtime)) = (shared.inline_ok.load(Ordering::SeqCst), runtime) {
+        let io = session.io;
+        session.io = match Arc::try_unwrap(io) {
+            Ok(transport) => {
+                let _enter = runtime.enter();
+                let (transport, fd) = transport.into_polled()?;
+                if let Ok(mut slot) = shared.poll.lock() {
+                    slot.fd = fd;
+                }
+                Arc::new(transport)
+            }
+            Err(io) => io,
+        };
+    }
     let io = session.io.clone();
     let cell = Arc::new(Mutex::new(Some(Live::new(session))));
     let _ = shared.live.set(cell.clone());
-    (cell, io)
+    Ok((cell, io))
 }
 
 /// Runs an established connection until it closes, then reports `Close`;
@@ -983,6 +1178,7 @@ pub async fn serve(
     sink: Sink,
     secure: Option<Box<SecureInfo>>,
 ) {
+    shared.bind_trace(&io);
     if let Some(info) = secure {
         sink(Event::Secure(info));
     }
@@ -997,9 +1193,20 @@ pub async fn serve(
         }
     }
     io.discard_input();
+    // Its descriptor may be reused by another connection once closed.
+    crate::trace::disable(io.trace_key());
     // The socket closes with the last reference: the session's and `io`.
     drop(lock(&cell).take());
-    drop(io);
+    if io.is_polled() {
+        // The JS thread closes it, after its poll lets go of the descriptor.
+        if let Some(fd) = Arc::try_unwrap(io).ok().and_then(Transport::into_polled_fd) {
+            if let Ok(mut slot) = shared.poll.lock() {
+                slot.closing = Some(fd);
+            }
+        }
+    } else {
+        drop(io);
+    }
     sink(Event::Close);
 }
 
@@ -1040,6 +1247,14 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
     let mut scratch = [0u8; 4096];
     let mut last_idle = None;
     while !shared.destroyed.load(Ordering::SeqCst) {
+        match shared.peer_gone.load(Ordering::SeqCst) {
+            PEER_EOF => {
+                sink(Event::End);
+                return;
+            }
+            PEER_FAILED => return,
+            _ => {}
+        }
         for command in shared.take_commands() {
             match command {
                 Command::Write(_) => {
@@ -1059,7 +1274,7 @@ async fn kept_open(io: &Transport, shared: &Shared, sink: &Sink) {
         // Over a wrapped stream, nothing here is work that holds the
         // process (as in `pump`): say so once all input was taken.
         if let Transport::Js(pipe) = io {
-            if let Some(consumed) = pipe.idle_consumed() {
+            if let Some(consumed) = pipe.idle_consumed(false) {
                 let mark = (consumed, shared.taken.load(Ordering::SeqCst));
                 if last_idle != Some(mark) {
                     last_idle = Some(mark);
@@ -1139,6 +1354,8 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
+    shared.bind_trace(&session.io);
+    let trace_key = session.io.trace_key();
     let run = async {
         if events == 0 {
             return session.handshake().await;
@@ -1159,17 +1376,28 @@ pub async fn establish(
     let result = tokio::select! {
         r = bounded => r,
         () = destroyed(&shared) => {
+            crate::trace::disable(trace_key);
             sink(Event::Close);
             return;
         }
     };
     match result {
         Ok(()) => {
+            if matches!(session.tls, Connection::Client(_)) && session.tls.wants_write() {
+                shared.held.store(true, Ordering::SeqCst);
+            }
             let info = Box::new(session.secure_info());
-            let (cell, io) = go_live(session, &shared);
-            serve(cell, io, shared, sink, Some(info)).await;
+            match go_live(session, &shared) {
+                Ok((cell, io)) => serve(cell, io, shared, sink, Some(info)).await,
+                Err(e) => {
+                    crate::trace::disable(trace_key);
+                    sink(Event::Error(NodeError::io(&e, "read")));
+                    sink(Event::Close);
+                }
+            }
         }
         Err(e) => {
+            crate::trace::disable(trace_key);
             sink(Event::Error(e));
             sink(Event::Close);
         }

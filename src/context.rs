@@ -97,6 +97,7 @@ pub fn default_trust() -> &'static Trust {
             partial: None,
             level: crate::seclevel::DEFAULT,
             crls: Arc::default(),
+            crls_v1: Arc::default(),
         }
     })
 }
@@ -218,20 +219,29 @@ fn parse_chain(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, NodeError> {
 /// `crl` entries: PEM or DER. As in Node (`SecureContext::AddCRL`, one
 /// `PEM_read_bio_X509_CRL` per entry), an entry gives its first CRL only;
 /// one that does not parse fails with Node's code and message.
-fn parse_crls(entries: &[Vec<u8>]) -> Result<Vec<webpki::CertRevocationList<'static>>, NodeError> {
+/// The `crl` entries: those webpki reads, and the v1 lists it does not.
+type Crls = (
+    Vec<webpki::CertRevocationList<'static>>,
+    Vec<crate::crl_v1::V1Crl>,
+);
+
+fn parse_crls(entries: &[Vec<u8>]) -> Result<Crls, NodeError> {
     use rustls::pki_types::CertificateRevocationListDer;
     let failed = || NodeError::new("ERR_CRYPTO_OPERATION_FAILED", "Failed to parse CRL");
-    entries
-        .iter()
-        .map(|entry| {
-            let der = match CertificateRevocationListDer::pem_slice_iter(entry).next() {
-                Some(first) => first.map_err(|_| failed())?,
-                None => CertificateRevocationListDer::from(entry.clone()),
-            };
-            let crl = webpki::OwnedCertRevocationList::from_der(&der).map_err(|_| failed())?;
-            Ok(crl.into())
-        })
-        .collect()
+    let mut out: Crls = (Vec::new(), Vec::new());
+    for entry in entries {
+        let der = match CertificateRevocationListDer::pem_slice_iter(entry).next() {
+            Some(first) => first.map_err(|_| failed())?,
+            None => CertificateRevocationListDer::from(entry.clone()),
+        };
+        match webpki::OwnedCertRevocationList::from_der(&der) {
+            Ok(crl) => out.0.push(crl.into()),
+            Err(_) => out
+                .1
+                .push(crate::crl_v1::V1Crl::parse(&der).ok_or_else(failed)?),
+        }
+    }
+    Ok(out)
 }
 
 /// OpenSSL's error for a version range with nothing in it.
@@ -277,14 +287,20 @@ fn read_pfx(
         e.reason = Some(reason.into());
         e
     };
-    let store = KeyStore::from_pkcs12(der, passphrase, Pkcs12ImportPolicy::Relaxed).map_err(
-        |e| match e {
-            p12_keystore::error::Error::DerError(_) => {
-                pfx_error("ERR_OSSL_ASN1_NOT_ENOUGH_DATA", "not enough data")
-            }
-            _ => pfx_error("ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE", "mac verify failure"),
-        },
-    )?;
+    use p12_keystore::error::Error as P12;
+    let parsed = KeyStore::from_pkcs12(der, passphrase, Pkcs12ImportPolicy::Relaxed);
+    // OpenSSL 3's default provider has no RC2, RC4 or single DES: Node
+    // refuses archives sealed with them once their MAC checks out.
+    if !matches!(parsed, Err(P12::MacError(_))) && uses_legacy_cipher(der) {
+        return Err(NodeError::new(
+            "ERR_CRYPTO_UNSUPPORTED_OPERATION",
+            "Unsupported PKCS12 PFX data",
+        ));
+    }
+    let store = parsed.map_err(|e| match e {
+        P12::DerError(_) => pfx_error("ERR_OSSL_ASN1_NOT_ENOUGH_DATA", "not enough data"),
+        _ => pfx_error("ERR_OSSL_PKCS12_MAC_VERIFY_FAILURE", "mac verify failure"),
+    })?;
     let (_, entry) = store.private_key_chain().ok_or_else(|| {
         // Node's own wording (src/crypto/crypto_context.cc).
         pfx_error(
@@ -305,6 +321,40 @@ fn read_pfx(
     }
     let key = PrivateKeyDer::Pkcs8(entry.key().as_der().to_vec().into());
     Ok((chain, key))
+}
+
+/// Whether a PKCS#12 archive names an algorithm only OpenSSL's legacy
+/// provider has (RC2, RC4, single DES and the PBEs built on them). The
+/// algorithm identifiers are in the clear, so their DER is looked for.
+fn uses_legacy_cipher(der: &[u8]) -> bool {
+    const RSADSI: [u8; 7] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01];
+    let oid = |arcs: &[u8]| -> Vec<u8> {
+        let mut v = vec![0x06, (RSADSI.len() + arcs.len()) as u8];
+        v.extend_from_slice(&RSADSI);
+        v.extend_from_slice(arcs);
+        v
+    };
+    let legacy = [
+        // rc2-cbc (1.2.840.113549.3.2): the arc under RSADSI's 3, not 1.
+        vec![0x06, 0x08, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x03, 0x02],
+        // des-cbc (1.3.14.3.2.7).
+        vec![0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x07],
+        // pbeWithSHAAnd{128,40}BitRC4, pbeWithSHAAnd{128,40}BitRC2-CBC.
+        oid(&[0x0c, 0x01, 0x01]),
+        oid(&[0x0c, 0x01, 0x02]),
+        oid(&[0x0c, 0x01, 0x05]),
+        oid(&[0x0c, 0x01, 0x06]),
+        // PKCS#5 v1.5: pbeWith{MD2,MD5,SHA1}And{DES,RC2}-CBC.
+        oid(&[0x05, 0x01]),
+        oid(&[0x05, 0x03]),
+        oid(&[0x05, 0x04]),
+        oid(&[0x05, 0x06]),
+        oid(&[0x05, 0x0a]),
+        oid(&[0x05, 0x0b]),
+    ];
+    legacy
+        .iter()
+        .any(|pattern| der.windows(pattern.len()).any(|w| w == pattern.as_slice()))
 }
 
 /// One key type's certificate chain and key, as OpenSSL keeps them.
@@ -364,8 +414,12 @@ impl Context {
             .map(|pem| parse_chain(pem))
             .collect::<Result<Vec<_>, _>>()?;
         let mut pfx_keys = Vec::new();
+        // A PKCS#12 archive's other certificates are trusted too, as Node
+        // adds them to the context's store (SecureContext::LoadPKCS12).
+        let mut pfx_ca = Vec::new();
         for (der, passphrase) in &input.pfx {
             let (chain, key) = read_pfx(der, passphrase)?;
+            pfx_ca.extend(chain.iter().skip(1).cloned());
             chains.push(chain);
             pfx_keys.push(key);
         }
@@ -416,14 +470,15 @@ impl Context {
                 Trust::from_ca(ca, input.allow_partial, input.security_level)
             }
         };
-        let trust = if input.added_ca.is_empty() {
+        let added: Vec<_> = input
+            .added_ca
+            .iter()
+            .flat_map(|pem| parse_chain(pem).unwrap_or_default())
+            .chain(pfx_ca)
+            .collect();
+        let trust = if added.is_empty() {
             trust
         } else {
-            let added: Vec<_> = input
-                .added_ca
-                .iter()
-                .flat_map(|pem| parse_chain(pem).unwrap_or_default())
-                .collect();
             let mut roots = (*trust.roots).clone();
             roots.add_parsable_certificates(added.iter().cloned());
             let ca: Vec<_> = trust.ca.iter().cloned().chain(added).collect();
@@ -433,13 +488,15 @@ impl Context {
                 ..trust
             }
         };
-        let trust = Trust {
-            crls: if input.crls.is_empty() {
-                trust.crls
-            } else {
-                Arc::new(parse_crls(&input.crls)?)
-            },
-            ..trust
+        let trust = if input.crls.is_empty() {
+            trust
+        } else {
+            let (crls, crls_v1) = parse_crls(&input.crls)?;
+            Trust {
+                crls: Arc::new(crls),
+                crls_v1: Arc::new(crls_v1),
+                ..trust
+            }
         };
         // OpenSSL keeps one certificate and one key per key type, the last
         // given of each winning; a pair whose halves do not match is an
@@ -862,9 +919,35 @@ struct ServerIdentities {
     sni: Arc<SniTable>,
 }
 
+thread_local! {
+    /// An IP address the ClientHello being processed on this thread sent as
+    /// its SNI name ([`with_hello_ip`]).
+    static HELLO_IP: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a call into rustls that may resolve the server's certificate)
+/// with `ip` as the SNI name when rustls reports none: rustls ignores an IP
+/// address sent as the name, OpenSSL does not, and `addContext()` may name
+/// one. rustls resolves synchronously within the call, so a thread-local
+/// carries it there.
+pub fn with_hello_ip<T>(ip: Option<String>, f: impl FnOnce() -> T) -> T {
+    if ip.is_none() {
+        return f();
+    }
+    HELLO_IP.with(|slot| *slot.borrow_mut() = ip);
+    let out = f();
+    HELLO_IP.with(|slot| slot.borrow_mut().take());
+    out
+}
+
 impl ResolvesServerCert for ServerIdentities {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        if let Some(keys) = hello.server_name().and_then(|name| self.sni.lookup(name)) {
+        let ip = || HELLO_IP.with(|slot| slot.borrow().clone());
+        let keys = match hello.server_name() {
+            Some(name) => self.sni.lookup(name),
+            None => ip().and_then(|name| self.sni.lookup(&name)),
+        };
+        if let Some(keys) = keys {
             let chosen = Identities {
                 keys,
                 tls13: self.default.tls13,

@@ -8,15 +8,17 @@
 //! the process alive is decided in JavaScript, which counts the sockets and
 //! servers that should (`ref()` / `unref()` here follow that count).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, FnArgs, Function};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Status};
+use napi::{Env, JsValue, Status};
 use napi_derive::napi;
 
 use crate::conn::{Event, SecureInfo, Shared, Sink};
 use crate::error::NodeError;
+use crate::poll::JsTarget;
 use crate::server::{ServerEvent, ServerSink};
 use crate::transport::Endpoints;
 
@@ -137,7 +139,8 @@ mod kind {
 
 /// What travels from a worker thread to the JS thread.
 pub enum Message {
-    /// A connection's event; `credit` is returned for delivered data.
+    /// A connection's event, with its shared state (read credit is
+    /// returned for delivered data; the JS thread's poll follows it).
     Conn(u32, Event, Option<Arc<Shared>>),
     /// A server's event.
     Server(u32, ServerEvent),
@@ -147,18 +150,28 @@ pub enum Message {
 type Args = FnArgs<(u32, u32, Option<Buffer>, Option<EventInfo>)>;
 type HubFn = ThreadsafeFunction<Message, (), Args, Status, false>;
 
-fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
+fn to_args(
+    message: Message,
+    js: Option<&Arc<JsTarget>>,
+) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
     match message {
-        Message::Conn(id, event, credit) => match event {
+        Message::Conn(id, event, shared) => match event {
             Event::Connected(e) => (
                 id,
                 kind::CONNECTED,
                 None,
                 Some(EventInfo::default().endpoints(e)),
             ),
-            Event::Secure(info) => (id, kind::SECURE, None, Some(EventInfo::secure(*info))),
+            Event::Secure(info) => {
+                // Reads of a polled connection start now, on this thread,
+                // so that its data comes after this event.
+                if let (Some(js), Some(shared)) = (js, &shared) {
+                    crate::poll::start(js, id, shared);
+                }
+                (id, kind::SECURE, None, Some(EventInfo::secure(*info)))
+            }
             Event::Data(bytes) => {
-                if let Some(shared) = credit {
+                if let Some(shared) = shared {
                     shared.consumed(bytes.len());
                 }
                 (id, kind::DATA, Some(Buffer::from(bytes)), None)
@@ -167,7 +180,12 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
             Event::Finished => (id, kind::FINISHED, None, None),
             Event::Drain => (id, kind::DRAIN, None, None),
             Event::Error(e) => (id, kind::ERROR, None, Some(EventInfo::error(e))),
-            Event::Close => (id, kind::CLOSE, None, None),
+            Event::Close => {
+                if let Some(shared) = shared {
+                    crate::poll::close(&shared);
+                }
+                (id, kind::CLOSE, None, None)
+            }
             Event::Ciphertext(bytes) => (id, kind::CIPHERTEXT, Some(Buffer::from(bytes)), None),
             Event::ShutdownOut => (id, kind::SHUTDOWN_OUT, None, None),
             Event::InputDrain => (id, kind::INPUT_DRAIN, None, None),
@@ -219,12 +237,13 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
                 None,
                 Some(EventInfo::error(e).endpoints(endpoints)),
             ),
-            ServerEvent::Sni(ask, servername) => {
+            ServerEvent::Sni(ask, servername, endpoints) => {
                 let info = EventInfo {
                     id: Some(ask),
                     servername: Some(servername),
                     ..EventInfo::default()
-                };
+                }
+                .endpoints(endpoints);
                 (id, kind::SNI, None, Some(info))
             }
             ServerEvent::Ocsp(ask, cert, issuer) => {
@@ -259,6 +278,9 @@ fn to_args(message: Message) -> (u32, u32, Option<Buffer>, Option<EventInfo>) {
 #[napi]
 pub struct EventHub {
     tsfn: Arc<HubFn>,
+    /// The hub's function for the JS thread's own reads (`crate::poll`),
+    /// when this thread polls established connections.
+    js: Option<Arc<JsTarget>>,
 }
 
 impl EventHub {
@@ -266,13 +288,20 @@ impl EventHub {
     pub fn conn_sink(&self, id: u32, shared: &Arc<Shared>) -> Sink {
         let tsfn = self.tsfn.clone();
         let shared = shared.clone();
+        shared.inline_ok.store(self.js.is_some(), Ordering::SeqCst);
         Arc::new(move |event| {
-            let credit = matches!(event, Event::Data(_)).then(|| shared.clone());
+            let with = matches!(event, Event::Data(_) | Event::Secure(_) | Event::Close)
+                .then(|| shared.clone());
             tsfn.call(
-                Message::Conn(id, event, credit),
+                Message::Conn(id, event, with),
                 ThreadsafeFunctionCallMode::NonBlocking,
             );
         })
+    }
+
+    /// The JS thread's read target, when it polls connections.
+    pub fn js(&self) -> Option<&Arc<JsTarget>> {
+        self.js.as_ref()
     }
 
     /// Where server `id`'s events go.
@@ -290,23 +319,38 @@ impl EventHub {
 #[napi]
 impl EventHub {
     /// A hub delivering `(id, kind, data, info)` to `callback`; it starts
-    /// unreferenced.
+    /// unreferenced. `inline`: this thread reads established connections
+    /// itself (`crate::poll`).
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, callback: Function<'_, Args, ()>) -> napi::Result<Self> {
+    pub fn new(
+        env: Env,
+        callback: Function<'_, Args, ()>,
+        inline: Option<bool>,
+    ) -> napi::Result<Self> {
+        let js = if inline.unwrap_or(false) {
+            // SAFETY: this call's environment and its function argument.
+            unsafe { JsTarget::new(env.raw(), callback.raw()) }.map(Arc::new)
+        } else {
+            None
+        };
+        let target = js.clone();
         let tsfn: HubFn = callback
             .build_threadsafe_function::<Message>()
             .callee_handled::<false>()
-            .build_callback(|ctx| {
+            .build_callback(move |ctx| {
                 // Runs on the JS thread from libuv: a panic must not unwind
                 // into Node, so it becomes a thrown error there.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| to_args(ctx.value)))
-                    .map(Into::into)
-                    .map_err(|p| {
-                        napi::Error::from_reason(crate::contain::panic_error(p.as_ref()).message)
-                    })
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    to_args(ctx.value, target.as_ref())
+                }))
+                .map(Into::into)
+                .map_err(|p| {
+                    napi::Error::from_reason(crate::contain::panic_error(p.as_ref()).message)
+                })
             })?;
         let hub = Self {
             tsfn: Arc::new(tsfn),
+            js,
         };
         hub.unref(env)?;
         Ok(hub)

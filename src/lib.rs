@@ -12,12 +12,15 @@ mod conn;
 mod contain;
 #[forbid(unsafe_code)]
 mod context;
+mod crl_v1;
 #[forbid(unsafe_code)]
 mod error;
 #[forbid(unsafe_code)]
 #[cfg(any(test, fuzzing))]
 pub mod fuzzing;
 mod hub;
+#[forbid(unsafe_code)]
+mod keycert;
 #[forbid(unsafe_code)]
 mod keylog;
 #[forbid(unsafe_code)]
@@ -26,6 +29,9 @@ mod names;
 mod ocsp;
 #[forbid(unsafe_code)]
 mod pipe;
+mod poll;
+#[forbid(unsafe_code)]
+mod refusal;
 #[forbid(unsafe_code)]
 mod runtime;
 #[forbid(unsafe_code)]
@@ -38,6 +44,8 @@ mod session;
 mod sniff;
 #[forbid(unsafe_code)]
 mod suites;
+#[forbid(unsafe_code)]
+mod trace;
 #[forbid(unsafe_code)]
 mod transport;
 #[forbid(unsafe_code)]
@@ -179,6 +187,19 @@ impl NativeContext {
         Ok(())
     }
 
+    /// The leaf certificates (DER) of the identities this context offers,
+    /// elliptic-curve keys first: `getCertificate()` of a context made from
+    /// `pfx` alone.
+    #[napi]
+    pub fn own_certificates(&self) -> Vec<Buffer> {
+        self.inner
+            .identities
+            .iter()
+            .filter_map(|k| k.cert.first())
+            .map(|c| Buffer::from(c.as_ref().to_vec()))
+            .collect()
+    }
+
     /// `getTicketKeys()`: the 48 bytes tickets are sealed with.
     #[napi(catch_unwind)]
     pub fn get_ticket_keys(&self) -> Buffer {
@@ -200,6 +221,13 @@ impl NativeContext {
 #[napi(catch_unwind)]
 pub fn configure_default_trust(bundled: bool, system: bool) {
     context::configure_default_trust(bundled, system);
+}
+
+/// Label records as the running Node's OpenSSL traces them: "Sent TLS
+/// Record" from OpenSSL 3.2 on (`tls_word`), "Sent Record" before.
+#[napi(catch_unwind)]
+pub fn set_trace_labels(tls_word: bool) {
+    trace::set_labels(tls_word);
 }
 
 /// The system's trusted certificates, DER.
@@ -424,6 +452,8 @@ pub struct CryptoStream {
     pipe: Mutex<Option<Arc<Pipe>>>,
     /// A wrapped server waiting for `SNICallback`'s answer.
     sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
+    /// A wrapped server: what `setKeyCert()` chose.
+    key_cert: Mutex<Option<Arc<keycert::KeyCertSlot>>>,
 }
 
 impl CryptoStream {
@@ -433,6 +463,7 @@ impl CryptoStream {
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
             sni: Mutex::new(None),
+            key_cert: Mutex::new(None),
         }
     }
 }
@@ -561,6 +592,9 @@ impl CryptoStream {
         let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
         let session = if options.is_server {
             let mut config = context.inner.server_config(&params).map_err(throw)?;
+            let slot = Arc::new(keycert::KeyCertSlot::new(params.clone()));
+            config = keycert::server_config(&config, slot.clone());
+            *this.key_cert.lock().map_err(|_| invalid("lock"))? = Some(slot);
             if let Some(lines) = &lines {
                 config = keylog::server_config(&config, lines.clone());
             }
@@ -620,6 +654,17 @@ impl CryptoStream {
         }
     }
 
+    /// `setKeyCert()` on a wrapped server: `context`'s key and certificate
+    /// answer the ClientHello, if it has not been answered yet.
+    #[napi]
+    pub fn set_key_cert(&self, context: &NativeContext) -> napi::Result<()> {
+        let slot = self.key_cert.lock().ok().and_then(|s| s.clone());
+        match slot {
+            Some(slot) => slot.set(&context.inner).map_err(throw),
+            None => Ok(()),
+        }
+    }
+
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.
     #[napi(catch_unwind)]
     pub fn feed(&self, data: Buffer) -> bool {
@@ -634,6 +679,8 @@ impl CryptoStream {
     pub fn feed_end(&self) {
         if let Some(pipe) = self.pipe.lock().ok().and_then(|p| p.clone()) {
             pipe.feed_end();
+            // A task that reads no more still reports the end as taken.
+            self.shared.wake.notify_one();
         }
     }
 
@@ -664,7 +711,8 @@ impl CryptoStream {
         };
         let sink = hub.conn_sink(id, &self.shared);
         let home = session.home().cloned();
-        let (cell, io) = conn::go_live(session, &self.shared);
+        let (cell, io) =
+            conn::go_live(session, &self.shared).map_err(|e| throw(NodeError::io(&e, "read")))?;
         let task = contain::connection(
             conn::serve(cell, io, self.shared.clone(), sink.clone(), None),
             self.shared.clone(),
@@ -673,6 +721,9 @@ impl CryptoStream {
         match home {
             Some(home) => drop(home.spawn(task)),
             None => drop(rt.spawn(task)),
+        }
+        if let Some(js) = hub.js() {
+            poll::start(js, id, &self.shared);
         }
         Ok(())
     }
@@ -719,16 +770,32 @@ impl CryptoStream {
         }
     }
 
+    /// A client's listeners have judged the server: its last handshake
+    /// flight may go out.
+    #[napi]
+    pub fn release_flight(&self) {
+        self.shared.release();
+    }
+
+    /// `enableTrace()`: the connection's records are traced on stderr from
+    /// now on ([`trace`]).
+    #[napi(catch_unwind)]
+    pub fn enable_trace(&self) {
+        self.shared.want_trace();
+    }
+
     /// Resumes reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_start(&self) {
-        self.shared.set_paused(false);
+        let resumed = self.shared.set_paused(false);
+        poll::follow_pause(&self.shared, resumed);
     }
 
     /// Stops reading from the socket.
     #[napi(catch_unwind)]
     pub fn read_stop(&self) {
         self.shared.set_paused(true);
+        poll::follow_pause(&self.shared, false);
     }
 
     /// `exportKeyingMaterial(length, label, context)`; `None` when the
@@ -801,6 +868,8 @@ pub struct ListenOptions {
     pub keylog: Option<bool>,
     /// Someone listens for `'OCSPRequest'` already.
     pub ocsp: Option<bool>,
+    /// Trace every connection (`enableTrace`, `--trace-tls`).
+    pub trace: Option<bool>,
 }
 
 /// `server.address()` for TCP.
@@ -881,6 +950,41 @@ fn bind_tcp(
     Err(last.unwrap_or_else(|| std::io::Error::other("no address to bind")))
 }
 
+/// What a server serves its connections with, from its context and
+/// parameters.
+fn server_settings(
+    context: &Arc<context::Context>,
+    params: TlsParams,
+    sni_callback: bool,
+    handshake_timeout: Duration,
+    table: Arc<context::SniTable>,
+) -> napi::Result<ServerSettings> {
+    let params = params.to_params();
+    let no_protocols = params.speaks_nothing();
+    let params = if no_protocols {
+        params.full_range()
+    } else {
+        params
+    };
+    let config = context
+        .server_config_with(&params, table.clone())
+        .map_err(throw)?;
+    Ok(ServerSettings {
+        config,
+        trust: context.trust.clone(),
+        request_cert: params.request_cert,
+        handshake_timeout,
+        sni: sni_callback.then(|| server::SniHook {
+            context: context.clone(),
+            params: params.clone(),
+            table: table.clone(),
+        }),
+        context: context.clone(),
+        no_protocols,
+        table,
+    })
+}
+
 #[napi]
 impl TlsServer {
     /// Binds (synchronously, so errors are immediate) and starts accepting.
@@ -893,18 +997,14 @@ impl TlsServer {
         options: ListenOptions,
     ) -> napi::Result<Self> {
         let rt = rt()?;
-        let params = params.to_params();
-        let no_protocols = params.speaks_nothing();
-        let params = if no_protocols {
-            params.full_range()
-        } else {
-            params
-        };
         let sni = Arc::new(context::SniTable::default());
-        let config = context
-            .inner
-            .server_config_with(&params, sni.clone())
-            .map_err(throw)?;
+        let settings = server_settings(
+            &context.inner,
+            params,
+            options.sni_callback.unwrap_or(false),
+            Duration::from_millis(u64::from(options.handshake_timeout.unwrap_or(120_000))),
+            sni.clone(),
+        )?;
         let home = rt.pick().1;
         let _enter = home.enter();
         let backlog = options.backlog.filter(|&b| b > 0).unwrap_or(511);
@@ -947,27 +1047,12 @@ impl TlsServer {
         state
             .ocsp
             .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
+        state
+            .trace
+            .store(options.trace.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
-        let settings = ServerSettings {
-            config,
-            trust: context.inner.trust.clone(),
-            request_cert: params.request_cert,
-            handshake_timeout: Duration::from_millis(u64::from(
-                options.handshake_timeout.unwrap_or(120_000),
-            )),
-            sni: options
-                .sni_callback
-                .unwrap_or(false)
-                .then(|| server::SniHook {
-                    context: context.inner.clone(),
-                    params: params.clone(),
-                    table: sni.clone(),
-                }),
-            context: context.inner.clone(),
-            no_protocols,
-            table: sni.clone(),
-        };
-        home.spawn(server::accept_loop(listener, settings, state.clone(), sink));
+        state.set_settings(settings);
+        home.spawn(server::accept_loop(listener, state.clone(), sink));
         Ok(Self {
             state,
             local,
@@ -976,6 +1061,26 @@ impl TlsServer {
             closer: Mutex::new(closer),
             closed: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// `server.setSecureContext()`: connections accepted from now on are
+    /// served with `context` and `params`; those accepted before keep what
+    /// they had. `SNICallback`, `handshakeTimeout` and the `addContext()`
+    /// entries stay the server's.
+    #[napi]
+    pub fn set_context(&self, context: &NativeContext, params: TlsParams) -> napi::Result<()> {
+        let Some(old) = self.state.settings() else {
+            return Ok(());
+        };
+        let settings = server_settings(
+            &context.inner,
+            params,
+            old.sni.is_some(),
+            old.handshake_timeout,
+            self.sni.clone(),
+        )?;
+        self.state.set_settings(settings);
+        Ok(())
     }
 
     /// The bound TCP address, or `None` for a Unix socket.
@@ -1061,6 +1166,13 @@ impl TlsServer {
     #[napi(catch_unwind)]
     pub fn set_keylog(&self, on: bool) {
         self.state.keylog.store(on, Ordering::Relaxed);
+    }
+
+    /// New connections are traced from their first byte (`enableTrace`
+    /// server option, `--trace-tls`).
+    #[napi(catch_unwind)]
+    pub fn set_trace(&self, on: bool) {
+        self.state.trace.store(on, Ordering::Relaxed);
     }
 
     /// Handshakes under way, whose connections JS has not seen yet.

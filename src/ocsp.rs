@@ -17,56 +17,12 @@ use rustls::sign::CertifiedKey;
 pub type ResponseSlot = Arc<Mutex<Option<Vec<u8>>>>;
 
 /// The TLS extension a client asks for a staple with (RFC 6066).
-const STATUS_REQUEST: usize = 5;
+const STATUS_REQUEST: u16 = 5;
 
 /// Whether the ClientHello in `records` (TLS records as read from the wire)
 /// carries `status_request`. Anything malformed or cut short reads as no.
 pub fn requests_status(records: &[u8]) -> bool {
-    // The handshake messages, out of their records.
-    let mut hs = Vec::new();
-    let mut rest = records;
-    while let (Some(&kind), Some(len)) = (rest.first(), be16(rest, 3)) {
-        let Some(body) = rest.get(5..5 + len) else {
-            break;
-        };
-        if kind == 22 {
-            hs.extend_from_slice(body);
-        }
-        rest = &rest[5 + len..];
-    }
-    client_hello_extensions(&hs).is_some_and(|exts| {
-        let mut at = 0;
-        while let (Some(kind), Some(len)) = (be16(exts, at), be16(exts, at + 2)) {
-            if kind == STATUS_REQUEST {
-                return true;
-            }
-            at += 4 + len;
-        }
-        false
-    })
-}
-
-fn be16(b: &[u8], at: usize) -> Option<usize> {
-    Some(usize::from(u16::from_be_bytes([
-        *b.get(at)?,
-        *b.get(at + 1)?,
-    ])))
-}
-
-/// The extensions block of a ClientHello handshake message.
-fn client_hello_extensions(hs: &[u8]) -> Option<&[u8]> {
-    if *hs.first()? != 1 {
-        return None;
-    }
-    let len = (usize::from(*hs.get(1)?) << 16) | be16(hs, 2)?;
-    let body = hs.get(4..4 + len)?;
-    // version (2), random (32), session id, cipher suites, compression.
-    let mut at = 34;
-    at += 1 + usize::from(*body.get(at)?);
-    at += 2 + be16(body, at)?;
-    at += 1 + usize::from(*body.get(at)?);
-    let ext_len = be16(body, at)?;
-    body.get(at + 2..at + 2 + ext_len)
+    crate::sniff::hello_extension(records, STATUS_REQUEST).is_some()
 }
 
 /// A certificate resolver that staples `response` to whatever `inner`

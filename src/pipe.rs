@@ -26,6 +26,8 @@ const OUT_LIMIT: usize = 256 * 1024;
 pub struct Pipe {
     inbound: Mutex<VecDeque<u8>>,
     eof: AtomicBool,
+    /// The task has read the end of stream.
+    eof_read: AtomicBool,
     /// The wrapped stream's read failed with this OS error number (0: it
     /// did not); reported once the bytes read before it are taken.
     failed: AtomicI32,
@@ -58,6 +60,7 @@ impl Pipe {
         Self {
             inbound: Mutex::new(VecDeque::new()),
             eof: AtomicBool::new(false),
+            eof_read: AtomicBool::new(false),
             failed: AtomicI32::new(0),
             in_paused: AtomicBool::new(false),
             readable: Notify::new(),
@@ -93,10 +96,14 @@ impl Pipe {
         self.live.store(true, Ordering::SeqCst);
     }
 
-    /// With nothing queued to read: the input bytes taken so far.
-    pub fn idle_consumed(&self) -> Option<u64> {
+    /// With nothing queued to read: the input taken so far, in bytes plus
+    /// one for the end of stream once it was read (or, `reader_done`, once
+    /// the connection reads no more), as JS counts what it fed.
+    pub fn idle_consumed(&self, reader_done: bool) -> Option<u64> {
         let empty = self.inbound.lock().map(|q| q.is_empty()).unwrap_or(false);
-        empty.then(|| self.consumed.load(Ordering::SeqCst))
+        let eof = self.eof.load(Ordering::SeqCst)
+            && (reader_done || self.eof_read.load(Ordering::SeqCst));
+        empty.then(|| self.consumed.load(Ordering::SeqCst) + u64::from(eof))
     }
 
     /// The wrapped stream ended.
@@ -156,7 +163,10 @@ impl Pipe {
             .map_err(|_| io::Error::other("pipe poisoned"))?;
         if q.is_empty() {
             return match self.failed.load(Ordering::SeqCst) {
-                _ if self.eof.load(Ordering::SeqCst) => Ok(0),
+                _ if self.eof.load(Ordering::SeqCst) => {
+                    self.eof_read.store(true, Ordering::SeqCst);
+                    Ok(0)
+                }
                 0 => Err(io::ErrorKind::WouldBlock.into()),
                 errno => Err(io::Error::from_raw_os_error(errno)),
             };

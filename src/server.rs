@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rustls::ServerConfig;
@@ -28,9 +28,9 @@ pub enum ServerEvent {
     Secure(u32, Box<SecureInfo>, Pending),
     /// A client failed before or during its handshake.
     ClientError(NodeError, Endpoints, Pending),
-    /// `SNICallback`: which context serves this name? Answer with
-    /// [`ServerState::answer_sni`] and this id.
-    Sni(u32, String),
+    /// `SNICallback`: which context serves this name, for the client at
+    /// these endpoints? Answer with [`ServerState::answer_sni`] and this id.
+    Sni(u32, String, Endpoints),
     /// `'newSession'` (ask id, session id, data): answer with
     /// [`ServerState::answer_session`] once stored.
     NewSession(u32, Vec<u8>, Vec<u8>),
@@ -146,13 +146,31 @@ pub struct ServerState {
     session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
     /// Someone listens for `'keylog'`: new connections keep their lines.
     pub keylog: std::sync::atomic::AtomicBool,
+    /// `enableTrace` / `--trace-tls`: new connections are traced from their
+    /// first byte ([`crate::trace`]).
+    pub trace: std::sync::atomic::AtomicBool,
     /// Someone listens for `'OCSPRequest'`: ask when a client wants a staple.
     pub ocsp: std::sync::atomic::AtomicBool,
     /// `'OCSPRequest'` questions waiting for JavaScript's answer.
     ocsp_asks: Mutex<HashMap<u32, oneshot::Sender<OcspAnswer>>>,
+    /// What new connections are served with; `setSecureContext()` replaces
+    /// it, and connections accepted before keep theirs.
+    settings: RwLock<Option<Arc<ServerSettings>>>,
 }
 
 impl ServerState {
+    /// The settings new connections get.
+    pub fn settings(&self) -> Option<Arc<ServerSettings>> {
+        self.settings.read().ok().and_then(|s| s.clone())
+    }
+
+    /// Serves the connections accepted from now on with `settings`.
+    pub fn set_settings(&self, settings: ServerSettings) {
+        if let Ok(mut slot) = self.settings.write() {
+            *slot = Some(Arc::new(settings));
+        }
+    }
+
     /// JavaScript's answer to [`ServerEvent::Sni`] `id`.
     pub fn answer_sni(&self, id: u32, answer: SniAnswer) {
         let waiting = self
@@ -240,18 +258,18 @@ impl ServerState {
         rx.await.unwrap_or(OcspAnswer::Fail)
     }
 
-    async fn ask_sni(&self, name: String, sink: &ServerSink) -> SniAnswer {
+    async fn ask_sni(&self, name: String, endpoints: Endpoints, sink: &ServerSink) -> SniAnswer {
         let (tx, rx) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut asks) = self.sni_asks.lock() {
             asks.insert(id, tx);
         }
-        sink(ServerEvent::Sni(id, name));
+        sink(ServerEvent::Sni(id, name, endpoints));
         rx.await.unwrap_or(SniAnswer::Fail)
     }
 }
 
-/// Server-wide settings fixed at `listen()`.
+/// Server-wide settings, made at `listen()` and by `setSecureContext()`.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
     /// The TLS configuration.
@@ -274,12 +292,7 @@ pub struct ServerSettings {
 }
 
 /// Accepts until stopped.
-pub async fn accept_loop(
-    listener: Listener,
-    settings: ServerSettings,
-    state: Arc<ServerState>,
-    sink: ServerSink,
-) {
+pub async fn accept_loop(listener: Listener, state: Arc<ServerState>, sink: ServerSink) {
     loop {
         let io = tokio::select! {
             r = listener.accept() => r,
@@ -288,6 +301,9 @@ pub async fn accept_loop(
         let Ok(io) = io else {
             // EMFILE and friends: back off briefly instead of spinning.
             tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let Some(settings) = state.settings() else {
             continue;
         };
         let max = state.max_connections.load(Ordering::SeqCst);
@@ -314,7 +330,7 @@ pub async fn accept_loop(
             incoming,
             live,
             pending,
-            settings.clone(),
+            settings,
             state.clone(),
             sink.clone(),
         );
@@ -346,7 +362,7 @@ async fn handshake(
     incoming: Incoming,
     live: LiveGuard,
     pending: Pending,
-    settings: ServerSettings,
+    settings: Arc<ServerSettings>,
     state: Arc<ServerState>,
     sink: ServerSink,
 ) {
@@ -368,6 +384,10 @@ async fn handshake(
         let e = crate::context::no_protocols();
         return sink(ServerEvent::ClientError(e, endpoints, pending));
     }
+    let trace_key = io.trace_key();
+    if state.trace.load(Ordering::Relaxed) {
+        crate::trace::enable(trace_key);
+    }
     let timeout = settings.handshake_timeout;
     let events = state.session_events.load(Ordering::SeqCst);
     let run = establish(io, live, settings, events, &state, &sink);
@@ -385,7 +405,10 @@ async fn handshake(
             }
             sink(ServerEvent::Secure(id, info, pending));
         }
-        Err(e) => sink(ServerEvent::ClientError(e, endpoints, pending)),
+        Err(e) => {
+            crate::trace::disable(trace_key);
+            sink(ServerEvent::ClientError(e, endpoints, pending));
+        }
     }
 }
 
@@ -397,7 +420,7 @@ async fn handshake(
 async fn establish(
     io: Transport,
     live: LiveGuard,
-    settings: ServerSettings,
+    settings: Arc<ServerSettings>,
     events: u8,
     state: &Arc<ServerState>,
     sink: &ServerSink,
@@ -416,7 +439,7 @@ async fn establish(
     // The ClientHello is read first when JavaScript has a say in how it is
     // answered (SNICallback, OCSPRequest).
     let consult = settings.sni.is_some() || state.ocsp.load(Ordering::Relaxed);
-    let (tls, trust) = if consult {
+    let (tls, trust, ip_name) = if consult {
         // rustls takes the ClientHello here, looking the session up.
         let accepted = session::SCOPE
             .scope(
@@ -433,10 +456,11 @@ async fn establish(
             None => settings.config.clone(),
         };
         rustls::ServerConnection::new(config)
-            .map(|tls| (tls, settings.trust.clone()))
+            .map(|tls| (tls, settings.trust.clone(), None))
             .map_err(|e| NodeError::from(&e))?
     };
     let mut session = Session::server(tls, io, trust, settings.request_cert, Some(live));
+    session.set_ip_name(ip_name);
     if let Some(lines) = keylog {
         session.keep_keylog(lines);
     }
@@ -596,18 +620,11 @@ fn ocsp_subject(context: &Context) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
 }
 
 /// Reads a client's ClientHello, so that a configuration can be chosen for
-/// the name it asks for. Bytes already read (the ClientHello looked at for
+/// the name it asks for, keeping the records' bytes in `hello` (for what
+/// rustls does not tell of the ClientHello: `status_request`, an IP address
+/// as the name). Bytes already read (the ClientHello looked at for
 /// 'resumeSession') go first; the first five are judged by [`sniff`].
 pub async fn read_client_hello(
-    io: &Transport,
-    prefix: &[u8],
-) -> Result<rustls::server::Accepted, NodeError> {
-    read_client_hello_keeping(io, prefix, &mut Vec::new()).await
-}
-
-/// [`read_client_hello`], keeping the records' bytes in `hello` (for what
-/// rustls does not tell of the ClientHello, such as `status_request`).
-async fn read_client_hello_keeping(
     io: &Transport,
     mut prefix: &[u8],
     hello: &mut Vec<u8>,
@@ -621,6 +638,7 @@ async fn read_client_hello_keeping(
                 Sniff {
                     inner: Io(io),
                     head: &mut head,
+                    keep: sniff::KEPT,
                 },
                 hello,
             ))
@@ -629,6 +647,7 @@ async fn read_client_hello_keeping(
                 Sniff {
                     inner: &mut prefix,
                     head: &mut head,
+                    keep: sniff::KEPT,
                 },
                 hello,
             ))
@@ -646,10 +665,7 @@ async fn read_client_hello_keeping(
         match acceptor.accept() {
             Ok(Some(accepted)) => return Ok(accepted),
             Ok(None) => {}
-            Err((e, mut alert)) => {
-                let _ = alert.write_all(&mut Io(io));
-                return Err(NodeError::from(&e));
-            }
+            Err((e, alert)) => return Err(crate::refusal::refuse_hello(&e, alert, &head, io)),
         }
     }
 }
@@ -665,14 +681,24 @@ async fn hello_accept(
     state: &ServerState,
     sink: &ServerSink,
     keylog: Option<Arc<crate::keylog::KeyLines>>,
-) -> Result<(rustls::ServerConnection, Trust), NodeError> {
+) -> Result<(rustls::ServerConnection, Trust, Option<String>), NodeError> {
     let mut hello = Vec::new();
-    let accepted = read_client_hello_keeping(io, prefix, &mut hello).await?;
+    let accepted = read_client_hello(io, prefix, &mut hello).await?;
+    // An IP address sent as the name, which rustls does not report: OpenSSL
+    // reports it, and Node asks SNICallback about it.
+    let ip_name = match accepted.client_hello().server_name() {
+        Some(_) => None,
+        None => sniff::ip_server_name(&hello),
+    };
     let (mut config, context) = match &settings.sni {
         Some(hook) => {
-            let name = accepted.client_hello().server_name().map(str::to_owned);
+            let name = accepted
+                .client_hello()
+                .server_name()
+                .map(str::to_owned)
+                .or_else(|| ip_name.clone());
             let answer = match name {
-                Some(name) => state.ask_sni(name, sink).await,
+                Some(name) => state.ask_sni(name, io.endpoints(), sink).await,
                 None => SniAnswer::Default,
             };
             let context = match answer {
@@ -707,14 +733,12 @@ async fn hello_accept(
     if let Some(lines) = keylog {
         config = crate::keylog::server_config(&config, lines);
     }
-    let tls = accepted.into_connection(config).map_err(|(e, mut alert)| {
-        let _ = alert.write_all(&mut Io(io));
-        NodeError::from(&e)
-    })?;
+    let tls = crate::context::with_hello_ip(ip_name.clone(), || accepted.into_connection(config))
+        .map_err(|(e, alert)| crate::refusal::refuse_hello(&e, alert, &hello, io))?;
     // Client certificates are judged against the chosen context's ca.
     let trust = match &settings.sni {
         Some(_) => context.trust.clone(),
         None => settings.trust.clone(),
     };
-    Ok((tls, trust))
+    Ok((tls, trust, ip_name))
 }

@@ -11,9 +11,12 @@ use crate::error::NodeError;
 
 /// Length of a TLS record header (RFC 8446, 5.1).
 const HEADER: usize = 5;
-/// What a reader keeps: the header, the handshake header (4) and a
-/// ClientHello's `legacy_version` (2).
-const KEPT: usize = HEADER + 4 + 2;
+/// What [`judge`] and [`client_hello_version`] need: the header, the
+/// handshake header (4) and a ClientHello's `legacy_version` (2).
+pub const KEPT: usize = HEADER + 4 + 2;
+/// Enough for a whole ClientHello in one record of the largest size (what
+/// a server keeps to read the name rustls does not report).
+pub const HELLO: usize = HEADER + 0x4000;
 
 /// What the first bytes say.
 #[derive(Debug, PartialEq, Eq)]
@@ -63,18 +66,89 @@ pub fn protocol_version_alert(head: &[u8]) -> [u8; 7] {
     [0x15, head[1], head[2], 0x00, 0x02, 0x02, 0x46]
 }
 
-/// A reader that keeps the first [`KEPT`] bytes read through it in `head`.
+/// The body of extension `kind` of the ClientHello that `records` (TLS
+/// records as read from the wire) begin with; `None` when it has none, or
+/// when the bytes are malformed or cut short.
+pub fn hello_extension(records: &[u8], kind: u16) -> Option<Vec<u8>> {
+    // The handshake messages, out of their records.
+    let mut hs = Vec::new();
+    let mut rest = records;
+    while let (Some(&ty), Some(len)) = (rest.first(), be16(rest, 3)) {
+        let Some(body) = rest.get(HEADER..HEADER + len) else {
+            break;
+        };
+        if ty == 22 {
+            hs.extend_from_slice(body);
+        }
+        rest = &rest[HEADER + len..];
+    }
+    let exts = client_hello_extensions(&hs)?;
+    let mut at = 0;
+    while let (Some(ty), Some(len)) = (be16(exts, at), be16(exts, at + 2)) {
+        let body = exts.get(at + 4..at + 4 + len)?;
+        if ty == usize::from(kind) {
+            return Some(body.to_vec());
+        }
+        at += 4 + len;
+    }
+    None
+}
+
+/// The name in the `server_name` extension (RFC 6066, 3) of the ClientHello
+/// in `records` when it is an IP address. RFC 6066 forbids those and rustls
+/// ignores them, but OpenSSL sends what it is given and reports what it
+/// receives, so Node's servers see `'127.0.0.1'` as `servername`.
+pub fn ip_server_name(records: &[u8]) -> Option<String> {
+    let ext = hello_extension(records, 0)?;
+    // server_name_list length (2), name_type (1: host_name is 0), length (2).
+    let len = be16(&ext, 3)?;
+    if *ext.get(2)? != 0 {
+        return None;
+    }
+    let name = std::str::from_utf8(ext.get(5..5 + len)?).ok()?;
+    name.parse::<std::net::IpAddr>()
+        .is_ok()
+        .then(|| name.to_owned())
+}
+
+fn be16(b: &[u8], at: usize) -> Option<usize> {
+    Some(usize::from(u16::from_be_bytes([
+        *b.get(at)?,
+        *b.get(at + 1)?,
+    ])))
+}
+
+/// The extensions block of a ClientHello handshake message.
+fn client_hello_extensions(hs: &[u8]) -> Option<&[u8]> {
+    if *hs.first()? != 1 {
+        return None;
+    }
+    let len = (usize::from(*hs.get(1)?) << 16) | be16(hs, 2)?;
+    let body = hs.get(4..4 + len)?;
+    // version (2), random (32), session id, cipher suites, compression.
+    let mut at = 34;
+    at += 1 + usize::from(*body.get(at)?);
+    at += 2 + be16(body, at)?;
+    at += 1 + usize::from(*body.get(at)?);
+    let ext_len = be16(body, at)?;
+    body.get(at + 2..at + 2 + ext_len)
+}
+
+/// A reader that keeps the first `keep` bytes read through it in `head`.
 pub struct Sniff<'a, R> {
     /// The underlying reader.
     pub inner: R,
-    /// The bytes seen so far (at most a header's worth).
+    /// The bytes seen so far (at most `keep`).
     pub head: &'a mut Vec<u8>,
+    /// How many bytes to keep: [`KEPT`] to judge them, [`HELLO`] to read
+    /// the ClientHello too.
+    pub keep: usize,
 }
 
 impl<R: Read> Read for Sniff<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        let want = KEPT.saturating_sub(self.head.len()).min(n);
+        let want = self.keep.saturating_sub(self.head.len()).min(n);
         self.head.extend_from_slice(&buf[..want]);
         Ok(n)
     }
@@ -118,12 +192,82 @@ mod tests {
         assert_eq!(judge(&[0x16, 3]), Verdict::NeedMore);
     }
 
+    /// A ClientHello record with these extensions (type, body).
+    fn client_hello(exts: &[(u16, Vec<u8>)]) -> Vec<u8> {
+        let mut ext_bytes = Vec::new();
+        for (ty, body) in exts {
+            ext_bytes.extend_from_slice(&ty.to_be_bytes());
+            ext_bytes.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+            ext_bytes.extend_from_slice(body);
+        }
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[7; 32]);
+        body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+        body.extend_from_slice(&u16::try_from(ext_bytes.len()).unwrap().to_be_bytes());
+        body.extend_from_slice(&ext_bytes);
+        let mut hs = vec![1, 0];
+        hs.extend_from_slice(&u16::try_from(body.len()).unwrap().to_be_bytes());
+        hs.extend_from_slice(&body);
+        let mut record = vec![0x16, 3, 1];
+        record.extend_from_slice(&u16::try_from(hs.len()).unwrap().to_be_bytes());
+        record.extend_from_slice(&hs);
+        record
+    }
+
+    fn server_name(name: &str) -> (u16, Vec<u8>) {
+        let mut list = vec![0];
+        list.extend_from_slice(&u16::try_from(name.len()).unwrap().to_be_bytes());
+        list.extend_from_slice(name.as_bytes());
+        let mut body = u16::try_from(list.len()).unwrap().to_be_bytes().to_vec();
+        body.extend_from_slice(&list);
+        (0, body)
+    }
+
+    #[test]
+    fn reads_an_ip_address_sent_as_the_server_name() {
+        let hello = client_hello(&[(10, vec![0, 2, 0, 29]), server_name("127.0.0.1")]);
+        assert_eq!(ip_server_name(&hello).as_deref(), Some("127.0.0.1"));
+        let hello = client_hello(&[server_name("::1")]);
+        assert_eq!(ip_server_name(&hello).as_deref(), Some("::1"));
+        // A DNS name is rustls's to report; none, or bytes cut short, is none.
+        assert_eq!(
+            ip_server_name(&client_hello(&[server_name("localhost")])),
+            None
+        );
+        assert_eq!(
+            ip_server_name(&client_hello(&[(10, vec![0, 2, 0, 29])])),
+            None
+        );
+        let hello = client_hello(&[server_name("10.0.0.1")]);
+        for cut in 0..hello.len() {
+            assert_eq!(ip_server_name(&hello[..cut]), None);
+        }
+    }
+
+    #[test]
+    fn finds_an_extension_across_records() {
+        let hello = client_hello(&[(5, vec![1, 0, 0, 0, 0]), server_name("1.2.3.4")]);
+        // The same handshake message split over two records.
+        let (head, body) = hello.split_at(5);
+        let (a, b) = body.split_at(40);
+        let mut split = vec![0x16, 3, 1];
+        split.extend_from_slice(&u16::try_from(a.len()).unwrap().to_be_bytes());
+        split.extend_from_slice(a);
+        split.extend_from_slice(&head[..3]);
+        split.extend_from_slice(&u16::try_from(b.len()).unwrap().to_be_bytes());
+        split.extend_from_slice(b);
+        assert_eq!(hello_extension(&split, 5), Some(vec![1, 0, 0, 0, 0]));
+        assert_eq!(ip_server_name(&split).as_deref(), Some("1.2.3.4"));
+        assert_eq!(hello_extension(&split, 16), None);
+    }
+
     #[test]
     fn keeps_only_the_header() {
         let mut head = Vec::new();
         let mut r = Sniff {
             inner: &b"GET / HTTP/1.1"[..],
             head: &mut head,
+            keep: KEPT,
         };
         let mut buf = [0u8; 3];
         r.read_exact(&mut buf).unwrap();

@@ -6,7 +6,8 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::sync::Arc;
 
-use socket2::SockRef;
+use socket2::{SockRef, Socket};
+use tokio::io::unix::AsyncFd;
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::pipe::Pipe;
@@ -20,6 +21,11 @@ pub enum Transport {
     Unix(UnixStream),
     /// An existing JavaScript stream (STARTTLS).
     Js(Arc<Pipe>),
+    /// An established connection's TCP or Unix socket, read on the
+    /// JavaScript thread's own event loop (`crate::poll`): registered with
+    /// the runtime for write readiness only, so that a message received
+    /// wakes no TLS thread.
+    Polled(AsyncFd<Socket>),
 }
 
 /// A socket registered with no runtime, on its way from the thread that
@@ -78,8 +84,50 @@ impl Transport {
         match self {
             Self::Tcp(s) => s.into_std().map(Detached::Tcp),
             Self::Unix(s) => s.into_std().map(Detached::Unix),
-            Self::Js(_) => Err(io::Error::new(io::ErrorKind::Unsupported, "JS transport")),
+            Self::Js(_) | Self::Polled(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "transport cannot move",
+            )),
         }
+    }
+
+    /// The same socket, registered for write readiness only, and its
+    /// descriptor; any other transport comes back as it was. Within the
+    /// runtime that will serve it. Fails only when the runtime cannot take
+    /// the socket (shutting down, out of memory): the socket is then lost.
+    pub fn into_polled(self) -> io::Result<(Self, Option<std::os::fd::RawFd>)> {
+        use std::os::fd::AsRawFd;
+        let (socket, tcp) = match self {
+            Self::Tcp(s) => (Socket::from(s.into_std()?), true),
+            Self::Unix(s) => (Socket::from(s.into_std()?), false),
+            other => return Ok((other, None)),
+        };
+        let fd = socket.as_raw_fd();
+        match crate::poll::register_writable(socket) {
+            Ok(polled) => Ok((Self::Polled(polled), Some(fd))),
+            // Not registered: back to a tokio stream as it was.
+            Err(socket) => {
+                if tcp {
+                    TcpStream::from_std(socket.into()).map(|s| (Self::Tcp(s), None))
+                } else {
+                    UnixStream::from_std(socket.into()).map(|s| (Self::Unix(s), None))
+                }
+            }
+        }
+    }
+
+    /// A polled transport's socket, unregistered, for the JS thread to
+    /// close once its poll has let go of the descriptor.
+    pub fn into_polled_fd(self) -> Option<std::os::fd::OwnedFd> {
+        match self {
+            Self::Polled(fd) => Some(fd.into_inner().into()),
+            _ => None,
+        }
+    }
+
+    /// Whether the JS thread reads this transport.
+    pub fn is_polled(&self) -> bool {
+        matches!(self, Self::Polled(_))
     }
 
     /// Waits until a read may make progress.
@@ -91,6 +139,8 @@ impl Transport {
                 p.readable().await;
                 Ok(())
             }
+            // The JS thread reads it.
+            Self::Polled(_) => std::future::pending().await,
         }
     }
 
@@ -103,31 +153,70 @@ impl Transport {
                 p.writable().await;
                 Ok(())
             }
+            Self::Polled(fd) => loop {
+                let mut guard = fd.writable().await?;
+                if crate::poll::writable_now(fd.get_ref()) {
+                    return Ok(());
+                }
+                // Cleared only if no newer readiness came meanwhile.
+                guard.clear_ready();
+            },
         }
+    }
+
+    /// What identifies this connection to [`crate::trace`]: the socket's
+    /// descriptor (kept when the connection moves), or the wrapped
+    /// stream's pipe.
+    pub fn trace_key(&self) -> usize {
+        use std::os::fd::AsRawFd;
+        let fd = match self {
+            Self::Tcp(s) => s.as_raw_fd(),
+            Self::Unix(s) => s.as_raw_fd(),
+            Self::Polled(fd) => fd.as_raw_fd(),
+            Self::Js(p) => return Arc::as_ptr(p) as usize,
+        };
+        usize::try_from(fd).unwrap_or(usize::MAX)
     }
 
     pub(crate) fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        match self {
+        let n = match self {
             Self::Tcp(s) => s.try_read(buf),
             Self::Unix(s) => s.try_read(buf),
             Self::Js(p) => p.try_read(buf),
-        }
+            Self::Polled(fd) => Read::read(&mut fd.get_ref(), buf),
+        }?;
+        crate::trace::received(self.trace_key(), &buf[..n]);
+        Ok(n)
     }
 
     fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        match self {
+        let n = match self {
             Self::Tcp(s) => s.try_write(buf),
             Self::Unix(s) => s.try_write(buf),
             Self::Js(p) => p.try_write(&[io::IoSlice::new(buf)]),
-        }
+            Self::Polled(fd) => Write::write(&mut fd.get_ref(), buf),
+        }?;
+        crate::trace::sent(self.trace_key(), &buf[..n]);
+        Ok(n)
     }
 
     fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
-        match self {
+        let n = match self {
             Self::Tcp(s) => s.try_write_vectored(bufs),
             Self::Unix(s) => s.try_write_vectored(bufs),
             Self::Js(p) => p.try_write(bufs),
+            Self::Polled(fd) => Write::write_vectored(&mut fd.get_ref(), bufs),
+        }?;
+        let mut left = n;
+        for buf in bufs {
+            if left == 0 {
+                break;
+            }
+            let part = left.min(buf.len());
+            crate::trace::sent(self.trace_key(), &buf[..part]);
+            left -= part;
         }
+        Ok(n)
     }
 
     /// Sends FIN: our half of the byte stream is done.
@@ -139,6 +228,7 @@ impl Transport {
                 p.shutdown_write();
                 Ok(())
             }
+            Self::Polled(fd) => fd.get_ref().shutdown(Shutdown::Write),
         }
     }
 
@@ -159,14 +249,22 @@ impl Transport {
     pub fn set_nodelay(&self, on: bool) -> io::Result<()> {
         match self {
             Self::Tcp(s) => s.set_nodelay(on),
+            // A Unix socket refuses it, as Node's would ignore it.
+            Self::Polled(fd) => {
+                let _ = fd.get_ref().set_tcp_nodelay(on);
+                Ok(())
+            }
             Self::Unix(_) | Self::Js(_) => Ok(()),
         }
     }
 
     /// `setKeepAlive(enable, initialDelay)`.
     pub fn set_keepalive(&self, on: bool, delay_ms: u32) -> io::Result<()> {
-        let Self::Tcp(s) = self else { return Ok(()) };
-        let sock = SockRef::from(s);
+        let sock = match self {
+            Self::Tcp(s) => SockRef::from(s),
+            Self::Polled(fd) => SockRef::from(fd.get_ref()),
+            Self::Unix(_) | Self::Js(_) => return Ok(()),
+        };
         sock.set_keepalive(on)?;
         if on && delay_ms > 0 {
             let ka = socket2::TcpKeepalive::new()
@@ -182,6 +280,18 @@ impl Transport {
             Self::Tcp(s) => {
                 let local = s.local_addr().ok();
                 let remote = s.peer_addr().ok();
+                Endpoints {
+                    local_address: local.as_ref().map(ip_string),
+                    local_port: local.map(|a| a.port()),
+                    remote_address: remote.as_ref().map(ip_string),
+                    remote_port: remote.map(|a| a.port()),
+                    remote_family: remote.as_ref().map(|a| family(a).to_owned()),
+                }
+            }
+            Self::Polled(fd) => {
+                let s = fd.get_ref();
+                let local = s.local_addr().ok().and_then(|a| a.as_socket());
+                let remote = s.peer_addr().ok().and_then(|a| a.as_socket());
                 Endpoints {
                     local_address: local.as_ref().map(ip_string),
                     local_port: local.map(|a| a.port()),

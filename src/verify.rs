@@ -131,6 +131,8 @@ pub struct Trust {
     /// `crl`: when any is given, every certificate of the chain must be
     /// covered by its issuer's CRL and not listed there.
     pub crls: Arc<Vec<webpki::CertRevocationList<'static>>>,
+    /// The `crl` entries webpki cannot read (v1 lists), judged here.
+    pub crls_v1: Arc<Vec<crate::crl_v1::V1Crl>>,
 }
 
 impl Trust {
@@ -156,6 +158,7 @@ impl Trust {
                 partial: None,
                 level,
                 crls: Arc::default(),
+                crls_v1: Arc::default(),
             };
         }
         let mut anchors = RootCertStore::empty();
@@ -167,6 +170,7 @@ impl Trust {
             partial: Some(Arc::new(all)),
             level,
             crls: Arc::default(),
+            crls_v1: Arc::default(),
         }
     }
 }
@@ -251,7 +255,8 @@ pub fn verify_chain(
         }
     };
     let Ok(cert) = webpki::EndEntityCert::try_from(leaf) else {
-        return verify_v1_leaf(trust, leaf, algs).unwrap_or_else(|| Some(unknown_issuer()));
+        return verify_v1_leaf(trust, leaf, &chain[1..], algs)
+            .unwrap_or_else(|| Some(unknown_issuer()));
     };
     let usage = match role {
         Role::Server => webpki::KeyUsage::server_auth(),
@@ -264,11 +269,18 @@ pub fn verify_chain(
     // the chain needs its issuer's CRL, an unknown status is an error, and
     // an expired CRL too.
     let crl_refs: Vec<&webpki::CertRevocationList<'static>> = trust.crls.iter().collect();
+    // A certificate covered by a v1 list only is unknown to webpki: that
+    // list is judged after it (crl_check).
+    let unknown = if trust.crls_v1.is_empty() {
+        webpki::UnknownStatusPolicy::Deny
+    } else {
+        webpki::UnknownStatusPolicy::Allow
+    };
     let revocation = webpki::RevocationOptionsBuilder::new(&crl_refs)
         .ok()
         .map(|b| {
             b.with_depth(webpki::RevocationCheckDepth::Chain)
-                .with_status_policy(webpki::UnknownStatusPolicy::Deny)
+                .with_status_policy(unknown)
                 .with_expiration_policy(webpki::ExpirationPolicy::Enforce)
                 .build()
         });
@@ -282,18 +294,12 @@ pub fn verify_chain(
             revocation,
             None,
         )
-        .map(|path| {
-            // webpki does not look the trust anchor up in a CRL; OpenSSL
-            // (CRL_CHECK_ALL) wants one from the root for the root as well.
-            let subject = path.anchor().subject.as_ref();
-            trust.crls.is_empty() || trust.crls.iter().any(|c| c.issuer() == subject)
-        })
+        .map(|path| crl_check(trust, leaf, &path, algs))
     };
     let result = verify(&trust.roots);
     use webpki::Error as W;
     match result {
-        Ok(true) => None,
-        Ok(false) => Some(VerifyCode::UnableToGetCrl),
+        Ok(code) => code,
         Err(W::CertRevoked) => Some(VerifyCode::Revoked),
         Err(W::UnknownRevocationStatus) => Some(VerifyCode::UnableToGetCrl),
         Err(W::CrlExpired { .. }) => Some(VerifyCode::CrlExpired),
@@ -344,28 +350,133 @@ pub fn verify_chain(
     }
 }
 
+/// What webpki leaves to judge of the CRLs on a verified `path`: OpenSSL
+/// (CRL_CHECK_ALL) wants a list from the root for the root as well, and the
+/// certificates covered by v1 lists only are judged against those (each
+/// list signed by the certificate's issuer, current, and not listing it).
+fn crl_check(
+    trust: &Trust,
+    leaf: &CertificateDer<'_>,
+    path: &webpki::VerifiedPath<'_>,
+    algs: &WebPkiSupportedAlgorithms,
+) -> Option<VerifyCode> {
+    if trust.crls.is_empty() && trust.crls_v1.is_empty() {
+        return None;
+    }
+    let v2_from = |issuer: &[u8]| trust.crls.iter().any(|c| c.issuer() == issuer);
+    let v1_from = |issuer: &[u8]| -> Vec<&crate::crl_v1::V1Crl> {
+        trust
+            .crls_v1
+            .iter()
+            .filter(|c| c.issuer() == issuer)
+            .collect()
+    };
+    let anchor = path.anchor();
+    let root = anchor.subject.as_ref();
+    if !v2_from(root) && !trust.crls_v1.iter().any(|c| c.issuer_contents() == root) {
+        return Some(VerifyCode::UnableToGetCrl);
+    }
+    if trust.crls_v1.is_empty() {
+        return None;
+    }
+    let mut certs: Vec<CertificateDer<'_>> = vec![leaf.clone()];
+    certs.extend(path.intermediate_certificates().map(|c| c.der()));
+    let now = UnixTime::now();
+    for (i, der) in certs.iter().enumerate() {
+        let cert = Cert::parse(der)?;
+        if v2_from(crate::crl_v1::name_contents(cert.issuer())) {
+            continue; // webpki judged it
+        }
+        let issuer = certs.get(i + 1).and_then(|d| Cert::parse(d));
+        let key = match &issuer {
+            Some(issuer) => issuer.key_parts(),
+            None => crate::crl_v1::spki_contents_parts(anchor.subject_public_key_info.as_ref()),
+        };
+        let lists = v1_from(cert.issuer());
+        if lists.is_empty() {
+            return Some(VerifyCode::UnableToGetCrl);
+        }
+        for list in lists {
+            if !key.is_some_and(|(alg, key)| list.signed_by(alg, key, algs)) {
+                return Some(VerifyCode::CrlSignatureFailure);
+            }
+            if list.expired(now) {
+                return Some(VerifyCode::CrlExpired);
+            }
+            if list.lists(cert.raw_serial()) {
+                return Some(VerifyCode::Revoked);
+            }
+        }
+    }
+    None
+}
+
 /// webpki refuses X.509 v1 end-entity certificates; OpenSSL takes them, and
-/// Node's docs make them (`openssl x509 -req` without extensions). A v1 leaf
-/// signed directly by a trusted `ca` certificate is judged here: the
-/// signature with the level's algorithms, then the validity period. `None`
-/// when it is no v1 leaf or no trusted issuer is found (the caller names
-/// that case).
+/// Node's docs and fixtures make them (`openssl x509 -req` without
+/// extensions), also under an intermediate CA. A v1 leaf is judged here by
+/// walking up from it: each certificate's issuer is a trusted `ca`
+/// certificate (the end of the walk) or a CA certificate among those the
+/// peer sent and the `ca` intermediates; each signature is checked with the
+/// level's algorithms, then each validity period. `None` when it is no v1
+/// leaf or no path to a trusted issuer is found (the caller names that
+/// case).
 fn verify_v1_leaf(
     trust: &Trust,
     leaf: &CertificateDer<'_>,
+    sent: &[CertificateDer<'_>],
     algs: &WebPkiSupportedAlgorithms,
 ) -> Option<Option<VerifyCode>> {
-    let cert = Cert::parse(leaf).filter(Cert::is_v1)?;
-    let signed = cert.signed()?;
-    let issuer_key = trust
-        .ca
-        .iter()
-        .filter_map(|ca| Cert::parse(ca))
-        .filter(|ca| ca.subject() == cert.issuer())
-        .find_map(|ca| ca.key_parts())?;
-    let (key_alg, key) = issuer_key;
-    let verified = algs
-        .all
+    Cert::parse(leaf).filter(Cert::is_v1)?;
+    let helpers: Vec<&CertificateDer<'_>> = sent.iter().chain(trust.intermediates.iter()).collect();
+    let mut path: Vec<&[u8]> = vec![leaf.as_ref()];
+    let mut current: &[u8] = leaf.as_ref();
+    // OpenSSL's default depth limit is 100; a real chain is a few long.
+    for _ in 0..16 {
+        let issuer_name = Cert::parse(current)?.issuer();
+        let roots = named(trust.ca.iter().map(|c| c.as_ref()), issuer_name);
+        if let Some(root) = roots.iter().find(|ca| signed_by(current, ca, algs)) {
+            path.push(root);
+            return Some(validity_failure(&path));
+        }
+        let issuer = named(helpers.iter().map(|c| c.as_ref()), issuer_name)
+            .into_iter()
+            .filter(|c| !path.contains(c) && is_ca(c))
+            .find(|c| signed_by(current, c, algs));
+        match issuer {
+            Some(next) => {
+                path.push(next);
+                current = next;
+            }
+            // A trusted issuer of the leaf by that name whose key did not
+            // sign it (higher up, OpenSSL finds no issuer: the caller's).
+            None if !roots.is_empty() && path.len() == 1 => {
+                return Some(Some(VerifyCode::BadSignature));
+            }
+            None => return None,
+        }
+    }
+    None
+}
+
+/// The certificates among `certs` whose subject is `name`.
+fn named<'a>(certs: impl Iterator<Item = &'a [u8]>, name: &[u8]) -> Vec<&'a [u8]> {
+    certs
+        .filter(|c| Cert::parse(c).is_some_and(|p| p.subject() == name))
+        .collect()
+}
+
+/// Whether `cert`'s signature verifies with `issuer`'s key.
+fn signed_by(cert: &[u8], issuer: &[u8], algs: &WebPkiSupportedAlgorithms) -> bool {
+    let (Some(signed), Some(parts)) = (
+        Cert::parse(cert).and_then(|c| c.signed()),
+        Cert::parse(issuer),
+    ) else {
+        return false;
+    };
+    let Some((key_alg, key)) = parts.key_parts() else {
+        return false;
+    };
+    algs.all
         .iter()
         .filter(|alg| {
             alg.signature_alg_id().as_ref() == signed.algorithm
@@ -374,19 +485,41 @@ fn verify_v1_leaf(
         .any(|alg| {
             alg.verify_signature(key, signed.tbs, signed.signature)
                 .is_ok()
-        });
-    if !verified {
-        return Some(Some(VerifyCode::BadSignature));
+        })
+}
+
+/// Whether `cert` may issue certificates, as OpenSSL's X509_check_ca sees
+/// it: basicConstraints with CA set, or a self-signed v1 certificate.
+fn is_ca(cert: &[u8]) -> bool {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let Ok((_, parsed)) = X509Certificate::from_der(cert) else {
+        return false;
+    };
+    match parsed.basic_constraints() {
+        Ok(Some(bc)) => bc.value.ca,
+        Ok(None) => parsed.version().0 == 0 && parsed.subject() == parsed.issuer(),
+        Err(_) => false,
     }
-    let validity = cert.validity();
+}
+
+/// The first validity failure along `path` (leaf first), OpenSSL's code for
+/// it; `None` when every certificate is within its period. OpenSSL looks
+/// from the trusted end down, and reports the first it finds.
+fn validity_failure(path: &[&[u8]]) -> Option<VerifyCode> {
     let now = x509_parser::time::ASN1Time::now();
-    Some(if now < validity.not_before {
-        Some(VerifyCode::NotYetValid)
-    } else if now > validity.not_after {
-        Some(VerifyCode::Expired)
-    } else {
-        None
-    })
+    for cert in path.iter().rev() {
+        let Some(parsed) = Cert::parse(cert) else {
+            return Some(VerifyCode::Unspecified);
+        };
+        let validity = parsed.validity();
+        if now < validity.not_before {
+            return Some(VerifyCode::NotYetValid);
+        }
+        if now > validity.not_after {
+            return Some(VerifyCode::Expired);
+        }
+    }
+    None
 }
 
 /// Client side: accepts any chain during the handshake (it is judged later by

@@ -48,8 +48,10 @@ pub async fn establish(
         }
     };
     match chosen {
-        Ok((tls, context)) => {
-            let session = Session::server(tls, io, context.trust.clone(), sni.request_cert, None);
+        Ok((tls, context, ip_name)) => {
+            let mut session =
+                Session::server(tls, io, context.trust.clone(), sni.request_cert, None);
+            session.set_ip_name(ip_name);
             conn::establish(session, sni.events, timeout, shared, sink).await;
         }
         Err(e) => {
@@ -77,16 +79,26 @@ async fn choose(
     params: &Params,
     answer: oneshot::Receiver<SniAnswer>,
     sink: &Sink,
-) -> Result<(rustls::ServerConnection, Arc<Context>), NodeError> {
-    let accepted = read_client_hello(io, &[]).await?;
-    let name = accepted.client_hello().server_name().map(str::to_owned);
+) -> Result<(rustls::ServerConnection, Arc<Context>, Option<String>), NodeError> {
+    let mut hello = Vec::new();
+    let accepted = read_client_hello(io, &[], &mut hello).await?;
+    // An IP address sent as the name is asked about too, as in Node.
+    let ip_name = match accepted.client_hello().server_name() {
+        Some(_) => None,
+        None => crate::sniff::ip_server_name(&hello),
+    };
+    let name = accepted
+        .client_hello()
+        .server_name()
+        .map(str::to_owned)
+        .or_else(|| ip_name.clone());
     let context = match name {
         None => own,
         Some(name) => {
             sink(Event::Sni(name));
             // Waiting for JavaScript's callback holds nothing, as in Node.
             if let Transport::Js(pipe) = io {
-                if let Some(consumed) = pipe.idle_consumed() {
+                if let Some(consumed) = pipe.idle_consumed(false) {
                     sink(Event::Idle(consumed, 0));
                 }
             }
@@ -103,6 +115,6 @@ async fn choose(
     let config = context.server_config(params)?;
     let tls = accepted
         .into_connection(config)
-        .map_err(|(e, _alert)| NodeError::from(&e))?;
-    Ok((tls, context))
+        .map_err(|(e, alert)| crate::refusal::refuse_hello(&e, alert, &hello, io))?;
+    Ok((tls, context, ip_name))
 }

@@ -96,6 +96,11 @@ impl<'a> Cert<'a> {
         self.0.tbs_certificate.subject_pki.raw
     }
 
+    /// The serial number as encoded (big-endian, sign octet kept).
+    pub fn raw_serial(&self) -> &'a [u8] {
+        self.0.tbs_certificate.raw_serial()
+    }
+
     /// Issuer and subject are the same name (a self-issued certificate).
     pub fn self_issued(&self) -> bool {
         self.issuer() == self.subject()

@@ -1,0 +1,184 @@
+'use strict';
+// Kinds of difference found by replaying public bug reports about node:tls
+// differentially (the same script against node:tls and this package). Each
+// test runs one scenario against every implementation (and, where both
+// ends matter, every pairing) and expects node:tls's trace.
+
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { once } = require('node:events');
+const { impls, implNames, implPairs, certs, withTimeout, delay } = require('./helpers');
+
+// Node's OpenSSL error lines start with the id of the thread that raised
+// them, which differs from run to run.
+const unthread = (message) => message.replace(/^[0-9A-F]{16}:error:/, 'error:');
+
+function shape(err) {
+  if (!err) return err;
+  return { name: err.name, code: err.code, message: unthread(err.message), reason: err.reason, library: err.library };
+}
+
+async function listen(server) {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server.address().port;
+}
+
+async function clientError(tls, options) {
+  const s = tls.connect(options);
+  const [err] = await withTimeout(once(s, 'error'), 5000, 'client error');
+  if (!s.closed) await once(s, 'close');
+  return err;
+}
+
+// Runs `scenario(serverTls, clientTls)` in every pairing; each trace must be
+// node:tls's (both ends node:tls).
+async function samePairwise(scenario) {
+  const traces = {};
+  for (const [s, c] of implPairs()) traces[`${s}/${c}`] = await scenario(impls[s], impls[c]);
+  for (const [pair, trace] of Object.entries(traces)) assert.deepEqual(trace, traces['node/node'], pair);
+  return traces['node/node'];
+}
+
+test('a TLS failure carries the OpenSSL error line Node prints: thread, function, file and line', async () => {
+  const server = net.createServer((c) => {
+    c.on('error', () => {});
+    c.once('data', () => c.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+  });
+  const port = await listen(server);
+  try {
+    const seen = {};
+    for (const name of implNames) {
+      const err = await clientError(impls[name], { port, host: '127.0.0.1' });
+      assert.match(err.message, /^[0-9A-F]{16}:error:0A00010B:SSL routines:\w+:wrong version number:\.\.\/deps\/openssl\/openssl\/ssl\/[\w/]+\.c:\d+:\n$/);
+      seen[name] = shape(err);
+    }
+    for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
+  } finally {
+    server.close();
+  }
+});
+
+test('a handshake failure and the alert it sends: the same errors on both ends, in every pairing', async () => {
+  const trace = await samePairwise(async (serverTls, clientTls) => {
+    const server = serverTls.createServer({ ...certs.rsa, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' });
+    let serverError;
+    server.on('tlsClientError', (e) => { serverError = shape(e); });
+    const port = await listen(server);
+    const err = await clientError(clientTls, { port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost', maxVersion: 'TLSv1.2' });
+    for (let i = 0; i < 50 && !serverError; i++) await delay(10);
+    server.close();
+    return { server: serverError, client: shape(err) };
+  });
+  assert.equal(trace.server.code, 'ERR_SSL_NO_SHARED_CIPHER');
+  assert.match(trace.client.message, /:SSL alert number 40\n$/);
+});
+
+test('SNI is sent only when servername is given; a client\'s servername is null until secure, then the name sent or false', async () => {
+  const cases = [{ host: '127.0.0.1' }, { host: 'localhost' }, { host: '127.0.0.1', servername: 'localhost' }, { host: 'localhost', servername: '' }];
+  const trace = await samePairwise(async (serverTls, clientTls) => {
+    const out = [];
+    const server = serverTls.createServer(certs.rsa, (c) => { out.push(['server saw', c.servername]); c.end(); });
+    const port = await listen(server);
+    for (const options of cases) {
+      const s = clientTls.connect({ port, ca: certs.ca, checkServerIdentity: () => undefined, ...options });
+      out.push(['before', s.servername]);
+      await once(s, 'secureConnect');
+      out.push(['after', s.servername]);
+      s.resume();
+      await once(s, 'close');
+    }
+    server.close();
+    return out;
+  });
+  assert.deepEqual(trace.filter((t) => t[0] === 'server saw').map((t) => t[1]), [false, false, 'localhost', false]);
+});
+
+test('a client that rejects the server never completes the handshake for it: the server hears a hang-up', async () => {
+  const trace = await samePairwise(async (serverTls, clientTls) => {
+    const out = [];
+    const server = serverTls.createServer(certs.rsa, (c) => { out.push('secureConnection'); c.on('error', () => {}); });
+    server.on('tlsClientError', (e) => out.push(['tlsClientError', shape(e)]));
+    const port = await listen(server);
+    // The certificate is for localhost: a wrong name fails the check.
+    const err = await clientError(clientTls, { port, host: '127.0.0.1', ca: certs.ca, servername: 'example.com' });
+    out.push(['client', err.code]);
+    const s = clientTls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' }, () => s.destroy());
+    await once(s, 'close');
+    for (let i = 0; i < 50 && out.length < 4; i++) await delay(10);
+    await delay(50);
+    server.close();
+    // Server and client events interleave as the threads run: the set counts.
+    return out.map((t) => JSON.stringify(t)).sort();
+  });
+  assert.deepEqual(trace.map((t) => JSON.parse(t)), [
+    ['client', 'ERR_TLS_CERT_ALTNAME_INVALID'],
+    ['tlsClientError', { name: 'Error', code: 'ECONNRESET', message: 'socket hang up' }],
+    ['tlsClientError', { name: 'Error', code: 'ECONNRESET', message: 'socket hang up' }],
+  ]);
+});
+
+test('options Node refuses synchronously: the same errors', () => {
+  const tries = {
+    badPort: (tls) => tls.connect({ port: -1 }),
+    portString: (tls) => tls.connect({ port: 'abc' }),
+    minVersion: (tls) => tls.connect({ port: 1, minVersion: 'TLSv9' }),
+    alpn: (tls) => tls.connect({ port: 1, ALPNProtocols: 1 }),
+    checkServerIdentity: (tls) => tls.connect({ port: 1, checkServerIdentity: 1 }),
+    key: (tls) => tls.createSecureContext({ key: 'nope' }),
+    cert: (tls) => tls.createSecureContext({ cert: 'nope' }),
+  };
+  for (const [what, f] of Object.entries(tries)) {
+    const seen = {};
+    for (const name of implNames) {
+      try {
+        const r = f(impls[name]);
+        r.on('error', () => {});
+        r.destroy();
+        seen[name] = 'no error';
+      } catch (err) {
+        seen[name] = { ...shape(err), message: err.message };
+      }
+    }
+    for (const name of implNames) assert.deepEqual(seen[name], seen.node, `${what}: ${name}`);
+  }
+});
+
+test('a server ignores an ALPNProtocols value that is no list, as Node', () => {
+  for (const name of implNames) {
+    const server = impls[name].createServer({ ...certs.rsa, ALPNProtocols: 5 });
+    assert.equal(server.ALPNProtocols, undefined, name);
+  }
+});
+
+test('getFinished(), getPeerFinished() and getSharedSigalgs() give null once closed', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer(certs.rsa, (c) => c.end());
+    const port = await listen(server);
+    const s = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    s.resume();
+    await once(s, 'close');
+    seen[name] = [s.getFinished(), s.getPeerFinished(), s.getSharedSigalgs()];
+    server.close();
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], [null, null, null], name);
+});
+
+test('an SNICallback answering with something that is no SecureContext: TypeError to tlsClientError', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer({ ...certs.rsa, SNICallback: (n, cb) => cb(null, { key: certs.rsa.key }) });
+    const errs = [];
+    server.on('tlsClientError', (e) => errs.push(`${e.name}: ${e.message}`));
+    const port = await listen(server);
+    await clientError(tls, { port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    for (let i = 0; i < 50 && errs.length === 0; i++) await delay(10);
+    server.close();
+    seen[name] = errs;
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], ['TypeError: Invalid SNI context'], name);
+});

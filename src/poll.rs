@@ -1,0 +1,358 @@
+//! Reads of established connections on the JavaScript thread's own event
+//! loop, as `node:tls` reads its sockets.
+//!
+//! A message read on a TLS thread costs two wake-ups (that thread, then the
+//! JS thread through the hub's thread-safe function); `node:tls` pays one.
+//! So once a socket's connection is established ([`crate::conn::go_live`]
+//! made it [`crate::transport::Transport::Polled`]), a libuv poll handle on
+//! the JS thread's loop watches its descriptor: each readable event reads
+//! the socket, decrypts with rustls, and calls the hub's JavaScript function
+//! directly (`napi_make_callback`, so that ticks and microtasks run after it
+//! as after a socket read). Handshakes, writes that the socket cannot take
+//! at once, `end()`, `destroy()` and the reporting of failures stay with the
+//! connection's task; the task is woken only when a read ends the stream or
+//! fails.
+//!
+//! Measured on 2 cores (benchmark/, medians of 3): see DESIGN.md.
+//!
+//! Only the main thread polls (a worker's loop must have no handle of ours
+//! left when it closes); `RUSTLS_TLS_INLINE=0` turns it off.
+
+use std::ffi::{c_int, c_void};
+use std::ptr::null_mut;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use napi::sys;
+
+use crate::conn::{PollRead, Shared};
+
+const UV_POLL: c_int = 8;
+const UV_READABLE: c_int = 1;
+const UV_WRITABLE: c_int = 2;
+/// Event kinds of `crate::hub` that this module sends.
+const DATA: u32 = 3;
+const END: u32 = 4;
+
+type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
+type CloseCb = unsafe extern "C" fn(*mut c_void);
+
+extern "C" {
+    fn uv_handle_size(kind: c_int) -> usize;
+    fn uv_poll_init_socket(lp: *mut sys::uv_loop_s, handle: *mut c_void, fd: c_int) -> c_int;
+    fn uv_poll_start(handle: *mut c_void, events: c_int, cb: PollCb) -> c_int;
+    fn uv_poll_stop(handle: *mut c_void) -> c_int;
+    fn uv_close(handle: *mut c_void, cb: CloseCb);
+    fn uv_unref(handle: *mut c_void);
+    fn uv_handle_set_data(handle: *mut c_void, data: *mut c_void);
+    fn uv_handle_get_data(handle: *const c_void) -> *mut c_void;
+}
+
+/// The hub's JavaScript function, called from the JS thread's poll
+/// callbacks. Used on that thread only.
+#[derive(Debug)]
+pub struct JsTarget {
+    env: sys::napi_env,
+    func: sys::napi_ref,
+    context: sys::napi_async_context,
+}
+
+// SAFETY: the raw handles are only used on the JS thread that made them
+// (poll callbacks and napi calls of that environment); the struct merely
+// travels inside the hub, which is shared with the TLS threads.
+unsafe impl Send for JsTarget {}
+// SAFETY: as above.
+unsafe impl Sync for JsTarget {}
+
+impl JsTarget {
+    /// A target for `func` in `env`, or `None` if Node-API refuses.
+    ///
+    /// # Safety
+    /// `env` and `func` must be the current call's environment and a
+    /// function value of it.
+    pub unsafe fn new(env: sys::napi_env, func: sys::napi_value) -> Option<Self> {
+        let mut reference = null_mut();
+        let mut resource = null_mut();
+        let mut name = null_mut();
+        let mut context = null_mut();
+        let label = b"rustls-tls:read";
+        let ok = sys::napi_create_reference(env, func, 1, &mut reference) == sys::Status::napi_ok
+            && sys::napi_create_object(env, &mut resource) == sys::Status::napi_ok
+            && sys::napi_create_string_utf8(
+                env,
+                label.as_ptr().cast(),
+                label.len() as isize,
+                &mut name,
+            ) == sys::Status::napi_ok
+            && sys::napi_async_init(env, resource, name, &mut context) == sys::Status::napi_ok;
+        ok.then_some(Self {
+            env,
+            func: reference,
+            context,
+        })
+    }
+
+    /// Calls the hub's function with `(id, kind, data)`; a throw is an
+    /// uncaught exception, as from any event.
+    unsafe fn call(&self, id: u32, kind: u32, data: Option<&[u8]>) {
+        let env = self.env;
+        let mut scope = null_mut();
+        if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
+            return;
+        }
+        let mut func = null_mut();
+        let mut undefined = null_mut();
+        // `napi_make_callback` needs an object as `this`.
+        let mut global = null_mut();
+        let mut args = [null_mut(); 4];
+        let mut ok = sys::napi_get_reference_value(env, self.func, &mut func)
+            == sys::Status::napi_ok
+            && sys::napi_get_undefined(env, &mut undefined) == sys::Status::napi_ok
+            && sys::napi_get_global(env, &mut global) == sys::Status::napi_ok
+            && sys::napi_create_uint32(env, id, &mut args[0]) == sys::Status::napi_ok
+            && sys::napi_create_uint32(env, kind, &mut args[1]) == sys::Status::napi_ok;
+        args[2] = undefined;
+        args[3] = undefined;
+        if let (true, Some(bytes)) = (ok, data) {
+            let mut copy = null_mut();
+            ok = sys::napi_create_buffer_copy(
+                env,
+                bytes.len(),
+                bytes.as_ptr().cast(),
+                &mut copy,
+                &mut args[2],
+            ) == sys::Status::napi_ok;
+        }
+        if ok {
+            let mut result = null_mut();
+            let status = sys::napi_make_callback(
+                env,
+                self.context,
+                global,
+                func,
+                args.len(),
+                args.as_ptr(),
+                &mut result,
+            );
+            if status == sys::Status::napi_pending_exception {
+                let mut error = null_mut();
+                if sys::napi_get_and_clear_last_exception(env, &mut error) == sys::Status::napi_ok {
+                    sys::napi_fatal_exception(env, error);
+                }
+            }
+        }
+        sys::napi_close_handle_scope(env, scope);
+    }
+}
+
+/// One connection's poll; lives from [`start`] to the close callback.
+struct PollState {
+    handle: *mut c_void,
+    layout: std::alloc::Layout,
+    js: Arc<JsTarget>,
+    id: u32,
+    shared: Arc<Shared>,
+    /// Nothing more is read: the stream ended, or a read failed.
+    done: std::cell::Cell<bool>,
+    /// What the handle watches now.
+    watching: std::cell::Cell<c_int>,
+}
+
+/// `socket` registered with the current runtime for write readiness only
+/// (the JS thread watches it for reads); the socket back if it cannot be.
+pub fn register_writable(
+    socket: socket2::Socket,
+) -> Result<tokio::io::unix::AsyncFd<socket2::Socket>, socket2::Socket> {
+    // SAFETY: a `Socket` owns its descriptor, which stays open and the same
+    // until the `AsyncFd` is dropped or gives it back.
+    unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(socket, tokio::io::Interest::WRITABLE)
+    }
+    .map_err(|e| e.into_parts().0)
+}
+
+/// Whether `socket` can take a write now.
+pub fn writable_now(socket: &socket2::Socket) -> bool {
+    use std::os::fd::AsRawFd;
+    let mut fds = libc::pollfd {
+        fd: socket.as_raw_fd(),
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd, no wait.
+    let n = unsafe { libc::poll(&mut fds, 1, 0) };
+    n != 0
+}
+
+/// Starts reading connection `id` on the JS thread, if it is polled and
+/// not yet read there. Called on the JS thread of `js`.
+pub fn start(js: &Arc<JsTarget>, id: u32, shared: &Arc<Shared>) {
+    let Ok(mut slot) = shared.poll.lock() else {
+        return;
+    };
+    let Some(fd) = slot.fd else { return };
+    if slot.state != 0 || slot.closed || slot.closing.is_some() {
+        return;
+    }
+    // SAFETY: on the JS thread of `js.env`; the handle's memory is
+    // allocated with the size libuv reports and freed by the close callback.
+    unsafe {
+        let mut lp = null_mut();
+        if sys::napi_get_uv_event_loop(js.env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
+            return;
+        }
+        let Ok(layout) = std::alloc::Layout::from_size_align(uv_handle_size(UV_POLL), 16) else {
+            return;
+        };
+        let handle = std::alloc::alloc_zeroed(layout).cast::<c_void>();
+        if handle.is_null() {
+            return;
+        }
+        if uv_poll_init_socket(lp, handle, fd) != 0 {
+            std::alloc::dealloc(handle.cast(), layout);
+            return;
+        }
+        uv_unref(handle);
+        let state = Box::into_raw(Box::new(PollState {
+            handle,
+            layout,
+            js: js.clone(),
+            id,
+            shared: shared.clone(),
+            done: std::cell::Cell::new(false),
+            watching: std::cell::Cell::new(0),
+        }));
+        uv_handle_set_data(handle, state.cast());
+        slot.state = state as usize;
+        drop(slot);
+        // The first callback comes at once (the socket is writable), to
+        // deliver what rustls already holds from the handshake.
+        watch(&*state, Some(true));
+    }
+}
+
+/// Watches for input unless paused or done. `kick`: `Some(true)` asks for
+/// a callback on the next loop turn as well (the socket is writable),
+/// `Some(false)` drops such a request (it was answered), `None` keeps it.
+unsafe fn watch(state: &PollState, kick: Option<bool>) {
+    let kicked = kick.unwrap_or(state.watching.get() & UV_WRITABLE != 0);
+    let want = if state.done.get() || state.shared.paused.load(Ordering::SeqCst) {
+        0
+    } else if kicked {
+        UV_READABLE | UV_WRITABLE
+    } else {
+        UV_READABLE
+    };
+    if want == state.watching.get() {
+        return;
+    }
+    state.watching.set(want);
+    if want == 0 {
+        uv_poll_stop(state.handle);
+    } else {
+        uv_poll_start(state.handle, want, on_poll);
+    }
+}
+
+unsafe extern "C" fn on_poll(handle: *mut c_void, _status: c_int, _events: c_int) {
+    let state = &*uv_handle_get_data(handle).cast::<PollState>();
+    // A panic must not unwind into libuv: it becomes the connection's read
+    // failure, which its task reports (`ERR_INTERNAL_ASSERTION`), and this
+    // poll reads no more.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_and_deliver(state)));
+    if let Err(payload) = read {
+        if let Some(cell) = state.shared.live_cell() {
+            let mut guard = cell
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(live) = guard.as_mut() {
+                live.fail_read(crate::contain::panic_error(payload.as_ref()));
+            }
+        }
+        state.done.set(true);
+        state.shared.wake.notify_one();
+        watch(state, Some(false));
+    }
+}
+
+/// One readable event: read, decrypt, deliver.
+unsafe fn read_and_deliver(state: &PollState) {
+    let shared = &state.shared;
+    let Some(cell) = shared.live_cell() else {
+        state.done.set(true);
+        watch(state, Some(false));
+        return;
+    };
+    let Ok(mut guard) = cell.try_lock() else {
+        // The task holds the connection for a moment: come back next turn.
+        watch(state, Some(true));
+        return;
+    };
+    let read = match guard.as_mut() {
+        Some(live) => live.poll_read(shared),
+        None => PollRead::Stop,
+    };
+    drop(guard);
+    let js = &state.js;
+    match read {
+        PollRead::Data(batch, ended) => {
+            if !batch.is_empty() {
+                js.call(state.id, DATA, Some(&batch));
+            }
+            if ended {
+                state.done.set(true);
+                js.call(state.id, END, None);
+                shared.wake.notify_one();
+            }
+        }
+        PollRead::Failed(batch, keep_open) => {
+            if !batch.is_empty() {
+                js.call(state.id, DATA, Some(&batch));
+            }
+            state.done.set(!keep_open);
+            shared.wake.notify_one();
+        }
+        PollRead::PeerGone => {
+            state.done.set(true);
+            shared.wake.notify_one();
+        }
+        PollRead::Stop => state.done.set(true),
+    }
+    watch(state, Some(false));
+}
+
+/// `readStart()` / `readStop()` on the JS thread: the poll follows
+/// [`Shared::paused`], which the caller has just set; `resumed`: reading
+/// was paused until now (what rustls holds is delivered on the next turn).
+pub fn follow_pause(shared: &Shared, resumed: bool) {
+    let state = shared.poll.lock().map(|slot| slot.state).unwrap_or(0);
+    if state != 0 {
+        // SAFETY: the state lives until `close` clears the slot, on this
+        // (the JS) thread.
+        unsafe { watch(&*(state as *const PollState), resumed.then_some(true)) };
+    }
+}
+
+unsafe extern "C" fn on_closed(handle: *mut c_void) {
+    let state = Box::from_raw(uv_handle_get_data(handle).cast::<PollState>());
+    std::alloc::dealloc(handle.cast(), state.layout);
+}
+
+/// The connection closed (its `Close` event, on the JS thread): the poll
+/// lets go of the descriptor, which is then closed.
+pub fn close(shared: &Shared) {
+    let Ok(mut slot) = shared.poll.lock() else {
+        return;
+    };
+    slot.closed = true;
+    let state = std::mem::take(&mut slot.state);
+    if state != 0 {
+        // SAFETY: on the JS thread; the state is freed by `on_closed`.
+        unsafe {
+            let state = &*(state as *const PollState);
+            state.done.set(true);
+            uv_close(state.handle, on_closed);
+        }
+    }
+    drop(slot.closing.take());
+}
