@@ -37,10 +37,20 @@ function buildFaulty() {
   fs.copyFileSync(lib, addon);
 }
 
-test('a connection task that panics: its socket errors with a code, the rest carries on', { timeout: 30 * 60 * 1000 }, () => {
+// Established connections are read on the JS thread's event loop (a libuv
+// poll, src/poll.rs) by default, and by their TLS thread's task with
+// RUSTLS_TLS_INLINE=0: the panic is injected where the plaintext is
+// delivered, so each path is shown.
+for (const inline of ['1', '0']) {
+  test(`a reader that panics (RUSTLS_TLS_INLINE=${inline}): its socket errors with a code, the rest carries on`, {
+    timeout: 30 * 60 * 1000,
+  }, () => faulted(inline));
+}
+
+function faulted(inline) {
   buildFaulty();
   const r = spawnSync(process.execPath, [path.join(__dirname, 'harness', 'panic-child.js'), addon], {
-    cwd: root, encoding: 'utf8', timeout: 60000,
+    cwd: root, encoding: 'utf8', timeout: 60000, env: { ...process.env, RUSTLS_TLS_INLINE: inline },
   });
   assert.strictEqual(r.signal, null, r.stderr);
   assert.strictEqual(r.status, 0, r.stderr);
@@ -51,7 +61,7 @@ test('a connection task that panics: its socket errors with a code, the rest car
   assert.strictEqual(healthy.data, 'echo:okecho:again');
   // The panic was reported (Rust's hook), not swallowed silently.
   assert.match(r.stderr, /fault injection: connection task panics/);
-});
+}
 
 test('the package\'s own addon has no fault injection compiled in', () => {
   const own = fs.readFileSync(path.join(root, 'rustls-tls.node'));

@@ -179,6 +179,8 @@ fn end(peer: PeerSlot, sni: Option<tokio::sync::oneshot::Sender<SniAnswer>>) -> 
                     peer.feed_end();
                 }
             }
+            // A client's listeners ran ('secureConnect'): its Finished may go.
+            Event::Secure(_) => shared.release(),
             Event::Data(bytes) => {
                 if let Ok(mut kept) = received.lock() {
                     let room = 4096usize.saturating_sub(kept.len()).min(bytes.len());
@@ -393,8 +395,12 @@ fn record_stream_seen(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
                     let other = if op & 0x80 == 0 { &server } else { &client };
                     other.pipe.feed(&bytes);
                 }
-                40..=47 => side.shared.set_paused(true),
-                48..=55 => side.shared.set_paused(false),
+                40..=47 => {
+                    side.shared.set_paused(true);
+                }
+                48..=55 => {
+                    side.shared.set_paused(false);
+                }
                 56..=59 => {
                     let n = len * 64;
                     side.shared

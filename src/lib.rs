@@ -190,7 +190,7 @@ impl NativeContext {
     /// The leaf certificates (DER) of the identities this context offers,
     /// elliptic-curve keys first: `getCertificate()` of a context made from
     /// `pfx` alone.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn own_certificates(&self) -> Vec<Buffer> {
         self.inner
             .identities
@@ -656,7 +656,7 @@ impl CryptoStream {
 
     /// `setKeyCert()` on a wrapped server: `context`'s key and certificate
     /// answer the ClientHello, if it has not been answered yet.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_key_cert(&self, context: &NativeContext) -> napi::Result<()> {
         let slot = self.key_cert.lock().ok().and_then(|s| s.clone());
         match slot {
@@ -772,7 +772,7 @@ impl CryptoStream {
 
     /// A client's listeners have judged the server: its last handshake
     /// flight may go out.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn release_flight(&self) {
         self.shared.release();
     }
@@ -1067,7 +1067,7 @@ impl TlsServer {
     /// served with `context` and `params`; those accepted before keep what
     /// they had. `SNICallback`, `handshakeTimeout` and the `addContext()`
     /// entries stay the server's.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_context(&self, context: &NativeContext, params: TlsParams) -> napi::Result<()> {
         let Some(old) = self.state.settings() else {
             return Ok(());

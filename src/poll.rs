@@ -293,6 +293,9 @@ unsafe fn read_and_deliver(state: &PollState) {
         None => PollRead::Stop,
     };
     drop(guard);
+    if let PollRead::Data(batch, _) | PollRead::Failed(batch, _) = &read {
+        crate::contain::inject(batch);
+    }
     let js = &state.js;
     match read {
         PollRead::Data(batch, ended) => {
