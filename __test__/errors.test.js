@@ -285,9 +285,12 @@ for (const [sName, cName] of implPairs()) {
       const sc = scope(t);
       for (let i = 0; i < 30; i++) {
         const log = [];
+        let serverHasIt;
+        const accepted = new Promise((resolve) => (serverHasIt = resolve));
         const { server, port } = await sc.server(impls[sName], certs.ec, (s) => {
           log.push('secureConnection');
           s.resume();
+          serverHasIt();
         });
         const serverClosed = new Promise((resolve) =>
           server.on('close', () => {
@@ -299,7 +302,9 @@ for (const [sName, cName] of implPairs()) {
           server.close();
         });
         await withTimeout(once(client, 'secureConnect'), 5000, 'secureConnect');
-        await delay(30);
+        // The server's side completes after the client's (a busy machine
+        // may take a while): closed already, the server still gets it.
+        await withTimeout(accepted, 5000, 'secureConnection after close()');
         log.push('client end');
         client.end();
         await withTimeout(serverClosed, 5000, 'server close');

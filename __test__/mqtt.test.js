@@ -12,7 +12,7 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { once } = require('node:events');
-const { impls, implNames, certs, withTimeout } = require('./helpers');
+const { impls, implNames, certs, delay, withTimeout } = require('./helpers');
 const { useTls, freshRequire, Mosquitto } = require('./libs');
 
 let broker;
@@ -41,7 +41,7 @@ for (const name of implNames) {
     let mqtt;
     before(() => {
       useTls(impls[name]);
-      mqtt = freshRequire('mqtt');
+      mqtt = freshRequire('mqtt', ['ws']);
     });
     after(() => useTls(null));
 
@@ -147,6 +147,63 @@ for (const name of implNames) {
       } finally {
         await client.endAsync(true);
       }
+    });
+
+    test('the broker is killed (SIGKILL) and started again: the client reconnects over TLS and its subscription is restored', async () => {
+      const client = await connect({ reconnectPeriod: 100, resubscribe: true });
+      try {
+        const topic = `t/${client.options.clientId}/restart`;
+        await client.subscribeAsync(topic, { qos: 1 });
+        const first = client.stream;
+        const errors = [];
+        client.on('error', (e) => errors.push(e.code));
+        const firstClose = new Promise((resolve) => first.once('close', resolve));
+        const reconnected = once(client, 'connect');
+        await broker.restart('SIGKILL');
+        await withTimeout(reconnected, 20000, 'reconnect after the restart');
+        assert.equal(await withTimeout(firstClose, 5000, 'the first socket closes'), false);
+        assert.ok(client.stream instanceof impls[name].TLSSocket);
+        assert.notEqual(client.stream, first);
+        await delay(200);
+        const msg = nextMessages(client, 1);
+        await client.publishAsync(topic, 'after the restart', { qos: 1 });
+        assert.equal((await withTimeout(msg, 10000, 'message after the restart'))[0].payload.toString(), 'after the restart');
+        same(name, 'restartErrors', [...new Set(errors)].sort());
+      } finally {
+        await client.endAsync(true);
+      }
+    });
+
+    test('MQTT over WebSockets over TLS (wss, through ws): a QoS 1 round trip; a wrong name fails as under node:tls', async () => {
+      const made = [];
+      const tlsConnect = impls[name].connect;
+      impls[name].connect = function watched(...args) {
+        const socket = tlsConnect.apply(this, args);
+        made.push(socket);
+        return socket;
+      };
+      let client;
+      try {
+        client = await connect({ protocol: 'wss', port: broker.wssPort, path: '/mqtt' });
+      } finally {
+        impls[name].connect = tlsConnect;
+      }
+      try {
+        const topic = `t/${client.options.clientId}/wss`;
+        await client.subscribeAsync(topic, { qos: 1 });
+        const msg = nextMessages(client, 1);
+        // (Small: mosquitto's websockets listener reads large frames slowly, ~40 KiB/s, whatever the client.)
+        const payload = crypto.randomBytes(8 * 1024);
+        await client.publishAsync(topic, payload, { qos: 1 });
+        assert.ok((await withTimeout(msg, 10000, 'wss message'))[0].payload.equals(payload));
+        assert.equal(made.length, 1, 'ws made its socket with this implementation');
+        assert.ok(made[0] instanceof impls[name].TLSSocket);
+        assert.equal(made[0].authorized, true);
+      } finally {
+        await client.endAsync();
+      }
+      const wrongName = await failure({ protocol: 'wss', port: broker.wssPort, path: '/mqtt', wsOptions: { servername: 'wrong.example' } });
+      assert.equal(wrongName.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
     });
 
     test('require_certificate listener: the client certificate gets in; without it the broker refuses, as under node:tls', async () => {

@@ -16,7 +16,7 @@ const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { impls, implNames, certs, withTimeout } = require('./helpers');
-const { useTls, freshRequire, MariaDb } = require('./libs');
+const { useTls, freshRequire, runApp, MariaDb } = require('./libs');
 
 let db;
 
@@ -192,3 +192,100 @@ for (const driverName of ['mysql', 'mysql2']) {
     }
   });
 }
+
+// The `mariadb` connector (ESM, with a CommonJS build that require()s
+// node:tls): tls.connect({ socket, ...ssl }) after the server's greeting,
+// then its own checkServerIdentity() on the peer certificate. A pool, a
+// 1 MiB value, the X509 user, and the outcomes node:tls gives.
+describe('mariadb connector against MariaDB with TLS required', () => {
+  const baseline = {};
+  for (const name of implNames) {
+    describe(`require('node:tls') = ${name}`, () => {
+      const { mod, made } = watched(impls[name]);
+      let mariadb;
+      before(() => {
+        useTls(mod);
+        mariadb = freshRequire('mariadb');
+      });
+      after(() => useTls(null));
+
+      const options = (extra) => ({ host: '127.0.0.1', port: db.port, database: 't', connectTimeout: 10000, ...extra });
+
+      async function withConn(extra, fn) {
+        const conn = await withTimeout(mariadb.createConnection(options(extra)), 15000, 'mariadb connect');
+        try {
+          return await fn(conn);
+        } finally {
+          await withTimeout(conn.end(), 10000, 'mariadb end').catch(() => conn.destroy());
+        }
+      }
+
+      async function attemptMariadb(extra) {
+        try {
+          await withConn(extra, () => {});
+          return { ok: true };
+        } catch (err) {
+          return { ok: false, code: err.code, sqlState: err.sqlState };
+        }
+      }
+
+      const status = async (conn) => Object.fromEntries((await conn.query(
+        "SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version')")).map((r) => [r.Variable_name, r.Value]));
+
+      test('REQUIRE SSL user: TLS 1.3 over this implementation, a 1 MiB value and 20,000 rows, a pool of 4', async () => {
+        const before = made.length;
+        await withConn({ ...tlsUser, ssl: { ca: certs.ca, servername: 'localhost' } }, async (conn) => {
+          assert.deepEqual(await status(conn), { Ssl_version: 'TLSv1.3' });
+          const blob = crypto.randomBytes(1 << 20).toString('base64');
+          const [{ back }] = await conn.query('SELECT ? AS back', [blob]);
+          assert.equal(back, blob);
+          const rows = await conn.query('SELECT seq FROM seq_1_to_20000');
+          assert.equal(rows.length, 20000);
+          assert.ok(rows.every((r, i) => Number(r.seq) === i + 1));
+        });
+        assert.equal(made.length, before + 1);
+        assert.ok(made[made.length - 1] instanceof impls[name].TLSSocket);
+        const pool = mariadb.createPool(options({ ...tlsUser, ssl: { ca: certs.ca }, connectionLimit: 4 }));
+        try {
+          const ids = await Promise.all(Array.from({ length: 8 }, () =>
+            pool.query('SELECT CONNECTION_ID() AS id, SLEEP(0.05) AS s').then(([r]) => Number(r.id))));
+          assert.ok(new Set(ids).size > 1, 'several pooled connections');
+        } finally {
+          await pool.end();
+        }
+      });
+
+      test('REQUIRE X509 user with the client certificate', async () => {
+        await withConn({ ...x509User, ssl: { ca: certs.ca, ...certs.client } }, async (conn) => {
+          const [{ who }] = await conn.query('SELECT CURRENT_USER() AS who');
+          assert.equal(who, 'x509@%');
+        });
+      });
+
+      test('the same outcomes as node:tls: no client cert, wrong CA, no CA, wrong name, rejectUnauthorized false', async () => {
+        const got = {
+          x509WithoutCert: await attemptMariadb({ ...x509User, ssl: { ca: certs.ca } }),
+          wrongCa: await attemptMariadb({ ...tlsUser, ssl: { ca: certs.client.cert } }),
+          noCa: await attemptMariadb({ ...tlsUser, ssl: {} }),
+          wrongName: await attemptMariadb({ ...tlsUser, ssl: { ca: certs.ca, servername: 'wrong.example' } }),
+          untrustedAllowed: await attemptMariadb({ ...tlsUser, ssl: { rejectUnauthorized: false } }),
+        };
+        assert.equal(got.x509WithoutCert.code, 'ER_ACCESS_DENIED_ERROR');
+        assert.equal(got.wrongName.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+        assert.deepEqual(got.untrustedAllowed, { ok: true });
+        if (name === 'node') baseline.outcomes = got;
+        else assert.deepEqual(got, baseline.outcomes);
+      });
+    });
+  }
+});
+
+// ESM: the mariadb connector loaded as ESM (lib/, `import tls from
+// 'node:tls'`) by an unchanged application, run with `--import
+// rustls-tls/register` and, as the baseline, without.
+test('mariadb as ESM through --import rustls-tls/register: the same answer over this package\'s sockets', () => {
+  const env = { DRIVER: 'mariadb', DB_PORT: String(db.port) };
+  const baseline = runApp('esm-db-app.mjs', { env });
+  assert.deepEqual(baseline, { ssl: true, version: 'TLSv1.3', sockets: 1, isPackageSocket: false, tlsIsPackage: false });
+  assert.deepEqual(runApp('esm-db-app.mjs', { register: '--import', env }), { ...baseline, isPackageSocket: true, tlsIsPackage: true });
+});

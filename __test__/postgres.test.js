@@ -1,258 +1,34 @@
 'use strict';
-// A real client over STARTTLS: `pg` (from npm) against a real PostgreSQL
-// server with ssl=on. pg opens a plain socket, sends SSLRequest, reads 'S'
-// and upgrades with require('tls').connect({ socket, ...ssl }); here that
-// require('tls') resolves to each implementation in turn (node:tls first,
-// as the baseline), by a small Module._load hook installed by this file.
+// Real clients over STARTTLS against a real PostgreSQL with ssl=on (./libs.js
+// Postgres): `pg` (plain socket, SSLRequest, 'S', then
+// require('tls').connect({ socket, ...ssl })) and `postgres` (porsager's
+// driver, the same upgrade with its own option handling). Each driver is
+// loaded once per implementation with require('tls') resolved to it
+// (./libs.js useTls + freshRequire); node:tls runs first, as the baseline,
+// and the outcomes of this package must be the same: rows, TLS version,
+// client-certificate login, error codes.
 //
-// The server is a throw-away cluster: initdb under a temporary folder, the
-// fixtures' rsa leaf (SAN localhost, 127.0.0.1) as its certificate, a free
-// loopback port, trust authentication for TLS connections from 127.0.0.1
-// only (plain TCP is rejected, so a query that works went over TLS). It is
-// stopped and the folder removed afterwards, even on failure.
-//
-// PostgreSQL's binaries are looked for in /usr/lib/postgresql/*/bin (or
-// $PG_BIN). When they are missing and this runs as root with apt-get, the
-// Debian package `postgresql` is installed; otherwise the test fails (it is
-// never skipped).
+// Over TCP the cluster takes TLS only (plain TCP is rejected, so a query
+// that works went over TLS); role `client` logs in by its certificate.
 
 const { test, describe, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const fs = require('node:fs');
-const Module = require('node:module');
-const os = require('node:os');
-const path = require('node:path');
-const { spawnSync } = require('node:child_process');
 const nodeTls = require('node:tls');
-const { impls, implNames, certs, closedPort, withTimeout, ROOT } = require('./helpers');
+const { impls, implNames, certs, delay, withTimeout } = require('./helpers');
+const { useTls, freshRequire, runApp, Postgres } = require('./libs');
 
-// ---------------------------------------------------------------------------
-// require('tls') from pg resolves to the implementation under test
-// ---------------------------------------------------------------------------
-
-// Files of the package itself keep the real node:tls (index.js reuses parts
-// of it); every other require('tls') / require('node:tls') that goes through
-// Module._load gets `tlsTarget` while it is set.
-const packageFiles = [path.join(ROOT, 'index.js'), path.join(ROOT, 'lib') + path.sep];
-const isPackageFile = (file) => packageFiles.some((p) => file === p || (p.endsWith(path.sep) && file.startsWith(p)));
-let tlsTarget = null;
-const originalLoad = Module._load;
-Module._load = function load(request, parent, isMain) {
-  if (
-    tlsTarget &&
-    (request === 'tls' || request === 'node:tls') &&
-    !(parent && parent.filename && isPackageFile(parent.filename))
-  ) {
-    return tlsTarget;
-  }
-  return originalLoad.call(this, request, parent, isMain);
-};
-after(() => {
-  Module._load = originalLoad;
-});
-
-// ---------------------------------------------------------------------------
-// A throw-away PostgreSQL cluster
-// ---------------------------------------------------------------------------
-
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-/** The bin folder of the newest PostgreSQL with initdb, pg_ctl and postgres, or null. */
-function findPgBin() {
-  const candidates = [];
-  if (process.env.PG_BIN) candidates.push(process.env.PG_BIN);
-  const base = '/usr/lib/postgresql';
-  if (fs.existsSync(base)) {
-    const versions = fs
-      .readdirSync(base)
-      .filter((v) => /^\d+(\.\d+)?$/.test(v))
-      .sort((a, b) => Number(b) - Number(a));
-    for (const v of versions) candidates.push(path.join(base, v, 'bin'));
-  }
-  return (
-    candidates.find((dir) => ['initdb', 'pg_ctl', 'postgres'].every((b) => fs.existsSync(path.join(dir, b)))) ||
-    null
-  );
-}
-
-function run(cmd, args, { asPostgres = false, timeout = 60000, env } = {}) {
-  const [file, argv] = asPostgres && isRoot ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
-  const r = spawnSync(file, argv, {
-    encoding: 'utf8',
-    timeout,
-    env: { ...process.env, LC_ALL: 'C', ...env },
-    cwd: os.tmpdir(),
-  });
-  if (r.error || r.status !== 0) {
-    const why = r.error ? r.error.message : `exit ${r.status}${r.signal ? ` (${r.signal})` : ''}`;
-    throw new Error(`${file} ${argv.join(' ')}: ${why}\n${r.stdout || ''}${r.stderr || ''}`);
-  }
-  return r.stdout;
-}
-
-/** Installs Debian's postgresql when its binaries are missing (root + apt-get only). */
-function ensurePostgres() {
-  let bin = findPgBin();
-  if (bin) return bin;
-  const hasApt = fs.existsSync('/usr/bin/apt-get');
-  if (!isRoot || !hasApt) {
-    throw new Error(
-      'PostgreSQL binaries not found in /usr/lib/postgresql/*/bin (set PG_BIN, or install ' +
-        "Debian's package: apt-get install postgresql); this test needs a real server",
-    );
-  }
-  const env = { DEBIAN_FRONTEND: 'noninteractive' };
-  run('apt-get', ['update', '-qq'], { timeout: 300000, env });
-  run('apt-get', ['install', '-y', '-qq', 'postgresql'], { timeout: 600000, env });
-  bin = findPgBin();
-  if (!bin) throw new Error('apt-get install postgresql did not provide /usr/lib/postgresql/*/bin/initdb');
-  return bin;
-}
-
-class Cluster {
-  constructor(bin) {
-    this.bin = bin;
-    this.dir = null;
-    this.port = null;
-    this.started = false;
-  }
-
-  get data() {
-    return path.join(this.dir, 'data');
-  }
-
-  get log() {
-    return path.join(this.dir, 'postgres.log');
-  }
-
-  pg(tool, args, opts) {
-    return run(path.join(this.bin, tool), args, { asPostgres: true, ...opts });
-  }
-
-  async start() {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rustls-tls-pg-'));
-    fs.chmodSync(this.dir, 0o700);
-    let owner = null;
-    if (isRoot) {
-      // initdb refuses to run as root: the cluster belongs to `postgres`.
-      const uid = Number(run('id', ['-u', 'postgres']).trim());
-      const gid = Number(run('id', ['-g', 'postgres']).trim());
-      owner = { uid, gid };
-      fs.chownSync(this.dir, uid, gid);
-    }
-    const put = (name, data, mode) => {
-      const file = path.join(this.dir, name);
-      fs.writeFileSync(file, data, { mode });
-      fs.chmodSync(file, mode);
-      if (owner) fs.chownSync(file, owner.uid, owner.gid);
-      return file;
-    };
-    // PostgreSQL refuses a key file readable by others.
-    const certFile = put('server.crt', certs.rsa.cert, 0o644);
-    const keyFile = put('server.key', certs.rsa.key, 0o600);
-
-    this.pg('initdb', ['-D', this.data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '--no-sync']);
-
-    this.port = await closedPort();
-    fs.appendFileSync(
-      path.join(this.data, 'postgresql.conf'),
-      [
-        '',
-        '# rustls-tls test cluster',
-        "listen_addresses = '127.0.0.1'",
-        `port = ${this.port}`,
-        `unix_socket_directories = '${this.dir}'`,
-        'ssl = on',
-        `ssl_cert_file = '${certFile}'`,
-        `ssl_key_file = '${keyFile}'`,
-        'fsync = off',
-        'synchronous_commit = off',
-        'full_page_writes = off',
-        'max_connections = 30',
-        '',
-      ].join('\n'),
-    );
-    // TLS from 127.0.0.1 only: a plain connection is rejected, so every
-    // query that works went over TLS.
-    fs.writeFileSync(
-      path.join(this.data, 'pg_hba.conf'),
-      [
-        'local     all all              trust',
-        'hostssl   all all 127.0.0.1/32 trust',
-        'hostnossl all all 127.0.0.1/32 reject',
-        '',
-      ].join('\n'),
-    );
-    try {
-      this.started = true;
-      this.pg('pg_ctl', ['-D', this.data, '-l', this.log, '-w', '-t', '30', 'start'], { timeout: 40000 });
-    } catch (err) {
-      err.message += `\n--- ${this.log} ---\n${this.readLog()}`;
-      throw err;
-    }
-  }
-
-  readLog() {
-    try {
-      return fs.readFileSync(this.log, 'utf8');
-    } catch {
-      return '(no log)';
-    }
-  }
-
-  stop() {
-    if (!this.dir) return;
-    try {
-      if (this.started && fs.existsSync(path.join(this.data, 'postmaster.pid'))) {
-        this.pg('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', '-t', '20', 'stop'], { timeout: 30000 });
-      }
-    } finally {
-      this.started = false;
-      fs.rmSync(this.dir, { recursive: true, force: true });
-      this.dir = null;
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// The tests
-// ---------------------------------------------------------------------------
-
-let pg;
 let cluster;
 
-before(
-  async () => {
-    try {
-      pg = require('pg');
-    } catch (err) {
-      err.message = `pg is a devDependency of this package (npm install): ${err.message}`;
-      throw err;
-    }
-    cluster = new Cluster(ensurePostgres());
-    // Stop the server even if the runner exits without calling after(), or
-    // is interrupted (then the signal is raised again once it is stopped).
-    const stopQuietly = () => {
-      try {
-        cluster.stop();
-      } catch {
-        // exiting anyway
-      }
-    };
-    process.once('exit', stopQuietly);
-    for (const signal of ['SIGINT', 'SIGTERM']) {
-      process.once(signal, () => {
-        stopQuietly();
-        process.kill(process.pid, signal);
-      });
-    }
-    await cluster.start();
-  },
-  { timeout: 900000 },
-);
+before(async () => {
+  cluster = new Postgres();
+  // Stop the server even if the runner exits without calling after().
+  process.once('exit', () => cluster.killNow());
+  await cluster.start();
+}, { timeout: 900000 });
 
 after(() => {
+  useTls(null);
   if (cluster) cluster.stop();
 });
 
@@ -295,14 +71,15 @@ async function connectError(ssl) {
   assert.fail('the connection was expected to fail');
 }
 
+let pg;
+
 for (const name of implNames) {
   describe(`pg over ${name} to PostgreSQL with ssl=on`, () => {
     before(() => {
-      tlsTarget = impls[name];
+      useTls(impls[name]);
+      pg = freshRequire('pg');
     });
-    after(() => {
-      tlsTarget = null;
-    });
+    after(() => useTls(null));
 
     test("pg_stat_ssl says ssl; the stream pg reads is this implementation's TLSSocket", async () => {
       await withClient(async (client) => {
@@ -380,9 +157,159 @@ for (const name of implNames) {
       assert.equal(err.code, 'ERR_TLS_CERT_ALTNAME_INVALID', String(err && err.stack));
     });
 
-    test('without the ca the server is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE)', async () => {
+    test('role client logs in by its client certificate; without it PostgreSQL refuses the login (28000)', async () => {
+      await withClient(async (client) => {
+        const { rows } = await client.query('select current_user as who, client_dn from pg_stat_ssl where pid = pg_backend_pid()');
+        assert.deepEqual(rows, [{ who: 'client', client_dn: '/CN=client' }]);
+      }, { ...clientConfig({ ...sslOptions(), ...certs.client }), user: 'client' });
+      const client = new pg.Client({ ...clientConfig(), user: 'client' });
+      client.on('error', () => {});
+      const err = await withTimeout(client.connect(), 10000, 'pg connect').then(() => null, (e) => e);
+      await client.end().catch(() => {});
+      assert.equal(err && err.code, '28000', String(err && err.stack));
+    });
+
+    // With ssl_ca_file set, OpenSSL on the server sends the CA after its leaf.
+    test('without the ca the server is not trusted (SELF_SIGNED_CERT_IN_CHAIN)', async () => {
       const err = await connectError({ servername: 'localhost' });
-      assert.equal(err.code, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', String(err && err.stack));
+      assert.equal(err.code, 'SELF_SIGNED_CERT_IN_CHAIN', String(err && err.stack));
     });
   });
 }
+
+// ---------------------------------------------------------------------------
+// porsager's `postgres`
+// ---------------------------------------------------------------------------
+
+const porsagerBaseline = {};
+
+for (const name of implNames) {
+  describe(`postgres (porsager) over ${name} to PostgreSQL with ssl=on`, () => {
+    let postgres;
+    before(() => {
+      useTls(impls[name]);
+      postgres = freshRequire('postgres');
+    });
+    after(() => useTls(null));
+
+    const connectOptions = (ssl, extra) => ({
+      host: '127.0.0.1',
+      port: cluster.port,
+      user: 'postgres',
+      database: 'postgres',
+      ssl,
+      max: 4,
+      connect_timeout: 10,
+      idle_timeout: 5,
+      onnotice: () => {},
+      ...extra,
+    });
+
+    /** Runs fn(sql) with a pool; always ends it. */
+    async function withSql(fn, ssl = sslOptions(), extra) {
+      const sql = postgres(connectOptions(ssl, extra));
+      try {
+        return await fn(sql);
+      } finally {
+        await withTimeout(sql.end({ timeout: 5 }), 10000, 'sql.end');
+      }
+    }
+
+    /** The code (and PostgreSQL's code) of a first query that must fail. */
+    async function failure(ssl, extra) {
+      const err = await withSql((sql) => withTimeout(sql`select 1`, 15000, 'query'), ssl, extra).then(() => null, (e) => e);
+      assert.ok(err, 'the query was expected to fail');
+      return { code: err.code };
+    }
+
+    test('queries over TLS 1.3 on this implementation, 20,000 rows, a 1 MiB parameter, four connections at once', async () => {
+      await withSql(async (sql) => {
+        const [ssl] = await sql`select ssl, version from pg_stat_ssl where pid = pg_backend_pid()`;
+        assert.deepEqual({ ...ssl }, { ssl: true, version: 'TLSv1.3' });
+        const rows = await sql`select g as n, md5(g::text) as h from generate_series(1, 20000) g`;
+        assert.equal(rows.length, 20000);
+        assert.ok(rows.every((r, i) => r.n === i + 1 && r.h === crypto.createHash('md5').update(String(i + 1)).digest('hex')));
+        const big = crypto.randomBytes(512 * 1024).toString('hex');
+        const [r] = await sql`select length(${big}::text) as len, md5(${big}::text) as h`;
+        assert.deepEqual({ ...r }, { len: big.length, h: crypto.createHash('md5').update(big).digest('hex') });
+        const pids = await Promise.all(Array.from({ length: 8 }, () => sql`select pg_backend_pid() as pid, pg_sleep(0.05)`));
+        assert.ok(new Set(pids.map(([p]) => p.pid)).size > 1, 'the pool used more than one connection');
+        const [{ n }] = await sql`select count(*)::int as n from pg_stat_ssl where ssl and pid in (select pid from pg_stat_activity where usename = 'postgres' and backend_type = 'client backend')`;
+        assert.ok(n >= 2, `${n} TLS connections`);
+      });
+    });
+
+    test("the driver's sockets are this implementation's; LISTEN/NOTIFY; a reconnect after the server ends the connection", async () => {
+      const made = [];
+      const connect = impls[name].connect;
+      impls[name].connect = function watched(...args) {
+        const socket = connect.apply(this, args);
+        made.push(socket);
+        return socket;
+      };
+      try {
+        await withSql(async (sql) => {
+          const got = [];
+          let resolveAll;
+          const all = new Promise((resolve) => { resolveAll = resolve; });
+          await withTimeout(sql.listen('news', (payload) => {
+            got.push(payload);
+            if (got.length === 3) resolveAll();
+          }), 10000, 'listen');
+          for (const m of ['a', 'b', 'c']) await sql`select pg_notify('news', ${m})`;
+          await withTimeout(all, 10000, 'notifications');
+          assert.deepEqual(got, ['a', 'b', 'c']);
+          // pg_terminate_backend from another connection: PostgreSQL ends this one.
+          const [{ pid }] = await sql`select pg_backend_pid() as pid`;
+          await withSql(async (admin) => {
+            const [{ done }] = await admin`select pg_terminate_backend(${pid}) as done`;
+            assert.equal(done, true);
+          });
+          await delay(100);
+          const results = [];
+          for (let i = 0; i < 3; i++) {
+            results.push(await sql`select ${i}::int as i, pg_backend_pid() as pid`.then(([r]) => [r.i, r.pid !== pid], (e) => e.code));
+          }
+          assert.deepEqual(results, [[0, true], [1, true], [2, true]]);
+        }, sslOptions(), { max: 1 });
+        assert.ok(made.length >= 2, `${made.length} TLS sockets`);
+        assert.ok(made.every((s) => s instanceof impls[name].TLSSocket));
+        if (name !== 'node') assert.ok(made.every((s) => !(s instanceof nodeTls.TLSSocket)));
+      } finally {
+        impls[name].connect = connect;
+      }
+    });
+
+    test('role client logs in by its client certificate', async () => {
+      await withSql(async (sql) => {
+        const [r] = await sql`select current_user as who, ssl, client_dn from pg_stat_ssl where pid = pg_backend_pid()`;
+        assert.deepEqual({ ...r }, { who: 'client', ssl: true, client_dn: '/CN=client' });
+      }, { ca: certs.ca, servername: 'localhost', ...certs.client }, { user: 'client' });
+    });
+
+    test("failing connections fail as under node:tls: no client certificate, wrong CA, wrong name, no name", async () => {
+      const got = {
+        noClientCert: await failure(sslOptions(), { user: 'client' }),
+        wrongCa: await failure({ ca: certs.client.cert, servername: 'localhost' }),
+        noCa: await failure({ servername: 'localhost' }),
+        wrongName: await failure({ ca: certs.ca, servername: 'wrong.example' }),
+        // No servername: the name checked is the socket's host, 127.0.0.1 (in the certificate).
+        noName: await withSql((sql) => sql`select 1 as one`, { ca: certs.ca }).then(([r]) => r.one, (e) => e.code),
+      };
+      assert.equal(got.wrongName.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+      assert.equal(got.noCa.code, 'SELF_SIGNED_CERT_IN_CHAIN');
+      if (name === 'node') porsagerBaseline.failures = got;
+      else assert.deepEqual(got, porsagerBaseline.failures);
+    });
+  });
+}
+
+// ESM: porsager's `postgres` loaded as ESM (src/, `import tls from 'tls'`)
+// by an unchanged application, run with `--import rustls-tls/register` and,
+// as the baseline, without.
+test('postgres as ESM through --import rustls-tls/register: the same answer over this package\'s sockets', () => {
+  const env = { DRIVER: 'postgres', DB_PORT: String(cluster.port) };
+  const baseline = runApp('esm-db-app.mjs', { env });
+  assert.deepEqual(baseline, { ssl: true, version: 'TLSv1.3', sockets: 1, isPackageSocket: false, tlsIsPackage: false });
+  assert.deepEqual(runApp('esm-db-app.mjs', { register: '--import', env }), { ...baseline, isPackageSocket: true, tlsIsPackage: true });
+});

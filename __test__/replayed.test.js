@@ -182,3 +182,137 @@ test('an SNICallback answering with something that is no SecureContext: TypeErro
   }
   for (const name of implNames) assert.deepEqual(seen[name], ['TypeError: Invalid SNI context'], name);
 });
+
+test('renegotiate(): bad arguments throw, TLS 1.3 refuses it for its version', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer(certs.rsa, (c) => c.resume());
+    const port = await listen(server);
+    const s = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    await once(s, 'secureConnect');
+    const out = [];
+    for (const bad of [null, 'x', []]) {
+      try { s.renegotiate(bad); } catch (e) { out.push(shape(e)); }
+    }
+    try { s.renegotiate({}, 5); } catch (e) { out.push(shape(e)); }
+    const [err] = await new Promise((resolve) => out.push(s.renegotiate({}, (...a) => resolve(a))));
+    out.push(shape(err));
+    s.destroy();
+    await once(s, 'close');
+    out.push(s.renegotiate({}));
+    server.close();
+    seen[name] = out;
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
+});
+
+test('ALPNCallback with ALPNProtocols is refused before the keys are read', () => {
+  for (const name of implNames) {
+    assert.throws(() => impls[name].createServer({ key: 'bad', ALPNCallback: () => 'a', ALPNProtocols: ['a'] }),
+                  { name: 'TypeError', code: 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS' }, name);
+  }
+});
+
+test('before its handshake a socket reports TLSv1.3 as protocol and its queue as bufferSize, whatever maxVersion', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const server = net.createServer((c) => c.destroy());
+    const port = await listen(server);
+    const s = impls[name].connect({ port, host: '127.0.0.1', maxVersion: 'TLSv1.2' });
+    s.on('error', () => {});
+    s.write('abc');
+    seen[name] = [s.getProtocol(), s.bufferSize];
+    s.destroy();
+    seen[name].push(s.bufferSize);
+    await once(s, 'close');
+    server.close();
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], ['TLSv1.3', 3, undefined], name);
+});
+
+test('exportKeyingMaterial() after close fails as Node\'s (its handle is gone)', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer(certs.rsa, (c) => c.end());
+    const port = await listen(server);
+    const s = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    s.resume();
+    await once(s, 'close');
+    try { s.exportKeyingMaterial(8, 'label'); } catch (e) { seen[name] = shape(e); }
+    server.close();
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
+});
+
+test('a server without a certificate: no suitable signature algorithm, and the client hears handshake_failure, in every pairing', async () => {
+  const trace = await samePairwise(async (serverTls, clientTls) => {
+    const server = serverTls.createServer({});
+    let serverError;
+    server.on('tlsClientError', (e) => { serverError = shape(e); });
+    const port = await listen(server);
+    const err = await clientError(clientTls, { port, host: '127.0.0.1', rejectUnauthorized: false });
+    for (let i = 0; i < 50 && !serverError; i++) await delay(10);
+    server.close();
+    return { server: serverError, client: shape(err) };
+  });
+  assert.equal(trace.server.code, 'ERR_SSL_NO_SUITABLE_SIGNATURE_ALGORITHM');
+  assert.match(trace.client.message, /:SSL alert number 40\n$/);
+});
+
+test("maxConnections: a refused connection is reported by 'drop', with its addresses", async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const server = tls.createServer(certs.rsa, (c) => c.resume());
+    server.maxConnections = 1;
+    const drops = [];
+    server.on('drop', (d) => drops.push(d));
+    const port = await listen(server);
+    const a = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    await once(a, 'secureConnect');
+    const b = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    let bPort;
+    b.on('connect', () => { bPort = b.localPort; });
+    await new Promise((resolve) => b.on('error', () => {}).on('close', resolve));
+    for (let i = 0; i < 50 && drops.length === 0; i++) await delay(10);
+    a.destroy();
+    server.close();
+    assert.equal(drops.length, 1, name);
+    const [d] = drops;
+    assert.equal(d.remotePort, bPort, name);
+    assert.equal(d.localPort, port, name);
+    seen[name] = [Object.getPrototypeOf(d), Object.keys(d), d.localAddress, d.localFamily, d.remoteAddress, d.remoteFamily];
+  }
+  for (const name of implNames) assert.deepEqual(seen[name], seen.node, name);
+});
+
+test('a CA-issued server certificate given as ca is no trust anchor (OpenSSL without partial chains)', async () => {
+  const seen = {};
+  for (const name of implNames) {
+    const tls = impls[name];
+    const out = [];
+    for (const chain of [certs.rsa.cert, Buffer.concat([certs.rsa.cert, certs.ca])]) {
+      const server = tls.createServer({ key: certs.rsa.key, cert: chain }, (c) => c.end());
+      const port = await listen(server);
+      const s = tls.connect({ port, host: '127.0.0.1', ca: [certs.rsa.cert], servername: 'localhost', rejectUnauthorized: false });
+      await once(s, 'secureConnect');
+      out.push([s.authorized, s.authorizationError]);
+      s.destroy();
+      server.close();
+    }
+    // A self-signed certificate given as ca is trusted, as in Node.
+    const server = tls.createServer(certs.doc, (c) => c.end());
+    const port = await listen(server);
+    const s = tls.connect({ port, host: '127.0.0.1', ca: [certs.doc.cert], servername: 'localhost' });
+    await once(s, 'secureConnect');
+    out.push([s.authorized, s.authorizationError]);
+    s.destroy();
+    server.close();
+    seen[name] = out;
+  }
+  for (const name of implNames) {
+    assert.deepEqual(seen[name], [[false, 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'], [false, 'SELF_SIGNED_CERT_IN_CHAIN'], [true, null]], name);
+  }
+});

@@ -83,6 +83,61 @@ for (const version of VERSIONS) {
   }
 }
 
+// A client with a certificate resumes too, with the session of a connection
+// made with another context holding the same certificate (https.Agent makes
+// a context per connection; found with got/axios/node-fetch on a
+// rustls-tls/https agent, http-clients.test.js).
+for (const version of VERSIONS) {
+  for (const [sName, cName] of implPairs()) {
+    test(`${version}: a ${cName} client with a certificate resumes with its session (${sName} server asking for it)`, async (t) => {
+      const sc = scope(t);
+      const { port, seen } = await server(sc, impls[sName], {
+        maxVersion: version, ca: certs.ca, requestCert: true, rejectUnauthorized: false,
+      });
+      const first = await session(sc, impls[cName], port, { ...certs.client });
+      assert.equal(first.reused, false);
+      const second = await session(sc, impls[cName], port, { ...certs.client, session: first.sessions[0] });
+      assert.equal(second.reused, true);
+      const context = impls[cName].createSecureContext({ ...certs.client });
+      const third = await session(sc, impls[cName], port, { secureContext: context, session: first.sessions[0] });
+      assert.equal(third.reused, true);
+      assert.deepEqual(seen.map((x) => x.reused), [false, true, true]);
+    });
+  }
+}
+
+// A server that writes and ends at once: its tickets, data and close arrive
+// together. The client's 'session' events come before its 'end' (and in
+// the order node:tls gives them among the data), with or without a client
+// certificate; they came after 'end' when the read was done on the JS
+// thread, so an https.Agent had no session for its next connection.
+for (const sName of Object.keys(impls)) {
+  test(`'session' comes before 'end', in node:tls's order, when the ${sName} server writes and ends at once`, async (t) => {
+    const sc = scope(t);
+    const { port } = await sc.server(impls[sName], { ...certs.rsa, ca: certs.ca, requestCert: true, rejectUnauthorized: false },
+      (s) => s.end('hello'));
+    const orders = {};
+    for (const cName of Object.keys(impls)) {
+      for (const withCert of [false, true]) {
+        const events = [];
+        await withTimeout(new Promise((resolve) => {
+          const c = sc.connect(impls[cName], {
+            port, host: '127.0.0.1', servername: 'localhost', ca: certs.ca, ...(withCert ? certs.client : {}),
+          });
+          for (const e of ['secureConnect', 'session', 'data', 'end']) c.on(e, () => events.push(e));
+          c.on('close', resolve);
+        }), 10000, 'connection');
+        orders[`${cName} ${withCert ? 'with' : 'without'} a certificate`] = events;
+      }
+    }
+    for (const [key, events] of Object.entries(orders)) {
+      assert.equal(events.filter((e) => e === 'session').length, 2, `${key}: ${events}`);
+      assert.ok(events.lastIndexOf('session') < events.indexOf('end'), `${key}: ${events}`);
+      assert.deepEqual(events, orders[key.replace(/^\w+/, 'node')], key);
+    }
+  });
+}
+
 for (const [sName, cName] of implPairs()) {
   test(`ticketKeys: two ${sName} servers with the same keys resume each other's sessions (${cName} client)`, async (t) => {
     const sc = scope(t);

@@ -145,6 +145,41 @@ for (const [sName, cName] of implPairs()) {
       assert.deepEqual(errors, []);
     });
 
+    test('terminate() on either side (no close frame, the TCP connection destroyed): the other side sees 1006', async (t) => {
+      const serverSide = [];
+      let serverClosed;
+      const serverClosedP = new Promise((resolve) => { serverClosed = resolve; });
+      const { port } = await wssServer(t, sName, (ws) => {
+        ws.on('error', (e) => serverSide.push(`error:${e.code}`));
+        ws.on('close', (code) => {
+          serverSide.push(`close:${code}`);
+          serverClosed();
+        });
+        ws.on('message', (m) => {
+          if (String(m) === 'terminate yourself') ws.terminate();
+        });
+      });
+      // The server terminates.
+      const a = new WebSocket(`wss://127.0.0.1:${port}/`, { ca: certs.ca, servername: 'localhost' });
+      const aErrors = [];
+      a.on('error', (e) => aErrors.push(e.code));
+      await withTimeout(once(a, 'open'), 10000, 'ws open');
+      a.send('terminate yourself');
+      const [aCode] = await withTimeout(once(a, 'close'), 10000, 'client close after the server terminated');
+      await withTimeout(serverClosedP, 10000, 'server side close');
+      // The client terminates.
+      let serverClosed2;
+      const serverClosed2P = new Promise((resolve) => { serverClosed2 = resolve; });
+      serverClosed = serverClosed2;
+      const b = new WebSocket(`wss://127.0.0.1:${port}/`, { ca: certs.ca, servername: 'localhost' });
+      await withTimeout(once(b, 'open'), 10000, 'ws open');
+      b.terminate();
+      const [bCode] = await withTimeout(once(b, 'close'), 10000, 'client close after its terminate()');
+      await withTimeout(serverClosed2P, 10000, 'server side close after the client terminated');
+      assert.deepEqual({ aCode, aErrors, bCode }, { aCode: 1006, aErrors: [], bCode: 1006 });
+      same(pair, 'terminate', serverSide);
+    });
+
     test('the wrong CA, no CA and the wrong host name fail with node:tls\'s codes', async (t) => {
       const { port } = await wssServer(t, sName, () => {});
       const failure = async (options) => {

@@ -93,7 +93,7 @@ function probePackage() {
 function runOnce(item, pair) {
   const [serverImpl, clientImpl] = pair.split('/');
   const opts = { cert: 'ec', duration: config.duration, warmup: config.warmup, conns: config.conns, ...item.opts };
-  const timeoutMs = (opts.warmup + opts.duration + 10 + (item.scenario === 'memory' ? config.conns / 100 : 0)) * 1e3;
+  const timeoutMs = (opts.warmup + opts.duration + 10 + (item.scenario === 'memory' || item.scenario === 'reqresMany' ? opts.conns / 100 : 0)) * 1e3;
   return new Promise((resolve, reject) => {
     const children = [];
     const result = { metrics: {}, info: {} };

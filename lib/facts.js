@@ -9,12 +9,7 @@
 const { kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
 const sessions = require('./session');
-const { kInfo, kContext, kConnectOptions } = require('./symbols');
-
-// The package's exports (DEFAULT_MAX_VERSION, which users may change).
-function pkg() {
-  return require('..');
-}
+const { kInfo, kContext } = require('./symbols');
 
 // The key exchange as Node describes it (the native side names the group
 // as OpenSSL does, with its type and size): an elliptic curve with its size
@@ -70,8 +65,9 @@ class ConnectionFacts {
   getProtocol() {
     if (this.destroyed) return null;
     if (this[kInfo]) return this[kInfo].protocol;
-    const options = this[kConnectOptions] || this._tlsOptions;
-    return options.maxVersion || pkg().DEFAULT_MAX_VERSION;
+    // OpenSSL names its method's highest version before a handshake,
+    // whatever maxVersion says.
+    return 'TLSv1.3';
   }
 
   getCipher() {

@@ -52,6 +52,7 @@ const EV = Object.freeze({
   KEYLOG: 17,
   OCSP_REQUEST: 18,
   IDLE: 19,
+  DROP: 20,
 });
 
 const handlers = new Map();

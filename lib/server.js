@@ -54,6 +54,13 @@ function Server(options, listener) {
     highWaterMark: options.highWaterMark,
   });
   this[kOptions] = options;
+  // ALPNCallback itself is not supported yet (README); its options are
+  // checked as Node checks them, before the context.
+  this.ALPNCallback = options.ALPNCallback;
+  if (this.ALPNCallback && options.ALPNProtocols) {
+    throw errors.nodeError(TypeError, 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS',
+                           'The ALPNCallback and ALPNProtocols TLS options are mutually exclusive');
+  }
   this[kTraceAll] = trace.serverOption(options);
   // Its sockets' option (a value that is not a boolean traces nothing).
   this[kServerTrace] = typeof options.enableTrace === 'boolean' ? options.enableTrace : undefined;
@@ -343,6 +350,18 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
       this._clientError(errors.tlsError(info), info);
     }
     this._maybeEmitClose();
+  } else if (kind === EV.DROP) {
+    // Refused for maxConnections; net's 'drop' says who it was.
+    const family = (address) => (net.isIPv6(address) ? 'IPv6' : 'IPv4');
+    this.emit('drop', {
+      __proto__: null,
+      localAddress: info.localAddress,
+      localPort: info.localPort,
+      localFamily: info.localAddress && family(info.localAddress),
+      remoteAddress: info.remoteAddress,
+      remotePort: info.remotePort,
+      remoteFamily: info.remoteFamily,
+    });
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
   } else if (kind === EV.OCSP_REQUEST) {

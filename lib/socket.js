@@ -572,8 +572,10 @@ class TLSSocket extends net.Socket {
     return this.destroyed || this.connecting || (!this[kNative] && !this[kWrapped]);
   }
 
+  // Node's TLS socket has its handle from the start (connecting included)
+  // until destroyed.
   get bufferSize() {
-    return this[kNative] && !this.destroyed ? this.writableLength : undefined;
+    return this.destroyed ? undefined : this.writableLength;
   }
 
   get bytesRead() {
@@ -694,6 +696,10 @@ class TLSSocket extends net.Socket {
   }
 
   exportKeyingMaterial(length, label, context) {
+    if (this._secureEstablished && this.destroyed && typeof length === 'number' && typeof label === 'string') {
+      // Node asks its handle, gone once destroyed.
+      throw new TypeError("Cannot read properties of null (reading 'exportKeyingMaterial')");
+    }
     return secrets.exportKeyingMaterial(this, this[kNative], length, label, context);
   }
 
@@ -732,14 +738,14 @@ class TLSSocket extends net.Socket {
   // rustls never renegotiates. TLS 1.3 has no renegotiation at all: there
   // the error is OpenSSL's, as in Node.
   renegotiate(options, callback) {
-    if (options === null || typeof options !== 'object') {
+    if (options === null || typeof options !== 'object' || Array.isArray(options)) {
       throw errors.invalidArgType('options', 'of type object', options);
     }
     if (callback !== undefined && typeof callback !== 'function') {
       throw errors.invalidArgType('callback', 'of type function', callback);
     }
     if (this.destroyed) return undefined;
-    const err = this.getProtocol() === 'TLSv1.3' ?
+    const err = this.getProtocol() === 'TLSv1.3' && this._secureEstablished ?
       errors.tlsError({ code: 'ERR_SSL_WRONG_SSL_VERSION', message: 'wrong ssl version', reason: 'wrong ssl version' }) :
       errors.nodeError(Error, 'ERR_TLS_RENEGOTIATION_DISABLED', 'TLS session renegotiation disabled for this socket');
     if (callback) process.nextTick(callback, err);

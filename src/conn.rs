@@ -412,6 +412,48 @@ pub struct Session {
     ip_name: Option<String>,
     /// Client: the session store, which knows the ticket offered.
     store: Option<Arc<ConnStore>>,
+    /// Record boundaries in what [`Session::read_into`] feeds rustls.
+    frame: RecordFrame,
+}
+
+/// Where TLS records end in the bytes read after the handshake: reads hand
+/// rustls one record at a time, so that a session ticket is reported where
+/// it came among the data (`crate::poll`), as OpenSSL reads records.
+#[derive(Debug, Default)]
+struct RecordFrame {
+    header: [u8; 5],
+    have: usize,
+    body_left: usize,
+}
+
+impl RecordFrame {
+    /// How many of `input`'s first bytes end the current record (all of
+    /// them when it does not end there).
+    fn take(&mut self, input: &[u8]) -> usize {
+        let mut used = 0;
+        loop {
+            if self.body_left > 0 {
+                let n = self.body_left.min(input.len() - used);
+                self.body_left -= n;
+                return used + n;
+            }
+            if used == input.len() {
+                return used;
+            }
+            let n = (5 - self.have).min(input.len() - used);
+            self.header[self.have..self.have + n].copy_from_slice(&input[used..used + n]);
+            self.have += n;
+            used += n;
+            if self.have < 5 {
+                return used;
+            }
+            self.have = 0;
+            self.body_left = usize::from(u16::from_be_bytes([self.header[3], self.header[4]]));
+            if self.body_left == 0 {
+                return used;
+            }
+        }
+    }
 }
 
 fn is_would_block(e: &io::Error) -> bool {
@@ -439,6 +481,7 @@ impl Session {
             judged: false,
             ip_name: None,
             store: None,
+            frame: RecordFrame::default(),
             keylog: None,
             ocsp: None,
         }
@@ -489,6 +532,7 @@ impl Session {
             judged: true,
             ip_name: None,
             store,
+            frame: RecordFrame::default(),
         }
     }
 
@@ -754,12 +798,17 @@ impl Session {
                 let _ = self.tls.read_tls(&mut input);
             }
             while !input.is_empty() {
-                self.tls
-                    .read_tls(&mut input)
-                    .map_err(|e| NodeError::io(&e, "read"))?;
-                self.process()?;
-                if self.take_plaintext(batch)? {
-                    return Ok(true);
+                let (mut record, rest) = input.split_at(self.frame.take(input));
+                input = rest;
+                while !record.is_empty() {
+                    self.tls
+                        .read_tls(&mut record)
+                        .map_err(|e| NodeError::io(&e, "read"))?;
+                    crate::poll::read_position(batch.len());
+                    self.process()?;
+                    if self.take_plaintext(batch)? {
+                        return Ok(true);
+                    }
                 }
             }
             if n == 0 {
@@ -841,7 +890,8 @@ impl Live {
     }
 
     /// The JS thread's read failed in a way of its own (a panic caught
-    /// there): the task reports `error`, and nothing more is read.
+    /// there, or its poll could not start): the task reports `error`, and
+    /// nothing more is read.
     pub fn fail_read(&mut self, error: NodeError) {
         self.read_failed = false;
         self.read_error = Some(error);
@@ -873,6 +923,7 @@ impl Live {
         let mut first = Vec::new();
         let result = match self.session.take_plaintext(&mut first) {
             Ok(false) => {
+                crate::poll::read_base(first.len());
                 let (batch, result) = self.session.read_ready();
                 if first.is_empty() {
                     first = batch;

@@ -545,23 +545,8 @@ impl Context {
             identities.push(Arc::new(CertifiedKey::new(server_chain, key.clone())));
             client_identities.push(Arc::new(CertifiedKey::new(client_chain, key)));
         }
-        let client_resolver: Arc<dyn ResolvesClientCert> = if client_identities.is_empty() {
-            // Contexts without client certificates share one, so that a
-            // session resumes in a connection made with another context.
-            static NONE: OnceLock<Arc<Identities>> = OnceLock::new();
-            NONE.get_or_init(|| {
-                Arc::new(Identities {
-                    keys: Vec::new(),
-                    tls13: true,
-                })
-            })
-            .clone()
-        } else {
-            Arc::new(Identities {
-                keys: client_identities,
-                tls13: true,
-            })
-        };
+        let client_resolver: Arc<dyn ResolvesClientCert> =
+            shared_client_identities(client_identities);
         let ticketer = Arc::new(NodeTicketer::new(
             input.ticket_keys,
             input.session_timeout.unwrap_or(session::DEFAULT_TIMEOUT),
@@ -663,6 +648,50 @@ pub fn with_session(config: &ClientConfig, store: Arc<ConnStore>) -> Arc<ClientC
     let mut config = config.clone();
     config.resumption = rustls::client::Resumption::store(store);
     Arc::new(config)
+}
+
+/// The client certificate resolver for these identities, one per distinct
+/// set of certificates and keys in the process: rustls resumes a session
+/// only with the resolver object that made it, while Node resumes with any
+/// context holding the same certificate (an `https.Agent` makes a new
+/// context for every connection). Contexts without client certificates
+/// share one resolver. The last few sets are kept alive, so that a session
+/// outlives the context of the connection that got it.
+fn shared_client_identities(keys: Vec<Arc<CertifiedKey>>) -> Arc<Identities> {
+    /// Distinct client identities kept.
+    const KEEP: usize = 64;
+    type Made = Vec<(Vec<u8>, Arc<Identities>)>;
+    static MADE: OnceLock<Mutex<Made>> = OnceLock::new();
+    let mut id = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    for key in &keys {
+        // A key that cannot say its public half is told apart by nothing here.
+        let Some(spki) = key.key.public_key() else {
+            return Arc::new(Identities { keys, tls13: true });
+        };
+        id.update(&(key.cert.len() as u64).to_be_bytes());
+        for cert in &key.cert {
+            id.update(&(cert.len() as u64).to_be_bytes());
+            id.update(cert.as_ref());
+        }
+        id.update(&(spki.len() as u64).to_be_bytes());
+        id.update(spki.as_ref());
+    }
+    let id = id.finish().as_ref().to_vec();
+    let Ok(mut made) = MADE.get_or_init(Mutex::default).lock() else {
+        return Arc::new(Identities { keys, tls13: true });
+    };
+    if let Some(i) = made.iter().position(|(k, _)| *k == id) {
+        let entry = made.remove(i);
+        let resolver = entry.1.clone();
+        made.push(entry);
+        return resolver;
+    }
+    let resolver = Arc::new(Identities { keys, tls13: true });
+    if made.len() >= KEEP {
+        made.remove(0);
+    }
+    made.push((id, resolver.clone()));
+    resolver
 }
 
 /// The verifier for this security level and these signature algorithms,

@@ -135,6 +135,7 @@ mod kind {
     pub const KEYLOG: u32 = 17;
     pub const OCSP_REQUEST: u32 = 18;
     pub const IDLE: u32 = 19;
+    pub const DROP: u32 = 20;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -262,6 +263,12 @@ fn to_args(
                 };
                 (id, kind::NEW_SESSION, Some(Buffer::from(data)), Some(info))
             }
+            ServerEvent::Drop(endpoints) => (
+                id,
+                kind::DROP,
+                None,
+                Some(EventInfo::default().endpoints(endpoints)),
+            ),
             ServerEvent::ResumeSession(ask, session_id) => {
                 let info = EventInfo {
                     id: Some(ask),

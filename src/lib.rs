@@ -12,7 +12,11 @@ mod conn;
 mod contain;
 #[forbid(unsafe_code)]
 mod context;
+#[forbid(unsafe_code)]
 mod crl_v1;
+#[cfg(test)]
+#[forbid(unsafe_code)]
+mod driver_bench;
 #[forbid(unsafe_code)]
 mod error;
 #[forbid(unsafe_code)]
@@ -437,7 +441,11 @@ fn session_store(session: Option<&[u8]>, sink: &conn::Sink) -> Arc<session::Conn
     let sink = sink.clone();
     Arc::new(session::ConnStore::new(
         session,
-        Arc::new(move |buf| sink(conn::Event::Session(buf))),
+        Arc::new(move |buf| {
+            if let Some(buf) = poll::divert_session(buf) {
+                sink(conn::Event::Session(buf));
+            }
+        }),
     ))
 }
 

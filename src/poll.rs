@@ -33,6 +33,50 @@ const UV_WRITABLE: c_int = 2;
 /// Event kinds of `crate::hub` that this module sends.
 const DATA: u32 = 3;
 const END: u32 = 4;
+const SESSION: u32 = 14;
+
+/// Sessions of a read, each after that much of its plaintext.
+type ReadSessions = Vec<(usize, Vec<u8>)>;
+
+std::thread_local! {
+    /// Sessions (TLS 1.3 tickets) that rustls reported during a read on
+    /// this thread, each with how much of the read's plaintext came before
+    /// it: the read delivers them there among its data, in wire order, as
+    /// Node emits `'session'` as it reads the tickets. Through the hub's
+    /// queue they would come later (after `'end'` when the tickets and the
+    /// close arrive together, so that an `https.Agent` had no session to
+    /// offer its next connection).
+    static READ_SESSIONS: std::cell::RefCell<Option<ReadSessions>> =
+        const { std::cell::RefCell::new(None) };
+    /// Plaintext of the current read before the record being processed.
+    static READ_POSITION: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// The read's plaintext taken before rustls was fed (see [`READ_SESSIONS`]).
+pub fn read_base(base: usize) {
+    READ_POSITION.with(|p| p.set((base, 0)));
+}
+
+/// The plaintext taken so far from the bytes fed to rustls in this read.
+pub fn read_position(at: usize) {
+    READ_POSITION.with(|p| p.set((p.get().0, at)));
+}
+
+/// A client session `buf` reported now: kept for the JS-thread read that is
+/// decrypting it (`None` returned), or given back to go through the hub.
+pub fn divert_session(buf: Vec<u8>) -> Option<Vec<u8>> {
+    let (base, at) = READ_POSITION.with(std::cell::Cell::get);
+    READ_SESSIONS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut slot) => match slot.as_mut() {
+            Some(list) => {
+                list.push((base + at, buf));
+                None
+            }
+            None => Some(buf),
+        },
+        Err(_) => Some(buf),
+    })
+}
 
 type PollCb = unsafe extern "C" fn(*mut c_void, c_int, c_int);
 type CloseCb = unsafe extern "C" fn(*mut c_void);
@@ -194,23 +238,34 @@ pub fn start(js: &Arc<JsTarget>, id: u32, shared: &Arc<Shared>) {
     if slot.state != 0 || slot.closed || slot.closing.is_some() {
         return;
     }
+    // Nobody else reads this socket: without a poll, the connection fails.
+    let fail = |errno: c_int| {
+        let e = std::io::Error::from_raw_os_error(errno.abs());
+        if let Some(Ok(mut live)) = shared.live_cell().map(|c| c.lock()) {
+            if let Some(live) = live.as_mut() {
+                live.fail_read(crate::error::NodeError::io(&e, "read"));
+            }
+        }
+        shared.wake.notify_one();
+    };
     // SAFETY: on the JS thread of `js.env`; the handle's memory is
     // allocated with the size libuv reports and freed by the close callback.
     unsafe {
         let mut lp = null_mut();
         if sys::napi_get_uv_event_loop(js.env, &mut lp) != sys::Status::napi_ok || lp.is_null() {
-            return;
+            return fail(libc::EINVAL);
         }
         let Ok(layout) = std::alloc::Layout::from_size_align(uv_handle_size(UV_POLL), 16) else {
-            return;
+            return fail(libc::EINVAL);
         };
         let handle = std::alloc::alloc_zeroed(layout).cast::<c_void>();
         if handle.is_null() {
-            return;
+            return fail(libc::ENOMEM);
         }
-        if uv_poll_init_socket(lp, handle, fd) != 0 {
+        let status = uv_poll_init_socket(lp, handle, fd);
+        if status != 0 {
             std::alloc::dealloc(handle.cast(), layout);
-            return;
+            return fail(status);
         }
         uv_unref(handle);
         let state = Box::into_raw(Box::new(PollState {
@@ -288,20 +343,38 @@ unsafe fn read_and_deliver(state: &PollState) {
         watch(state, Some(true));
         return;
     };
+    READ_SESSIONS.with(|cell| *cell.borrow_mut() = Some(Vec::new()));
+    READ_POSITION.with(|p| p.set((0, 0)));
     let read = match guard.as_mut() {
         Some(live) => live.poll_read(shared),
         None => PollRead::Stop,
     };
+    let sessions = READ_SESSIONS
+        .with(|cell| cell.borrow_mut().take())
+        .unwrap_or_default();
     drop(guard);
     if let PollRead::Data(batch, _) | PollRead::Failed(batch, _) = &read {
         crate::contain::inject(batch);
     }
     let js = &state.js;
+    // The read's plaintext with its sessions where they came among it.
+    let deliver = |batch: &[u8]| {
+        let mut at = 0;
+        for (pos, session) in &sessions {
+            let pos = (*pos).clamp(at, batch.len());
+            if pos > at {
+                js.call(state.id, DATA, Some(&batch[at..pos]));
+                at = pos;
+            }
+            js.call(state.id, SESSION, Some(session));
+        }
+        if at < batch.len() {
+            js.call(state.id, DATA, Some(&batch[at..]));
+        }
+    };
     match read {
         PollRead::Data(batch, ended) => {
-            if !batch.is_empty() {
-                js.call(state.id, DATA, Some(&batch));
-            }
+            deliver(&batch);
             if ended {
                 state.done.set(true);
                 js.call(state.id, END, None);
@@ -309,17 +382,19 @@ unsafe fn read_and_deliver(state: &PollState) {
             }
         }
         PollRead::Failed(batch, keep_open) => {
-            if !batch.is_empty() {
-                js.call(state.id, DATA, Some(&batch));
-            }
+            deliver(&batch);
             state.done.set(!keep_open);
             shared.wake.notify_one();
         }
         PollRead::PeerGone => {
+            deliver(&[]);
             state.done.set(true);
             shared.wake.notify_one();
         }
-        PollRead::Stop => state.done.set(true),
+        PollRead::Stop => {
+            deliver(&[]);
+            state.done.set(true);
+        }
     }
     watch(state, Some(false));
 }

@@ -52,6 +52,15 @@ pub fn openssl_refusal(
         rustls::Error::NoCertificatesPresented if version == Some(ProtocolVersion::TLSv1_2) => {
             Some(Refusal::Alert(HANDSHAKE_FAILURE, NodeError::from(err)))
         }
+        // No certificate for this client (none configured, or none for its
+        // algorithms): OpenSSL finds no signature algorithm to sign with and
+        // sends handshake_failure; rustls sends access_denied.
+        rustls::Error::General(what) if what == "no server certificate chain resolved" => {
+            Some(Refusal::Alert(
+                HANDSHAKE_FAILURE,
+                NodeError::ssl("no suitable signature algorithm"),
+            ))
+        }
         _ => None,
     }
 }
@@ -128,6 +137,18 @@ mod tests {
         assert_eq!(
             openssl_refusal(&err, &hello(0x0303), Some(ProtocolVersion::TLSv1_3)),
             Some(Refusal::Silent(NodeError::hang_up()))
+        );
+    }
+
+    #[test]
+    fn no_certificate_for_the_client_is_handshake_failure() {
+        let err = rustls::Error::General("no server certificate chain resolved".into());
+        assert_eq!(
+            openssl_refusal(&err, &hello(0x0303), None),
+            Some(Refusal::Alert(
+                HANDSHAKE_FAILURE,
+                NodeError::ssl("no suitable signature algorithm")
+            ))
         );
     }
 }

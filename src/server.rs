@@ -40,6 +40,8 @@ pub enum ServerEvent {
     /// `'OCSPRequest'`: the certificate (DER) and its issuer's; answer with
     /// [`ServerState::answer_ocsp`] and this id.
     Ocsp(u32, Vec<u8>, Option<Vec<u8>>),
+    /// A connection refused for `maxConnections` (`'drop'`).
+    Drop(Endpoints),
 }
 
 /// JavaScript's answer to an `'OCSPRequest'`.
@@ -308,7 +310,9 @@ pub async fn accept_loop(listener: Listener, state: Arc<ServerState>, sink: Serv
         };
         let max = state.max_connections.load(Ordering::SeqCst);
         if max > 0 && state.live.load(Ordering::SeqCst) >= max {
+            let endpoints = io.endpoints();
             drop(io);
+            sink(ServerEvent::Drop(endpoints));
             continue;
         }
         // Each connection is served by the TLS threads in turn; one for

@@ -232,7 +232,13 @@ pub fn verify_chain(
     let Some(leaf) = chain.first() else {
         return Some(VerifyCode::UnableToGetIssuer);
     };
-    if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref()) {
+    // A self-issued leaf that is itself in `ca` is its own trust anchor (a
+    // v1 one too). OpenSSL, without X509_V_FLAG_PARTIAL_CHAIN as Node runs
+    // it, anchors a chain in no other trusted certificate: a CA-issued leaf
+    // given as `ca` still needs its issuer.
+    if trust.ca.iter().any(|ca| ca.as_ref() == leaf.as_ref())
+        && Cert::parse(leaf).as_ref().is_some_and(Cert::self_issued)
+    {
         return None;
     }
     let parts: Vec<_> = chain.iter().map(|c| Cert::parse(c)).collect();

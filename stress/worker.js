@@ -28,7 +28,12 @@ async function memory() {
   // What V8's heap holds in RAM; the rest of RSS is native memory (malloc:
   // OpenSSL or the addon, buffers) and code.
   const v8heap = v8.getHeapStatistics().total_physical_size;
-  return { rss, heapUsed, external, v8heap, native: rss - v8heap };
+  // The young generation, which V8 grows (up to 3 × 16 MiB) while a process
+  // allocates fast and keeps even when idle.
+  const young = v8.getHeapSpaceStatistics()
+    .filter((space) => space.space_name === 'new_space' || space.space_name === 'new_large_object_space')
+    .reduce((n, space) => n + space.physical_space_size, 0);
+  return { rss, heapUsed, external, v8heap, young, native: rss - v8heap };
 }
 
 /** The highest RSS seen (sampled every 20 ms) between start() and stop(). */
@@ -58,7 +63,7 @@ const server = {
 
   /**
    * mode: echo (every chunk written back), sink (never reads: no 'data'
-   * listener, paused), pump (writes opts.total bytes to each connection,
+   * listener, never resumed), pump (writes opts.total bytes to each connection,
    * 64 KiB at a time, as backpressure allows).
    */
   listen({ mode, handshakeTimeout, total }) {
@@ -70,7 +75,6 @@ const server = {
       socket.on('error', noop);
       socket.on('close', () => this.sockets.delete(socket));
       if (mode === 'echo') socket.on('data', (data) => socket.write(data)).on('end', () => socket.end());
-      else if (mode === 'sink') socket.pause();
       else if (mode === 'pump') this.startPump(socket, total);
     });
     // As Node's docs and tests do: node:tls reports a handshake timeout
@@ -92,7 +96,6 @@ const server = {
     const chunk = Buffer.alloc(64 * 1024, 'x');
     let left = total;
     const fill = () => {
-      if (this.pump.waiting === socket) this.pump.waitingDrain--;
       while (left > 0 && !socket.destroyed) {
         left -= chunk.length;
         this.pump.accepted += chunk.length;
@@ -202,15 +205,26 @@ const client = {
     return { served, errors, firstError, seconds: (performance.now() - t0) / 1e3 };
   },
 
-  /** Connects and never reads (paused, no 'data' listener). */
+  /**
+   * Connects and never reads: no 'data' listener, never resumed, so the
+   * stream buffers up to its highWaterMark and must then stop reading from
+   * the socket. Resolves once connected; readerPeak() tells the RSS growth.
+   */
   async neverRead({ port }) {
+    const before = await memory();
+    this.peak = sampler();
+    this.before = before.rss;
     await new Promise((resolve, reject) => {
       const socket = connect(port, resolve);
-      socket.pause();
       socket.on('error', reject);
       this.held.push(socket);
     });
     return true;
+  },
+
+  readerPeak() {
+    const buffered = this.held.reduce((n, s) => n + s.readableLength, 0);
+    return { growth: this.peak() - this.before, buffered };
   },
 
   /**
