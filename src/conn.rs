@@ -344,6 +344,15 @@ impl Shared {
         async move { rx.await.unwrap_or(Ok(None)) }
     }
 
+    /// The task is gone without closing (it panicked): drops the
+    /// established connection, which closes its socket, as the end of
+    /// [`serve`] would have.
+    pub fn abandon(&self) {
+        if let Some(cell) = self.live.get() {
+            drop(lock(cell).take());
+        }
+    }
+
     /// Ask the task to close the socket now.
     pub fn destroy(&self) {
         self.destroyed.store(true, Ordering::SeqCst);

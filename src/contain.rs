@@ -12,10 +12,11 @@
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 
 use futures_util::FutureExt;
 
-use crate::conn::{Event, Sink};
+use crate::conn::{Event, Shared, Sink};
 use crate::error::NodeError;
 
 /// Plaintext that makes a test build's connection task panic mid-stream.
@@ -66,11 +67,17 @@ pub fn catching<T>(
         .map(|result| result.unwrap_or_else(|payload| Err(panic_error(payload.as_ref()))))
 }
 
-/// A connection's whole task: a panic in it is reported to `sink` as the
-/// socket's error, then its close.
-pub fn connection(task: impl Future<Output = ()>, sink: Sink) -> impl Future<Output = ()> {
+/// A connection's whole task: a panic in it closes the connection (the
+/// task's state is dropped and the established session taken from
+/// `shared`), then is reported to `sink` as the socket's error and close.
+pub fn connection(
+    task: impl Future<Output = ()>,
+    shared: Arc<Shared>,
+    sink: Sink,
+) -> impl Future<Output = ()> {
     AssertUnwindSafe(task).catch_unwind().map(move |result| {
         if let Err(payload) = result {
+            shared.abandon();
             sink(Event::Error(panic_error(payload.as_ref())));
             sink(Event::Close);
         }
@@ -80,7 +87,6 @@ pub fn connection(task: impl Future<Output = ()>, sink: Sink) -> impl Future<Out
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
 
     /// A task whose state is large, as a connection's is.
     async fn big_task() {
@@ -93,7 +99,7 @@ mod tests {
     fn wrapping_a_task_does_not_copy_its_state() {
         let sink: Sink = Arc::new(|_| {});
         let bare = std::mem::size_of_val(&big_task());
-        let wrapped = std::mem::size_of_val(&connection(big_task(), sink));
+        let wrapped = std::mem::size_of_val(&connection(big_task(), Arc::default(), sink));
         assert!(bare >= 8192);
         assert!(
             wrapped <= bare + 64,

@@ -19,6 +19,9 @@ mod crl_v1;
 mod driver_bench;
 #[forbid(unsafe_code)]
 mod error;
+#[forbid(unsafe_code)]
+#[cfg(any(test, fuzzing))]
+pub mod fuzzing;
 mod hub;
 #[forbid(unsafe_code)]
 mod keycert;
@@ -191,7 +194,7 @@ impl NativeContext {
     /// The leaf certificates (DER) of the identities this context offers,
     /// elliptic-curve keys first: `getCertificate()` of a context made from
     /// `pfx` alone.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn own_certificates(&self) -> Vec<Buffer> {
         self.inner
             .identities
@@ -544,7 +547,7 @@ impl CryptoStream {
             shared,
             sink.clone(),
         );
-        rt.spawn(contain::connection(task, sink));
+        rt.spawn(contain::connection(task, this.shared.clone(), sink));
         Ok(this)
     }
 
@@ -591,7 +594,7 @@ impl CryptoStream {
                 events,
             };
             let task = wrap_sni::establish(io, sni, timeout, this.shared.clone(), sink.clone());
-            rt.spawn(contain::connection(task, sink));
+            rt.spawn(contain::connection(task, this.shared.clone(), sink));
             return Ok(this);
         }
         let lines = wants_keylog.then(|| keylog::KeyLines::to_sink(sink.clone()));
@@ -633,7 +636,7 @@ impl CryptoStream {
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
         let task = conn::establish(session, events, timeout, this.shared.clone(), sink.clone());
-        rt.spawn(contain::connection(task, sink));
+        rt.spawn(contain::connection(task, this.shared.clone(), sink));
         Ok(this)
     }
 
@@ -661,7 +664,7 @@ impl CryptoStream {
 
     /// `setKeyCert()` on a wrapped server: `context`'s key and certificate
     /// answer the ClientHello, if it has not been answered yet.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_key_cert(&self, context: &NativeContext) -> napi::Result<()> {
         let slot = self.key_cert.lock().ok().and_then(|s| s.clone());
         match slot {
@@ -720,6 +723,7 @@ impl CryptoStream {
             conn::go_live(session, &self.shared).map_err(|e| throw(NodeError::io(&e, "read")))?;
         let task = contain::connection(
             conn::serve(cell, io, self.shared.clone(), sink.clone(), None),
+            self.shared.clone(),
             sink,
         );
         match home {
@@ -776,7 +780,7 @@ impl CryptoStream {
 
     /// A client's listeners have judged the server: its last handshake
     /// flight may go out.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn release_flight(&self) {
         self.shared.release();
     }
@@ -1071,7 +1075,7 @@ impl TlsServer {
     /// served with `context` and `params`; those accepted before keep what
     /// they had. `SNICallback`, `handshakeTimeout` and the `addContext()`
     /// entries stay the server's.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn set_context(&self, context: &NativeContext, params: TlsParams) -> napi::Result<()> {
         let Some(old) = self.state.settings() else {
             return Ok(());

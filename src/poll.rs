@@ -353,6 +353,9 @@ unsafe fn read_and_deliver(state: &PollState) {
         .with(|cell| cell.borrow_mut().take())
         .unwrap_or_default();
     drop(guard);
+    if let PollRead::Data(batch, _) | PollRead::Failed(batch, _) = &read {
+        crate::contain::inject(batch);
+    }
     let js = &state.js;
     // The read's plaintext with its sessions where they came among it.
     let deliver = |batch: &[u8]| {

@@ -1,0 +1,6 @@
+#![no_main]
+//! See `rustls_tls::fuzzing::record_stream`.
+
+mod no_node;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| rustls_tls::fuzzing::record_stream(data));
