@@ -31,10 +31,13 @@ const workerSource = `
 
 async function scenario(t, stop) {
   const inbound = [];
+  let gotInbound;
+  const inboundArrived = new Promise((resolve) => (gotInbound = resolve));
   const srv = tls.createServer(certs.ec, (s) => {
     inbound.push(s);
     s.on('error', () => {});
     s.resume();
+    gotInbound();
   });
   const port = await listen(srv);
   const worker = new Worker(workerSource, { eval: true, workerData: { root: ROOT, port } });
@@ -45,6 +48,9 @@ async function scenario(t, stop) {
   await once(c, 'secureConnect');
   c.write(Buffer.alloc(100000, 1));
   c.resume();
+  // The worker's client completes its side first; our server's follows
+  // when its Finished arrives (after the worker's 'secureConnect').
+  await Promise.race([inboundArrived, new Promise((resolve) => setTimeout(resolve, 5000))]);
   t.is(inbound.length, 1);
   // 'close' whatever the cause (a reset is an 'error' first).
   const closed = (s) => new Promise((resolve) => s.once('close', resolve));
