@@ -4,7 +4,7 @@
 // They answer as Node's do from its handle: it lives from construction
 // until destroy() (so null after it), and before the handshake has finished
 // it knows no peer ({}), no cipher (undefined), and the highest version it
-// offers. Installed on TLSSocket.prototype by lib/socket.js.
+// offers. Mixed into TLSSocket.prototype by lib/socket.js.
 
 const { kCerts, trustedCerts } = require('./context');
 const { peerCertificate, peerX509 } = require('./cert');
@@ -111,13 +111,4 @@ class ConnectionFacts {
   }
 }
 
-/** Puts the getters on `Socket.prototype`, as its own methods. */
-function install(Socket) {
-  for (const name of Object.getOwnPropertyNames(ConnectionFacts.prototype)) {
-    if (name === 'constructor') continue;
-    Object.defineProperty(Socket.prototype, name,
-                          Object.getOwnPropertyDescriptor(ConnectionFacts.prototype, name));
-  }
-}
-
-module.exports = { install };
+module.exports = { ConnectionFacts };

@@ -23,9 +23,9 @@ const native_ = require('./native');
 const { EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext } = require('./context');
-const facts = require('./facts');
+const { ConnectionFacts } = require('./facts');
 const { completeHeldWrites, finishHeldWrites } = require('./held');
-const wrap = require('./wrap');
+const { WrappedStream } = require('./wrap');
 const secrets = require('./secrets');
 const trace = require('./trace');
 const { isOnread, OnreadSink } = require('./onread');
@@ -753,8 +753,16 @@ class TLSSocket extends net.Socket {
   }
 }
 
-facts.install(TLSSocket);
-wrap.install(TLSSocket);
+// Methods kept in files of their own concern, on the socket's prototype as
+// its own (string and symbol keys alike).
+function mixIn(target, source) {
+  for (const key of Reflect.ownKeys(source.prototype)) {
+    if (key === 'constructor') continue;
+    Object.defineProperty(target.prototype, key, Object.getOwnPropertyDescriptor(source.prototype, key));
+  }
+}
+mixIn(TLSSocket, ConnectionFacts);
+mixIn(TLSSocket, WrappedStream);
 
 // The native connection is gone while the stream is still open: nothing more
 // will arrive or leave. Writes still waiting can never be sent, so the

@@ -2,7 +2,7 @@
 // TLS over a stream that already exists (STARTTLS, `tls.connect({ socket })`,
 // `new TLSSocket(duplex)`): the stream's bytes feed the native connection,
 // whose ciphertext is written back to it (lib/takeover.js reads the
-// stream). Installed on TLSSocket.prototype by lib/socket.js.
+// stream). Mixed into TLSSocket.prototype by lib/socket.js.
 
 const { binding } = require('./native');
 const errors = require('./errors');
@@ -202,13 +202,4 @@ class WrappedStream {
   }
 }
 
-/** Puts the wrapped-stream methods on `Socket.prototype`. */
-function install(Socket) {
-  const proto = WrappedStream.prototype;
-  for (const key of Reflect.ownKeys(proto)) {
-    if (key === 'constructor') continue;
-    Object.defineProperty(Socket.prototype, key, Object.getOwnPropertyDescriptor(proto, key));
-  }
-}
-
-module.exports = { install };
+module.exports = { WrappedStream };
