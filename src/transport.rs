@@ -185,7 +185,9 @@ impl Transport {
             Self::Js(p) => p.try_read(buf),
             Self::Polled(fd) => Read::read(&mut fd.get_ref(), buf),
         }?;
-        crate::trace::received(self.trace_key(), &buf[..n]);
+        if crate::trace::active() {
+            crate::trace::received(self.trace_key(), &buf[..n]);
+        }
         Ok(n)
     }
 
@@ -196,7 +198,9 @@ impl Transport {
             Self::Js(p) => p.try_write(&[io::IoSlice::new(buf)]),
             Self::Polled(fd) => Write::write(&mut fd.get_ref(), buf),
         }?;
-        crate::trace::sent(self.trace_key(), &buf[..n]);
+        if crate::trace::active() {
+            crate::trace::sent(self.trace_key(), &buf[..n]);
+        }
         Ok(n)
     }
 
@@ -207,14 +211,17 @@ impl Transport {
             Self::Js(p) => p.try_write(bufs),
             Self::Polled(fd) => Write::write_vectored(&mut fd.get_ref(), bufs),
         }?;
-        let mut left = n;
-        for buf in bufs {
-            if left == 0 {
-                break;
+        if crate::trace::active() {
+            let key = self.trace_key();
+            let mut left = n;
+            for buf in bufs {
+                if left == 0 {
+                    break;
+                }
+                let part = left.min(buf.len());
+                crate::trace::sent(key, &buf[..part]);
+                left -= part;
             }
-            let part = left.min(buf.len());
-            crate::trace::sent(self.trace_key(), &buf[..part]);
-            left -= part;
         }
         Ok(n)
     }
