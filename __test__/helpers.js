@@ -175,10 +175,27 @@ async function closedPort() {
 // Scope: servers and sockets created in a test are torn down after it.
 // ---------------------------------------------------------------------------
 
+/** How long Scope.dispose() waits for its servers to close (ms). */
+const DISPOSE_MS = 10000;
+
+/** A socket's state, for a diagnostic line. */
+function describeSocket(s) {
+  return {
+    kind: s.constructor.name,
+    remotePort: s.remotePort,
+    localPort: s.localPort,
+    readable: s.readable,
+    writable: s.writable,
+    secure: Boolean(s._secureEstablished),
+  };
+}
+
 class Scope {
   constructor() {
     this.servers = new Set();
     this.sockets = new Set();
+    // Every connection the servers accepted (before any handshake).
+    this.connections = new Set();
   }
 
   /** Destroys `sock` at the end of the test; returns it. */
@@ -200,6 +217,7 @@ class Scope {
     // Server-side sockets get no 'error' listener from us: node:tls never
     // throws their errors at the process, and the tests rely on that too.
     server.on('secureConnection', (s) => this.sockets.add(s));
+    server.on('connection', (s) => this.connections.add(s));
     server.listen({ port: 0, ...listenArgs });
     await once(server, 'listening');
     return { server, port: server.address().port };
@@ -220,13 +238,28 @@ class Scope {
     return sock;
   }
 
+  /**
+   * Destroys the tracked sockets and closes the servers. A server's close
+   * waits for its connections, some of which (handshakes in progress) no
+   * test tracks: it is given DISPOSE_MS, then the connections still open are
+   * described on stderr and destroyed, so that teardown never hangs a run.
+   */
   async dispose() {
     for (const s of this.sockets) s.destroy();
-    await Promise.all(
-      [...this.servers].map(
-        (srv) => new Promise((resolve) => (srv.listening ? srv.close(() => resolve()) : resolve())),
-      ),
-    );
+    const closing = [...this.servers].map((srv) => ({
+      srv,
+      closed: new Promise((resolve) => (srv.listening ? srv.close(() => resolve()) : resolve())),
+    }));
+    let timer;
+    const late = new Promise((resolve) => { timer = setTimeout(resolve, DISPOSE_MS, 'late'); });
+    const result = await Promise.race([Promise.all(closing.map((c) => c.closed)), late]);
+    clearTimeout(timer);
+    if (result !== 'late') return;
+    const open = [...this.connections].filter((s) => !s.destroyed);
+    process.stderr.write(`scope: servers not closed after ${DISPOSE_MS} ms; open connections: ${
+      JSON.stringify(open.map(describeSocket))}; resources: ${JSON.stringify(process.getActiveResourcesInfo())}\n`);
+    for (const s of open) s.destroy();
+    await Promise.race([Promise.all(closing.map((c) => c.closed)), delay(1000)]);
   }
 }
 

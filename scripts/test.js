@@ -23,7 +23,9 @@ const files = fs.readdirSync(path.join(root, '__test__'))
 // the node:tls baseline is still open (Node 24 left one, now and then, after
 // replayed.test.js's rejecting-client scenario, and the run hung there); the
 // tests' own assertions on closes are what check the package.
-run(['--test', '--test-concurrency=1', '--test-force-exit', ...files]);
+// --test-timeout: a test still running after 5 minutes fails, rather than hang
+// the run (CI has 90 minutes for everything).
+run(['--test', '--test-concurrency=1', '--test-force-exit', '--test-timeout=300000', ...files]);
 run([require.resolve('jest/bin/jest', { paths: [root] }),
   '--config', '__test__/jest/jest.config.js', '--runInBand']);
 // ava: its files run in worker threads (package.json "ava" has the globs).
