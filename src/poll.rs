@@ -309,8 +309,18 @@ unsafe fn watch(state: &PollState, kick: Option<bool>) {
     }
 }
 
-unsafe extern "C" fn on_poll(handle: *mut c_void, _status: c_int, _events: c_int) {
+unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, _events: c_int) {
     let state = &*uv_handle_get_data(handle).cast::<PollState>();
+    // On an error condition of the socket (POLLERR: the peer reset it, say)
+    // libuv stops the handle before this callback, which it gives a
+    // negative status: the handle watches nothing now. Forgetting that, a
+    // read that wants what `watching` still said (the cell was busy, or the
+    // read wants READABLE again) never restarted it, and the connection
+    // heard nothing more: not the reset, not the peer's end (an mqtt.js
+    // client's end() after a broker's reset waited forever).
+    if status < 0 {
+        state.watching.set(0);
+    }
     // A panic must not unwind into libuv: it becomes the connection's read
     // failure, which its task reports (`ERR_INTERNAL_ASSERTION`), and this
     // poll reads no more.
