@@ -6,7 +6,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
-const { impls, implNames, certs, scope, withTimeout } = require('./helpers');
+const { impls, implNames, implPairs, certs, scope, withTimeout } = require('./helpers');
 
 const node = impls.node;
 
@@ -42,6 +42,41 @@ for (const sName of implNames) {
     }
     for (const bad of ['NaN', 'Infinity', '2**31', '1.5']) {
       assert.deepEqual(checks[bad], { name: 'RangeError', code: 'ERR_OUT_OF_RANGE' }, bad);
+    }
+  });
+}
+
+// One 'data' per TLS record, as node:tls (OpenSSL's SSL_read returns one
+// record at a time): records of 768 bytes arrive as chunks of 768, however
+// many the client read at once; a large write sent as full records arrives
+// as 16 KiB chunks. The chunk sizes are compared with node:tls's in every
+// pairing, over TLS 1.3 and 1.2, read at once and after a pause.
+async function chunkSizes(sName, cName, t, { maxVersion, paused, fragment, size }) {
+  const sc = scope(t);
+  const { port } = await sc.server(impls[sName], { ...certs.ec, maxVersion }, (s) => {
+    if (fragment) s.setMaxSendFragment(fragment);
+    s.end(Buffer.alloc(size, 1));
+  });
+  const client = sc.connect(impls[cName], { port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+  await withTimeout(once(client, 'secureConnect'), 5000, 'secureConnect');
+  // Paused: every record is in the socket before the first read.
+  if (paused) await new Promise((resolve) => setTimeout(resolve, 200));
+  const sizes = [];
+  client.on('data', (d) => sizes.push(d.length));
+  await withTimeout(once(client, 'end'), 5000, 'end');
+  return sizes;
+}
+
+for (const [sName, cName] of implPairs()) {
+  test(`one 'data' per record, as node:tls: ${sName} server, ${cName} client`, async (t) => {
+    for (const maxVersion of ['TLSv1.3', 'TLSv1.2']) {
+      for (const paused of [false, true]) {
+        const label = `${maxVersion}${paused ? ', paused' : ''}`;
+        const small = await chunkSizes(sName, cName, t, { maxVersion, paused, fragment: 768, size: 10000 });
+        assert.deepEqual(small, [...Array(13).fill(768), 16], label);
+        const full = await chunkSizes(sName, cName, t, { maxVersion, paused, size: 40000 });
+        assert.deepEqual(full, [16384, 16384, 7232], label);
+      }
     }
   });
 }

@@ -75,6 +75,7 @@ const {
   kWrappedIo,
   kOutputEnded,
   kFinalWaits,
+  kDeliver,
   kPairNamesServer,
 } = require('./symbols');
 
@@ -293,12 +294,28 @@ class TLSSocket extends net.Socket {
       case EV.RESUME_SESSION:
         sessions.wrappedCacheEvent(this, this[kNative], kind, info, data);
         break;
-      case EV.DATA:
+      case EV.DATA: {
         if (this.destroyed) return;
         this[kBytesRead] += data.length;
         this._unrefTimer();
-        if (this[kOnread] ? !this[kOnread].deliver(data) : !this.push(data)) this[kNative].readStop();
+        // One 'data' per TLS record, as Node (OpenSSL's SSL_read returns a
+        // record at a time): `info.records` says where each one ends when
+        // the batch holds several.
+        const records = info && info.records;
+        let more = true;
+        if (records) {
+          let at = 0;
+          for (const end of records) {
+            if (this.destroyed) return;
+            more = this[kDeliver](data.subarray(at, end)) && more;
+            at = end;
+          }
+        } else {
+          more = this[kDeliver](data);
+        }
+        if (!more && this[kNative]) this[kNative].readStop();
         break;
+      }
       case EV.END:
         if (this.destroyed) return;
         this[kPeerEnded] = true;
@@ -383,6 +400,11 @@ class TLSSocket extends net.Socket {
       if (sink.queue.length === 0 && this[kNative] && !this[kClosed]) this[kNative].readStart();
     }
     return this;
+  }
+
+  // Hands decrypted bytes to the reader; false when it wants no more now.
+  [kDeliver](chunk) {
+    return this[kOnread] ? this[kOnread].deliver(chunk) : this.push(chunk);
   }
 
   _read() {

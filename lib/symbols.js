@@ -26,6 +26,7 @@ const kWrapped = Symbol('kWrapped');
 const kWrapStart = Symbol('kWrapStart');
 const kFeed = Symbol('kFeed');
 const kFeedEnd = Symbol('kFeedEnd');
+const kDeliver = Symbol('kDeliver');
 // destroy() has run once: the native connection's end is no news then,
 // even on a socket revived by _undestroy().
 const kDestroyRan = Symbol('kDestroyRan');
@@ -80,6 +81,7 @@ module.exports = {
   kWrapStart,
   kFeed,
   kFeedEnd,
+  kDeliver,
   kDestroyRan,
   kTrace,
   kServerTrace,

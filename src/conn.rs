@@ -23,7 +23,7 @@
 //! per batch (never per record).
 
 use std::collections::VecDeque;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -64,8 +64,9 @@ pub enum Event {
     Connected(Endpoints),
     /// The handshake is complete.
     Secure(Box<SecureInfo>),
-    /// Decrypted bytes.
-    Data(Vec<u8>),
+    /// Decrypted bytes, and where each TLS record's plaintext ends in
+    /// them when there are several (empty: one record, or one chunk).
+    Data(Vec<u8>, Vec<u32>),
     /// The peer finished sending (close_notify or end of stream).
     End,
     /// Our `end()` is done: close_notify sent and the socket half-closed.
@@ -753,14 +754,30 @@ impl Session {
             .map_err(|e| NodeError::from(&e))
     }
 
-    /// Moves decrypted bytes into `batch`; true once the peer's stream ended.
-    fn take_plaintext(&mut self, batch: &mut Vec<u8>) -> Result<bool, NodeError> {
-        match self.tls.reader().read_to_end(batch) {
-            Ok(_) => Ok(true),
-            Err(e) if is_would_block(&e) => Ok(false),
-            // End of stream without close_notify: Node reports a plain 'end'.
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(true),
-            Err(e) => Err(NodeError::io(&e, "read")),
+    /// Moves decrypted bytes into `batch`, noting in `ends` where each
+    /// record's plaintext ends (rustls keeps one chunk per record); true
+    /// once the peer's stream ended.
+    fn take_plaintext(
+        &mut self,
+        batch: &mut Vec<u8>,
+        ends: &mut Vec<u32>,
+    ) -> Result<bool, NodeError> {
+        loop {
+            let mut reader = self.tls.reader();
+            match reader.fill_buf() {
+                // No chunk left and the peer's close_notify came.
+                Ok([]) => return Ok(true),
+                Ok(chunk) => {
+                    let n = chunk.len();
+                    batch.extend_from_slice(chunk);
+                    reader.consume(n);
+                    record_end(ends, batch.len());
+                }
+                Err(e) if is_would_block(&e) => return Ok(false),
+                // End of stream without close_notify: Node reports a plain 'end'.
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(true),
+                Err(e) => return Err(NodeError::io(&e, "read")),
+            }
         }
     }
 
@@ -770,19 +787,27 @@ impl Session {
     /// One system call reads up to [`READ_CHUNK`] bytes into a per-thread
     /// scratch buffer (rustls alone would read 4 KiB at a time), which rustls
     /// then takes from memory; idle connections hold no read buffer.
-    fn read_ready(&mut self) -> (Vec<u8>, Result<bool, NodeError>) {
+    fn read_ready(&mut self, ends: &mut Vec<u32>) -> (Vec<u8>, Result<bool, NodeError>) {
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             if scratch.is_empty() {
                 scratch.resize(READ_CHUNK, 0);
             }
             let mut batch = Vec::new();
-            let result = self.read_into(&mut scratch, &mut batch);
+            let result = self.read_into(&mut scratch, &mut batch, ends);
             (batch, result)
         })
     }
 
-    fn read_into(&mut self, scratch: &mut [u8], batch: &mut Vec<u8>) -> Result<bool, NodeError> {
+    /// Reads and decrypts into `batch`; `ends` gets the end of each
+    /// record's plaintext in `batch` (Node emits one `'data'` per record:
+    /// OpenSSL's `SSL_read` returns one record at a time).
+    fn read_into(
+        &mut self,
+        scratch: &mut [u8],
+        batch: &mut Vec<u8>,
+        ends: &mut Vec<u32>,
+    ) -> Result<bool, NodeError> {
         loop {
             let n = match self.io.try_read(scratch) {
                 Ok(n) => n,
@@ -806,14 +831,14 @@ impl Session {
                         .map_err(|e| NodeError::io(&e, "read"))?;
                     crate::poll::read_position(batch.len());
                     self.process()?;
-                    if self.take_plaintext(batch)? {
+                    if self.take_plaintext(batch, ends)? {
                         return Ok(true);
                     }
                 }
             }
             if n == 0 {
                 self.process()?;
-                self.take_plaintext(batch)?;
+                self.take_plaintext(batch, ends)?;
                 return Ok(true);
             }
             if batch.len() >= READ_BATCH {
@@ -821,6 +846,24 @@ impl Session {
             }
         }
     }
+}
+
+/// Notes that a record's plaintext (if it had any) ends at `at` in the
+/// batch.
+fn record_end(ends: &mut Vec<u32>, at: usize) {
+    let at = u32::try_from(at).unwrap_or(u32::MAX);
+    if at > 0 && ends.last() != Some(&at) {
+        ends.push(at);
+    }
+}
+
+/// The record ends worth telling JS: none when the batch is one record.
+fn several(mut ends: Vec<u32>) -> Vec<u32> {
+    if ends.len() <= 1 {
+        ends.clear();
+        ends.shrink_to_fit();
+    }
+    ends
 }
 
 /// An established connection, shared by its task and (for the write fast
@@ -847,11 +890,12 @@ pub struct Live {
 /// What the JS thread's read of a polled connection found.
 #[derive(Debug)]
 pub enum PollRead {
-    /// Plaintext (maybe none), and whether the peer's stream ended.
-    Data(Vec<u8>, bool),
+    /// Plaintext (maybe none), where its records end (see [`Event::Data`]),
+    /// and whether the peer's stream ended.
+    Data(Vec<u8>, Vec<u32>, bool),
     /// The read failed after this plaintext; the task, woken, reports it.
     /// True when the connection stays open (input is discarded from now on).
-    Failed(Vec<u8>, bool),
+    Failed(Vec<u8>, Vec<u32>, bool),
     /// Kept open after a failure: the peer ended or the read failed
     /// ([`Shared::peer_gone`] says which; the task, woken, reports it).
     PeerGone,
@@ -909,7 +953,9 @@ impl Live {
                         return PollRead::PeerGone;
                     }
                     Ok(_) => {}
-                    Err(e) if is_would_block(&e) => return PollRead::Data(Vec::new(), false),
+                    Err(e) if is_would_block(&e) => {
+                        return PollRead::Data(Vec::new(), Vec::new(), false)
+                    }
                     Err(_) => {
                         shared.peer_gone.store(PEER_FAILED, Ordering::SeqCst);
                         return PollRead::PeerGone;
@@ -921,10 +967,14 @@ impl Live {
             return PollRead::Stop;
         }
         let mut first = Vec::new();
-        let result = match self.session.take_plaintext(&mut first) {
+        let mut ends = Vec::new();
+        let result = match self.session.take_plaintext(&mut first, &mut ends) {
             Ok(false) => {
                 crate::poll::read_base(first.len());
-                let (batch, result) = self.session.read_ready();
+                let base = u32::try_from(first.len()).unwrap_or(u32::MAX);
+                let mut more = Vec::new();
+                let (batch, result) = self.session.read_ready(&mut more);
+                ends.extend(more.into_iter().map(|e| e.saturating_add(base)));
                 if first.is_empty() {
                     first = batch;
                 } else {
@@ -934,16 +984,17 @@ impl Live {
             }
             other => other,
         };
+        let ends = several(ends);
         match result {
             Ok(ended) => {
                 self.read_done = ended;
-                PollRead::Data(first, ended)
+                PollRead::Data(first, ends, ended)
             }
             Err(e) => {
                 let keep_open = e.reason.is_some() && e.syscall.is_none();
                 self.read_failed = keep_open;
                 self.read_error = Some(e);
-                PollRead::Failed(first, keep_open)
+                PollRead::Failed(first, ends, keep_open)
             }
         }
     }
@@ -1044,12 +1095,13 @@ impl Live {
     /// The socket is readable: read and decrypt. The plaintext, and whether
     /// the peer's stream ended, are for the caller to deliver once it has
     /// let go of the cell (JS may answer at once, and write directly).
-    fn on_readable(&mut self) -> (Vec<u8>, Result<bool, NodeError>) {
-        let (batch, result) = self.session.read_ready();
+    fn on_readable(&mut self) -> (Vec<u8>, Vec<u32>, Result<bool, NodeError>) {
+        let mut ends = Vec::new();
+        let (batch, result) = self.session.read_ready(&mut ends);
         if matches!(result, Ok(true)) {
             self.read_done = true;
         }
-        (batch, result)
+        (batch, several(ends), result)
     }
 
     /// The JS thread's write: encrypts `data` and writes the records to the
@@ -1083,11 +1135,11 @@ impl Live {
 }
 
 /// Sends a batch of plaintext to JS, counting it against the read credit.
-fn deliver(batch: Vec<u8>, shared: &Shared, sink: &Sink) {
+fn deliver(batch: Vec<u8>, ends: Vec<u32>, shared: &Shared, sink: &Sink) {
     crate::contain::inject(&batch);
     if !batch.is_empty() {
         shared.in_flight.fetch_add(batch.len(), Ordering::SeqCst);
-        sink(Event::Data(batch));
+        sink(Event::Data(batch, ends));
     }
 }
 
@@ -1102,16 +1154,17 @@ async fn pump(
     // What came in with the handshake's last records, delivered (as all
     // reads are) once the cell is free again.
     let mut first = Vec::new();
+    let mut ends = Vec::new();
     let ended = match lock(cell).as_mut() {
         // Polled: the JS thread's first read takes it.
         Some(_) if io.is_polled() => false,
         Some(live) => {
-            live.read_done = live.session.take_plaintext(&mut first)?;
+            live.read_done = live.session.take_plaintext(&mut first, &mut ends)?;
             live.read_done
         }
         None => return Ok(()),
     };
-    deliver(first, shared, sink);
+    deliver(first, several(ends), shared, sink);
     if ended {
         sink(Event::End);
     }
@@ -1168,8 +1221,8 @@ async fn pump(
             r = io.readable(), if read => {
                 r.map_err(|e| NodeError::io(&e, "read"))?;
                 let read = lock(cell).as_mut().map(Live::on_readable);
-                if let Some((batch, result)) = read {
-                    deliver(batch, shared, sink);
+                if let Some((batch, ends, result)) = read {
+                    deliver(batch, ends, shared, sink);
                     if result? {
                         sink(Event::End);
                     }

@@ -137,7 +137,7 @@ fn hand_driver_client(addr: SocketAddr) -> f64 {
                 *started.lock().unwrap() = Some(Instant::now());
                 send(&shared);
             }
-            Event::Data(bytes) => {
+            Event::Data(bytes, _) => {
                 shared.consumed(bytes.len());
                 let mut pending = pending.lock().unwrap();
                 *pending += bytes.len();

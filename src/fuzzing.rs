@@ -181,7 +181,7 @@ fn end(peer: PeerSlot, sni: Option<tokio::sync::oneshot::Sender<SniAnswer>>) -> 
             }
             // A client's listeners ran ('secureConnect'): its Finished may go.
             Event::Secure(_) => shared.release(),
-            Event::Data(bytes) => {
+            Event::Data(bytes, _) => {
                 if let Ok(mut kept) = received.lock() {
                     let room = 4096usize.saturating_sub(kept.len()).min(bytes.len());
                     kept.extend_from_slice(&bytes[..room]);

@@ -66,6 +66,9 @@ pub struct EventInfo {
     /// `IDLE`: input bytes consumed and writes taken (counts JS compares).
     pub consumed: Option<f64>,
     pub taken: Option<f64>,
+    /// `DATA` of several TLS records: where each record's plaintext ends
+    /// in the buffer (JS emits one `'data'` per record, as Node).
+    pub records: Option<Vec<u32>>,
 }
 
 impl EventInfo {
@@ -171,11 +174,15 @@ fn to_args(
                 }
                 (id, kind::SECURE, None, Some(EventInfo::secure(*info)))
             }
-            Event::Data(bytes) => {
+            Event::Data(bytes, ends) => {
                 if let Some(shared) = shared {
                     shared.consumed(bytes.len());
                 }
-                (id, kind::DATA, Some(Buffer::from(bytes)), None)
+                let info = (!ends.is_empty()).then(|| EventInfo {
+                    records: Some(ends),
+                    ..EventInfo::default()
+                });
+                (id, kind::DATA, Some(Buffer::from(bytes)), info)
             }
             Event::End => (id, kind::END, None, None),
             Event::Finished => (id, kind::FINISHED, None, None),
@@ -297,7 +304,7 @@ impl EventHub {
         let shared = shared.clone();
         shared.inline_ok.store(self.js.is_some(), Ordering::SeqCst);
         Arc::new(move |event| {
-            let with = matches!(event, Event::Data(_) | Event::Secure(_) | Event::Close)
+            let with = matches!(event, Event::Data(..) | Event::Secure(_) | Event::Close)
                 .then(|| shared.clone());
             tsfn.call(
                 Message::Conn(id, event, with),

@@ -136,9 +136,11 @@ impl JsTarget {
         })
     }
 
-    /// Calls the hub's function with `(id, kind, data)`; a throw is an
-    /// uncaught exception, as from any event.
-    unsafe fn call(&self, id: u32, kind: u32, data: Option<&[u8]>) {
+    /// Calls the hub's function with `(id, kind, data, info)`, `info` being
+    /// `{ records }` when `records` (where each TLS record's plaintext ends
+    /// in `data`) is not empty; a throw is an uncaught exception, as from
+    /// any event.
+    unsafe fn call(&self, id: u32, kind: u32, data: Option<&[u8]>, records: &[u32]) {
         let env = self.env;
         let mut scope = null_mut();
         if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
@@ -167,6 +169,9 @@ impl JsTarget {
                 &mut args[2],
             ) == sys::Status::napi_ok;
         }
+        if ok && !records.is_empty() {
+            ok = Self::records_info(env, records, &mut args[3]);
+        }
         if ok {
             let mut result = null_mut();
             let status = sys::napi_make_callback(
@@ -186,6 +191,34 @@ impl JsTarget {
             }
         }
         sys::napi_close_handle_scope(env, scope);
+    }
+}
+
+impl JsTarget {
+    /// `{ records: [...] }` into `out`; false if Node-API refuses.
+    unsafe fn records_info(env: sys::napi_env, records: &[u32], out: &mut sys::napi_value) -> bool {
+        let mut object = null_mut();
+        let mut array = null_mut();
+        if sys::napi_create_object(env, &mut object) != sys::Status::napi_ok
+            || sys::napi_create_array_with_length(env, records.len(), &mut array)
+                != sys::Status::napi_ok
+        {
+            return false;
+        }
+        for (i, &end) in records.iter().enumerate() {
+            let mut value = null_mut();
+            if sys::napi_create_uint32(env, end, &mut value) != sys::Status::napi_ok
+                || sys::napi_set_element(env, array, i as u32, value) != sys::Status::napi_ok
+            {
+                return false;
+            }
+        }
+        let ok = sys::napi_set_named_property(env, object, c"records".as_ptr(), array)
+            == sys::Status::napi_ok;
+        if ok {
+            *out = object;
+        }
+        ok
     }
 }
 
@@ -363,46 +396,60 @@ unsafe fn read_and_deliver(state: &PollState) {
         .with(|cell| cell.borrow_mut().take())
         .unwrap_or_default();
     drop(guard);
-    if let PollRead::Data(batch, _) | PollRead::Failed(batch, _) = &read {
+    if let PollRead::Data(batch, ..) | PollRead::Failed(batch, ..) = &read {
         crate::contain::inject(batch);
     }
     let js = &state.js;
+    // The plaintext of `batch[from..to]`, with where its records end.
+    let data = |batch: &[u8], ends: &[u32], from: usize, to: usize| {
+        let inside: Vec<u32> = ends
+            .iter()
+            .map(|&e| e as usize)
+            .filter(|&e| e > from && e < to)
+            .map(|e| u32::try_from(e - from).unwrap_or(u32::MAX))
+            .chain(std::iter::once(
+                u32::try_from(to - from).unwrap_or(u32::MAX),
+            ))
+            .collect();
+        let records = if inside.len() > 1 { &inside[..] } else { &[] };
+        js.call(state.id, DATA, Some(&batch[from..to]), records);
+    };
     // The read's plaintext with its sessions where they came among it.
-    let deliver = |batch: &[u8]| {
+    let deliver = |batch: &[u8], ends: &[u32]| {
         let mut at = 0;
         for (pos, session) in &sessions {
             let pos = (*pos).clamp(at, batch.len());
             if pos > at {
-                js.call(state.id, DATA, Some(&batch[at..pos]));
+                data(batch, ends, at, pos);
                 at = pos;
             }
-            js.call(state.id, SESSION, Some(session));
+            js.call(state.id, SESSION, Some(session), &[]);
         }
         if at < batch.len() {
-            js.call(state.id, DATA, Some(&batch[at..]));
+            data(batch, ends, at, batch.len());
         }
     };
     match read {
-        PollRead::Data(batch, ended) => {
-            deliver(&batch);
+        PollRead::Data(batch, ends, ended) => {
+            deliver(&batch, &ends);
             if ended {
                 state.done.set(true);
-                js.call(state.id, END, None);
+                js.call(state.id, END, None, &[]);
                 shared.wake.notify_one();
             }
         }
-        PollRead::Failed(batch, keep_open) => {
-            deliver(&batch);
+        PollRead::Failed(batch, ends, keep_open) => {
+            deliver(&batch, &ends);
             state.done.set(!keep_open);
             shared.wake.notify_one();
         }
         PollRead::PeerGone => {
-            deliver(&[]);
+            deliver(&[], &[]);
             state.done.set(true);
             shared.wake.notify_one();
         }
         PollRead::Stop => {
-            deliver(&[]);
+            deliver(&[], &[]);
             state.done.set(true);
         }
     }
