@@ -53,6 +53,7 @@ const EV = Object.freeze({
   OCSP_REQUEST: 18,
   IDLE: 19,
   DROP: 20,
+  ALPN: 21,
 });
 
 const handlers = new Map();

@@ -54,8 +54,9 @@ function Server(options, listener) {
     highWaterMark: options.highWaterMark,
   });
   this[kOptions] = options;
-  // ALPNCallback itself is not supported yet (README); its options are
-  // checked as Node checks them, before the context.
+  // ALPNCallback({ servername, protocols }) chooses the protocol of each
+  // client that offers some (_askAlpn); checked as Node checks it, before
+  // the context.
   this.ALPNCallback = options.ALPNCallback;
   if (this.ALPNCallback && options.ALPNProtocols) {
     throw errors.nodeError(TypeError, 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS',
@@ -214,6 +215,7 @@ Server.prototype._bind = function _bind(options) {
         sniCallback: typeof opts.SNICallback === 'function',
         keylog: secrets.serverWants(this),
         ocsp: ocsp.serverWants(this),
+        alpnCallback: typeof this.ALPNCallback === 'function',
         trace: this[kTraceAll],
         handshakeTimeout: Math.max(0, Math.floor(this.handshakeTimeout)),
       });
@@ -345,7 +347,7 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
   } else if (kind === EV.CLIENT_ERROR) {
     // A failed SNICallback, resumeSession or OCSPRequest callback was
     // reported when the callback failed.
-    const reported = ['ERR_TLS_SNI_CALLBACK', 'ERR_TLS_SESSION_CALLBACK', 'ERR_TLS_OCSP_CALLBACK'];
+    const reported = ['ERR_TLS_SNI_CALLBACK', 'ERR_TLS_SESSION_CALLBACK', 'ERR_TLS_OCSP_CALLBACK', 'ERR_TLS_ALPN_CALLBACK'];
     if (!reported.includes(info.code)) {
       this._clientError(errors.tlsError(info), info);
     }
@@ -364,6 +366,8 @@ Server.prototype._onNativeEvent = function _onNativeEvent(native, kind, info, da
     });
   } else if (kind === EV.SNI) {
     this._askSni(native, info);
+  } else if (kind === EV.ALPN) {
+    this._askAlpn(native, data, info);
   } else if (kind === EV.OCSP_REQUEST) {
     ocsp.onRequest(this, native, data, info);
   } else if (kind === EV.NEW_SESSION) {
@@ -443,6 +447,39 @@ Server.prototype._askSni = function _askSni(native, info) {
   } catch (err) {
     answer(err);
   }
+};
+
+// ALPNCallback({ servername, protocols }) (Node docs, tls.createServer()),
+// for a client that offered `wire` (its ALPN list in wire format):
+// `servername` is the client's SNI name, or false. The name it returns is
+// selected; `undefined` refuses the client with a no_application_protocol
+// alert (ERR_SSL_NO_APPLICATION_PROTOCOL to 'tlsClientError'). A callback
+// that throws, or names a protocol the client did not offer
+// (ERR_TLS_ALPN_CALLBACK_INVALID_RESULT), drops the client without an
+// alert, its error to 'tlsClientError': as Node 20.20 and 24 do.
+Server.prototype._askAlpn = function _askAlpn(native, wire, info) {
+  const protocols = [];
+  for (let at = 0; at < wire.length; at += 1 + wire[at]) {
+    protocols.push(wire.toString('ascii', at + 1, at + 1 + wire[at]));
+  }
+  let selected;
+  let err = null;
+  try {
+    selected = this.ALPNCallback({ servername: info.servername || false, protocols });
+    if (selected !== undefined && !protocols.includes(selected)) {
+      err = errors.nodeError(TypeError, 'ERR_TLS_ALPN_CALLBACK_INVALID_RESULT',
+                             `ALPN callback returned a value (${selected}) that did not match any of ` +
+                             `the client's offered protocols (${protocols.join(', ')})`);
+    }
+  } catch (thrown) {
+    err = thrown;
+  }
+  if (err) {
+    native.answerAlpn(info.id, null, true);
+    this._clientError(err, info, info.servername);
+    return;
+  }
+  native.answerAlpn(info.id, selected === undefined ? null : Buffer.from(selected, 'ascii'), false);
 };
 
 // Holds the process open while listening and ref'd, as a listening handle

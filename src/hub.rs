@@ -139,6 +139,7 @@ mod kind {
     pub const OCSP_REQUEST: u32 = 18;
     pub const IDLE: u32 = 19;
     pub const DROP: u32 = 20;
+    pub const ALPN: u32 = 21;
 }
 
 /// What travels from a worker thread to the JS thread.
@@ -269,6 +270,15 @@ fn to_args(
                     ..EventInfo::default()
                 };
                 (id, kind::NEW_SESSION, Some(Buffer::from(data)), Some(info))
+            }
+            ServerEvent::Alpn(ask, servername, protocols, endpoints) => {
+                let info = EventInfo {
+                    id: Some(ask),
+                    servername,
+                    ..EventInfo::default()
+                }
+                .endpoints(endpoints);
+                (id, kind::ALPN, Some(Buffer::from(protocols)), Some(info))
             }
             ServerEvent::Drop(endpoints) => (
                 id,

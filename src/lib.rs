@@ -876,6 +876,8 @@ pub struct ListenOptions {
     pub keylog: Option<bool>,
     /// Someone listens for `'OCSPRequest'` already.
     pub ocsp: Option<bool>,
+    /// The server has an `ALPNCallback`: ask JS which protocol to select.
+    pub alpn_callback: Option<bool>,
     /// Trace every connection (`enableTrace`, `--trace-tls`).
     pub trace: Option<bool>,
 }
@@ -1056,6 +1058,9 @@ impl TlsServer {
             .ocsp
             .store(options.ocsp.unwrap_or(false), Ordering::Relaxed);
         state
+            .alpn_callback
+            .store(options.alpn_callback.unwrap_or(false), Ordering::Relaxed);
+        state
             .trace
             .store(options.trace.unwrap_or(false), Ordering::Relaxed);
         let sink = hub.server_sink(id);
@@ -1155,6 +1160,20 @@ impl TlsServer {
     #[napi(catch_unwind)]
     pub fn set_ocsp(&self, on: bool) {
         self.state.ocsp.store(on, Ordering::Relaxed);
+    }
+
+    /// The answer to an `ALPN` event: the protocol `ALPNCallback` selected
+    /// (one the client offered), or `None` to refuse the client with a
+    /// no_application_protocol alert; `fail` (the callback threw or chose
+    /// a protocol not offered) drops the connection without an alert.
+    #[napi(catch_unwind)]
+    pub fn answer_alpn(&self, id: u32, protocol: Option<Buffer>, fail: bool) {
+        let answer = match (fail, protocol) {
+            (true, _) => server::AlpnAnswer::Fail,
+            (false, Some(p)) => server::AlpnAnswer::Select(p.to_vec()),
+            (false, None) => server::AlpnAnswer::Refuse,
+        };
+        self.state.answer_alpn(id, answer);
     }
 
     /// The answer to an `OCSP_REQUEST` event: the response to staple (none

@@ -15,6 +15,9 @@ use crate::transport::{Io, Transport};
 /// A handshake_failure alert in a TLS 1.2 record.
 const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 
+/// A no_application_protocol alert (RFC 7301, 3.2) in a TLS 1.2 record.
+pub const NO_APPLICATION_PROTOCOL: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 120];
+
 /// How OpenSSL answers a client where rustls would answer otherwise.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {

@@ -42,6 +42,24 @@ pub enum ServerEvent {
     Ocsp(u32, Vec<u8>, Option<Vec<u8>>),
     /// A connection refused for `maxConnections` (`'drop'`).
     Drop(Endpoints),
+    /// `ALPNCallback`: which of the client's protocols (its ALPN list, in
+    /// wire format: each name after its length byte) for the client at
+    /// these endpoints, which sent this SNI name? Answer with
+    /// [`ServerState::answer_alpn`] and this id.
+    Alpn(u32, Option<String>, Vec<u8>, Endpoints),
+}
+
+/// JavaScript's answer to an `ALPNCallback` question.
+#[derive(Debug)]
+pub enum AlpnAnswer {
+    /// Select this protocol (one the client offered).
+    Select(Vec<u8>),
+    /// Refuse the client's protocols (the callback returned `undefined`):
+    /// a no_application_protocol alert, and the handshake fails, as in Node.
+    Refuse,
+    /// The callback threw or named a protocol the client did not offer:
+    /// the connection is dropped without an alert (JS has reported it).
+    Fail,
 }
 
 /// JavaScript's answer to an `'OCSPRequest'`.
@@ -141,11 +159,11 @@ pub struct ServerState {
     /// Stops the accept loop.
     pub stop: Notify,
     /// `SNICallback` questions waiting for JavaScript's answer.
-    sni_asks: Mutex<HashMap<u32, oneshot::Sender<SniAnswer>>>,
+    sni_asks: Asks<SniAnswer>,
     /// Session cache listeners JavaScript has ([`listeners`] bits).
     pub session_events: AtomicU8,
     /// Session cache questions waiting for JavaScript's answer.
-    session_asks: Mutex<HashMap<u32, oneshot::Sender<SessionAnswer>>>,
+    session_asks: Asks<SessionAnswer>,
     /// Someone listens for `'keylog'`: new connections keep their lines.
     pub keylog: std::sync::atomic::AtomicBool,
     /// `enableTrace` / `--trace-tls`: new connections are traced from their
@@ -154,7 +172,12 @@ pub struct ServerState {
     /// Someone listens for `'OCSPRequest'`: ask when a client wants a staple.
     pub ocsp: std::sync::atomic::AtomicBool,
     /// `'OCSPRequest'` questions waiting for JavaScript's answer.
-    ocsp_asks: Mutex<HashMap<u32, oneshot::Sender<OcspAnswer>>>,
+    ocsp_asks: Asks<OcspAnswer>,
+    /// The server has an `ALPNCallback`: a client's ALPN list is its to
+    /// answer.
+    pub alpn_callback: std::sync::atomic::AtomicBool,
+    /// `ALPNCallback` questions waiting for JavaScript's answer.
+    alpn_asks: Asks<AlpnAnswer>,
     /// What new connections are served with; `setSecureContext()` replaces
     /// it, and connections accepted before keep theirs.
     settings: RwLock<Option<Arc<ServerSettings>>>,
@@ -175,27 +198,13 @@ impl ServerState {
 
     /// JavaScript's answer to [`ServerEvent::Sni`] `id`.
     pub fn answer_sni(&self, id: u32, answer: SniAnswer) {
-        let waiting = self
-            .sni_asks
-            .lock()
-            .ok()
-            .and_then(|mut asks| asks.remove(&id));
-        if let Some(tx) = waiting {
-            let _ = tx.send(answer);
-        }
+        answer_to(&self.sni_asks, id, answer);
     }
 
     /// JavaScript's answer to a [`ServerEvent::NewSession`] or
     /// [`ServerEvent::ResumeSession`].
     pub fn answer_session(&self, id: u32, data: SessionAnswer) {
-        let waiting = self
-            .session_asks
-            .lock()
-            .ok()
-            .and_then(|mut asks| asks.remove(&id));
-        if let Some(tx) = waiting {
-            let _ = tx.send(data);
-        }
+        answer_to(&self.session_asks, id, data);
     }
 
     async fn ask_session(
@@ -203,36 +212,14 @@ impl ServerState {
         sink: &ServerSink,
         event: impl FnOnce(u32) -> ServerEvent,
     ) -> SessionAnswer {
-        let (tx, rx) = oneshot::channel();
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut asks) = self.session_asks.lock() {
-            asks.insert(id, tx);
-        }
-        sink(event(id));
-        // A handshake that ends first (timeout, hang-up) takes its question
-        // back: an answer that never comes leaves nothing behind.
-        struct Asked<'a>(&'a ServerState, u32);
-        impl Drop for Asked<'_> {
-            fn drop(&mut self) {
-                if let Ok(mut asks) = self.0.session_asks.lock() {
-                    asks.remove(&self.1);
-                }
-            }
-        }
-        let _asked = Asked(self, id);
-        rx.await.unwrap_or(Ok(None))
+        self.ask(&self.session_asks, event, sink)
+            .await
+            .unwrap_or(Ok(None))
     }
 
     /// JavaScript's answer to [`ServerEvent::Ocsp`] `id`.
     pub fn answer_ocsp(&self, id: u32, answer: OcspAnswer) {
-        let waiting = self
-            .ocsp_asks
-            .lock()
-            .ok()
-            .and_then(|mut asks| asks.remove(&id));
-        if let Some(tx) = waiting {
-            let _ = tx.send(answer);
-        }
+        answer_to(&self.ocsp_asks, id, answer);
     }
 
     async fn ask_ocsp(
@@ -241,33 +228,74 @@ impl ServerState {
         issuer: Option<Vec<u8>>,
         sink: &ServerSink,
     ) -> OcspAnswer {
-        let (tx, rx) = oneshot::channel();
-        let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut asks) = self.ocsp_asks.lock() {
-            asks.insert(id, tx);
-        }
-        sink(ServerEvent::Ocsp(id, cert, issuer));
-        // A handshake that ends first takes its question back.
-        struct Asked<'a>(&'a ServerState, u32);
-        impl Drop for Asked<'_> {
+        let event = |id| ServerEvent::Ocsp(id, cert, issuer);
+        self.ask(&self.ocsp_asks, event, sink)
+            .await
+            .unwrap_or(OcspAnswer::Fail)
+    }
+
+    /// JavaScript's answer to [`ServerEvent::Alpn`] `id`.
+    pub fn answer_alpn(&self, id: u32, answer: AlpnAnswer) {
+        answer_to(&self.alpn_asks, id, answer);
+    }
+
+    async fn ask_alpn(
+        &self,
+        servername: Option<String>,
+        protocols: Vec<u8>,
+        endpoints: Endpoints,
+        sink: &ServerSink,
+    ) -> AlpnAnswer {
+        let event = |id| ServerEvent::Alpn(id, servername, protocols, endpoints);
+        self.ask(&self.alpn_asks, event, sink)
+            .await
+            .unwrap_or(AlpnAnswer::Fail)
+    }
+
+    async fn ask_sni(&self, name: String, endpoints: Endpoints, sink: &ServerSink) -> SniAnswer {
+        let event = |id| ServerEvent::Sni(id, name, endpoints);
+        self.ask(&self.sni_asks, event, sink)
+            .await
+            .unwrap_or(SniAnswer::Fail)
+    }
+
+    /// Puts a question to JavaScript: its answer is awaited under a fresh
+    /// id, which `event` carries. `None` when the answer can never come. A
+    /// handshake that ends first (timeout, hang-up) takes its question
+    /// back, so that an answer that never comes leaves nothing behind.
+    async fn ask<A>(
+        &self,
+        asks: &Asks<A>,
+        event: impl FnOnce(u32) -> ServerEvent,
+        sink: &ServerSink,
+    ) -> Option<A> {
+        struct Asked<'a, A>(&'a Asks<A>, u32);
+        impl<A> Drop for Asked<'_, A> {
             fn drop(&mut self) {
-                if let Ok(mut asks) = self.0.ocsp_asks.lock() {
+                if let Ok(mut asks) = self.0.lock() {
                     asks.remove(&self.1);
                 }
             }
         }
-        let _asked = Asked(self, id);
-        rx.await.unwrap_or(OcspAnswer::Fail)
-    }
-
-    async fn ask_sni(&self, name: String, endpoints: Endpoints, sink: &ServerSink) -> SniAnswer {
         let (tx, rx) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::SeqCst);
-        if let Ok(mut asks) = self.sni_asks.lock() {
-            asks.insert(id, tx);
+        if let Ok(mut waiting) = asks.lock() {
+            waiting.insert(id, tx);
         }
-        sink(ServerEvent::Sni(id, name, endpoints));
-        rx.await.unwrap_or(SniAnswer::Fail)
+        let _asked = Asked(asks, id);
+        sink(event(id));
+        rx.await.ok()
+    }
+}
+
+/// Questions to JavaScript waiting for their answers, by id.
+type Asks<A> = Mutex<HashMap<u32, oneshot::Sender<A>>>;
+
+/// Hands JavaScript's answer to question `id`, if it is still asked.
+fn answer_to<A>(asks: &Asks<A>, id: u32, answer: A) {
+    let waiting = asks.lock().ok().and_then(|mut asks| asks.remove(&id));
+    if let Some(tx) = waiting {
+        let _ = tx.send(answer);
     }
 }
 
@@ -442,7 +470,9 @@ async fn establish(
         .then(crate::keylog::KeyLines::kept);
     // The ClientHello is read first when JavaScript has a say in how it is
     // answered (SNICallback, OCSPRequest).
-    let consult = settings.sni.is_some() || state.ocsp.load(Ordering::Relaxed);
+    let consult = settings.sni.is_some()
+        || state.ocsp.load(Ordering::Relaxed)
+        || state.alpn_callback.load(Ordering::Relaxed);
     let (tls, trust, ip_name) = if consult {
         // rustls takes the ClientHello here, looking the session up.
         let accepted = session::SCOPE
@@ -718,6 +748,42 @@ async fn hello_accept(
         }
         None => (settings.config.clone(), settings.context.clone()),
     };
+    // ALPNCallback, after SNICallback (OpenSSL selects ALPN once the name
+    // chose the context): only for a client that sent an ALPN list.
+    let offered: Option<Vec<u8>> = accepted.client_hello().alpn().map(|names| {
+        let mut wire = Vec::new();
+        for name in names {
+            wire.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
+            wire.extend_from_slice(name);
+        }
+        wire
+    });
+    if let (true, Some(wire)) = (state.alpn_callback.load(Ordering::Relaxed), offered) {
+        let servername = accepted
+            .client_hello()
+            .server_name()
+            .map(str::to_owned)
+            .or_else(|| ip_name.clone());
+        let chosen = match state.ask_alpn(servername, wire, io.endpoints(), sink).await {
+            AlpnAnswer::Select(protocol) => protocol,
+            AlpnAnswer::Refuse => {
+                let _ = std::io::Write::write_all(
+                    &mut crate::transport::Io(io),
+                    &crate::refusal::NO_APPLICATION_PROTOCOL,
+                );
+                return Err(NodeError::ssl("no application protocol"));
+            }
+            AlpnAnswer::Fail => {
+                return Err(NodeError::new(
+                    "ERR_TLS_ALPN_CALLBACK",
+                    "ALPNCallback failed",
+                ))
+            }
+        };
+        let mut with = (*config).clone();
+        with.alpn_protocols = vec![chosen];
+        config = Arc::new(with);
+    }
     if state.ocsp.load(Ordering::Relaxed) && crate::ocsp::requests_status(&hello) {
         if let Some((cert, issuer)) = ocsp_subject(&context) {
             match state.ask_ocsp(cert, issuer, sink).await {
