@@ -8,7 +8,9 @@
 // ends.
 
 const { test } = require('node:test');
+const net = require('node:net');
 const assert = require('node:assert/strict');
+const { once } = require('node:events');
 const { impls, implPairs, certs, scope, onClose, delay } = require('./helpers');
 
 const scenarios = {
@@ -35,6 +37,12 @@ async function outcome(sName, cName, { alpn, pick, servername = 'localhost' }, t
   server.on('tlsClientError', (e) => {
     out.serverError = e.code === undefined ? e.message : e.code;
   });
+  return connectAndWait(sc, cName, port, { alpn, servername }, out);
+}
+
+// A client of `cName` offering `alpn`: its outcome goes into `out`, which is
+// returned once the client closed and the server side has spoken.
+async function connectAndWait(sc, cName, port, { alpn, servername }, out) {
   const c = sc.connect(impls[cName], {
     port, host: '127.0.0.1', ca: certs.ca, ALPNProtocols: alpn,
     ...(servername ? { servername } : { rejectUnauthorized: false }),
@@ -52,6 +60,42 @@ for (const [sName, cName] of implPairs()) {
     for (const [label, scenario] of Object.entries(scenarios)) {
       const got = await outcome(sName, cName, scenario, t);
       const want = await outcome('node', 'node', scenario, t);
+      assert.deepEqual(got, want, label);
+    }
+  });
+}
+
+// A server TLSSocket over a TCP socket it was handed (as a STARTTLS server
+// makes one), with ALPNCallback in its options.
+async function outcomeWrapped(sName, cName, { alpn, pick, servername = 'localhost' }, t) {
+  const sc = scope(t);
+  const out = { calls: [] };
+  const server = net.createServer((raw) => {
+    const s = new impls[sName].TLSSocket(raw, {
+      isServer: true,
+      ...certs.rsa,
+      ALPNCallback: (arg) => {
+        out.calls.push(arg);
+        return pick(arg.protocols);
+      },
+    });
+    s.on('secure', () => {
+      out.server = s.alpnProtocol;
+      s.end();
+    });
+    s.on('error', (e) => { out.serverError = e.code === undefined ? e.message : e.code; });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  sc.servers.add(server);
+  return connectAndWait(sc, cName, server.address().port, { alpn, servername }, out);
+}
+
+for (const [sName, cName] of implPairs()) {
+  test(`ALPNCallback of a server TLSSocket over a socket: ${sName} server, ${cName} client, as node:tls`, async (t) => {
+    for (const [label, scenario] of Object.entries(scenarios)) {
+      const got = await outcomeWrapped(sName, cName, scenario, t);
+      const want = await outcomeWrapped('node', 'node', scenario, t);
       assert.deepEqual(got, want, label);
     }
   });

@@ -17,6 +17,7 @@ const secrets = require('./secrets');
 const trace = require('./trace');
 const { kServerTrace } = require('./symbols');
 const ocsp = require('./ocsp');
+const alpn = require('./alpn');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
 const { sniContext } = require('./keycert');
@@ -449,37 +450,15 @@ Server.prototype._askSni = function _askSni(native, info) {
   }
 };
 
-// ALPNCallback({ servername, protocols }) (Node docs, tls.createServer()),
-// for a client that offered `wire` (its ALPN list in wire format):
-// `servername` is the client's SNI name, or false. The name it returns is
-// selected; `undefined` refuses the client with a no_application_protocol
-// alert (ERR_SSL_NO_APPLICATION_PROTOCOL to 'tlsClientError'). A callback
-// that throws, or names a protocol the client did not offer
-// (ERR_TLS_ALPN_CALLBACK_INVALID_RESULT), drops the client without an
-// alert, its error to 'tlsClientError': as Node 20.20 and 24 do.
+// ALPNCallback (lib/alpn.js): its choice is selected; `undefined` refuses
+// the client with a no_application_protocol alert (ERR_SSL_NO_APPLICATION_
+// PROTOCOL to 'tlsClientError'); a callback that throws or names a protocol
+// the client did not offer drops the client without an alert, its error to
+// 'tlsClientError': as Node 20.20 and 24 do.
 Server.prototype._askAlpn = function _askAlpn(native, wire, info) {
-  const protocols = [];
-  for (let at = 0; at < wire.length; at += 1 + wire[at]) {
-    protocols.push(wire.toString('ascii', at + 1, at + 1 + wire[at]));
-  }
-  let selected;
-  let err = null;
-  try {
-    selected = this.ALPNCallback({ servername: info.servername || false, protocols });
-    if (selected !== undefined && !protocols.includes(selected)) {
-      err = errors.nodeError(TypeError, 'ERR_TLS_ALPN_CALLBACK_INVALID_RESULT',
-                             `ALPN callback returned a value (${selected}) that did not match any of ` +
-                             `the client's offered protocols (${protocols.join(', ')})`);
-    }
-  } catch (thrown) {
-    err = thrown;
-  }
-  if (err) {
-    native.answerAlpn(info.id, null, true);
-    this._clientError(err, info, info.servername);
-    return;
-  }
-  native.answerAlpn(info.id, selected === undefined ? null : Buffer.from(selected, 'ascii'), false);
+  const { protocol, error } = alpn.choose(this.ALPNCallback, wire, info.servername);
+  native.answerAlpn(info.id, error ? null : protocol, Boolean(error));
+  if (error) this._clientError(error, info, info.servername);
 };
 
 // Holds the process open while listening and ref'd, as a listening handle

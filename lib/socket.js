@@ -32,6 +32,7 @@ const { isOnread, OnreadSink } = require('./onread');
 const sessions = require('./session');
 const handle = require('./handle');
 const keycert = require('./keycert');
+const alpn = require('./alpn');
 const { connect, openTransport, validatePort } = require('./connect');
 const { onClientSecure, onStandaloneSecure, onServerSecure } = require('./secure');
 
@@ -276,6 +277,9 @@ class TLSSocket extends net.Socket {
         break;
       case EV.SNI:
         askSni(this, info.servername);
+        break;
+      case EV.ALPN:
+        askAlpn(this, data, info.servername);
         break;
       case EV.IDLE:
         this[kIdle] = info.consumed === this[kFed] && info.taken === this[kSubmitted];
@@ -831,6 +835,19 @@ function askSni(socket, servername) {
   } catch (err) {
     if (!answered) answer(err);
   }
+}
+
+// A wrapped server's ALPNCallback (lib/alpn.js): a throw, or a protocol the
+// client did not offer, destroys the socket with that error (the handshake
+// ends without an alert); undefined refuses the client with an alert.
+function askAlpn(socket, wire, servername) {
+  const { protocol, error } = alpn.choose(socket._tlsOptions.ALPNCallback, wire, servername);
+  const native = socket[kNative];
+  if (native) {
+    socket[kBusy]();
+    native.answerAlpn(error ? null : protocol, Boolean(error));
+  }
+  if (error) socket.destroy(error);
 }
 
 function byteLength(chunk, encoding) {

@@ -90,6 +90,7 @@ class WrappedStream {
           handshakeTimeout: isServer && server.handshakeTimeout > 0 ? Math.floor(server.handshakeTimeout) : undefined,
           sessionEvents: isServer ? sessions.sessionEvents(options.server) : undefined,
           sniCallback: isServer && typeof options.SNICallback === 'function',
+          alpnCallback: isServer && typeof options.ALPNCallback === 'function',
         }));
     } catch (err) {
       process.nextTick(() => this.destroy(errors.fromNative(err)));

@@ -101,6 +101,10 @@ pub enum Event {
     ResumeSession(Vec<u8>),
     /// Server over a wrapped stream: `SNICallback` is asked for this name.
     Sni(String),
+    /// Server over a wrapped stream: `ALPNCallback` is asked to choose
+    /// among the client's protocols (its ALPN list in wire format), the
+    /// client having sent this SNI name.
+    Alpn(Option<String>, Vec<u8>),
 }
 
 /// Facts about an established connection, for JS to build Node's view.

@@ -269,7 +269,8 @@ pub fn client_hello(data: &[u8]) {
                     context: context.clone(),
                     request_cert: params.request_cert,
                     params,
-                    answer: rx,
+                    answer: Some(rx),
+                    alpn: None,
                     events: 0,
                 };
                 Box::pin(crate::wrap_sni::establish(

@@ -223,6 +223,13 @@ fn to_args(
                 };
                 (id, kind::SNI, None, Some(info))
             }
+            Event::Alpn(servername, protocols) => {
+                let info = EventInfo {
+                    servername,
+                    ..EventInfo::default()
+                };
+                (id, kind::ALPN, Some(Buffer::from(protocols)), Some(info))
+            }
             Event::Idle(consumed, taken) => {
                 let info = EventInfo {
                     consumed: Some(consumed as f64),

@@ -375,6 +375,8 @@ pub struct WrapOptions {
     /// Server: ask JavaScript (`SNI` events, `answerSni()`) which context
     /// serves the name the client asks for.
     pub sni_callback: Option<bool>,
+    /// Server: `ALPNCallback` was given; ask JS which protocol to select.
+    pub alpn_callback: Option<bool>,
 }
 
 /// Where `tls.connect()` goes, resolved by `lib/socket.js`.
@@ -460,6 +462,8 @@ pub struct CryptoStream {
     pipe: Mutex<Option<Arc<Pipe>>>,
     /// A wrapped server waiting for `SNICallback`'s answer.
     sni: Mutex<Option<tokio::sync::oneshot::Sender<server::SniAnswer>>>,
+    /// A wrapped server waiting for `ALPNCallback`'s answer.
+    alpn: Mutex<Option<tokio::sync::oneshot::Sender<server::AlpnAnswer>>>,
     /// A wrapped server: what `setKeyCert()` chose.
     key_cert: Mutex<Option<Arc<keycert::KeyCertSlot>>>,
 }
@@ -471,6 +475,7 @@ impl CryptoStream {
             parked: Mutex::new(parked),
             pipe: Mutex::new(None),
             sni: Mutex::new(None),
+            alpn: Mutex::new(None),
             key_cert: Mutex::new(None),
         }
     }
@@ -582,15 +587,30 @@ impl CryptoStream {
         } else {
             0
         };
-        if options.is_server && options.sni_callback == Some(true) {
-            let (tx, answer) = tokio::sync::oneshot::channel();
-            *this.sni.lock().map_err(|_| invalid("lock"))? = Some(tx);
+        let sni_callback = options.sni_callback == Some(true);
+        let alpn_callback = options.alpn_callback == Some(true);
+        if options.is_server && (sni_callback || alpn_callback) {
+            let answer = if sni_callback {
+                let (tx, answer) = tokio::sync::oneshot::channel();
+                *this.sni.lock().map_err(|_| invalid("lock"))? = Some(tx);
+                Some(answer)
+            } else {
+                None
+            };
+            let alpn = if alpn_callback {
+                let (tx, answer) = tokio::sync::oneshot::channel();
+                *this.alpn.lock().map_err(|_| invalid("lock"))? = Some(tx);
+                Some(answer)
+            } else {
+                None
+            };
             *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
             let sni = wrap_sni::SniWrap {
                 context: context.inner.clone(),
                 request_cert: params.request_cert,
                 params,
                 answer,
+                alpn,
                 events,
             };
             let task = wrap_sni::establish(io, sni, timeout, this.shared.clone(), sink.clone());
@@ -658,6 +678,17 @@ impl CryptoStream {
             (false, None) => server::SniAnswer::Default,
         };
         if let Some(tx) = self.sni.lock().ok().and_then(|mut s| s.take()) {
+            let _ = tx.send(answer);
+        }
+    }
+
+    /// `ALPNCallback`'s answer on a wrapped server: the protocol selected,
+    /// `None` to refuse the client (no_application_protocol alert); `fail`
+    /// ends the handshake without an alert.
+    #[napi(catch_unwind)]
+    pub fn answer_alpn(&self, protocol: Option<Buffer>, fail: bool) {
+        let answer = server::AlpnAnswer::from_js(protocol.map(|p| p.to_vec()), fail);
+        if let Some(tx) = self.alpn.lock().ok().and_then(|mut s| s.take()) {
             let _ = tx.send(answer);
         }
     }
@@ -1168,11 +1199,7 @@ impl TlsServer {
     /// a protocol not offered) drops the connection without an alert.
     #[napi(catch_unwind)]
     pub fn answer_alpn(&self, id: u32, protocol: Option<Buffer>, fail: bool) {
-        let answer = match (fail, protocol) {
-            (true, _) => server::AlpnAnswer::Fail,
-            (false, Some(p)) => server::AlpnAnswer::Select(p.to_vec()),
-            (false, None) => server::AlpnAnswer::Refuse,
-        };
+        let answer = server::AlpnAnswer::from_js(protocol.map(|p| p.to_vec()), fail);
         self.state.answer_alpn(id, answer);
     }
 

@@ -49,6 +49,18 @@ pub enum ServerEvent {
     Alpn(u32, Option<String>, Vec<u8>, Endpoints),
 }
 
+impl AlpnAnswer {
+    /// What JavaScript answered: the protocol chosen (`None`: refused), or
+    /// that the callback failed.
+    pub fn from_js(protocol: Option<Vec<u8>>, fail: bool) -> Self {
+        match (fail, protocol) {
+            (true, _) => Self::Fail,
+            (false, Some(p)) => Self::Select(p),
+            (false, None) => Self::Refuse,
+        }
+    }
+}
+
 /// JavaScript's answer to an `ALPNCallback` question.
 #[derive(Debug)]
 pub enum AlpnAnswer {
@@ -704,6 +716,39 @@ pub async fn read_client_hello(
     }
 }
 
+/// The client's ALPN list in wire format (each name after its length
+/// byte), if it sent one.
+pub fn offered_alpn(accepted: &rustls::server::Accepted) -> Option<Vec<u8>> {
+    accepted.client_hello().alpn().map(|names| {
+        let mut wire = Vec::new();
+        for name in names {
+            wire.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
+            wire.extend_from_slice(name);
+        }
+        wire
+    })
+}
+
+/// The protocol `ALPNCallback` chose; a refusal sends no_application_protocol
+/// on `io` (as OpenSSL does when Node's callback returns `undefined`) and
+/// fails, a failed callback (JS reported it) fails without an alert.
+pub fn alpn_choice(answer: AlpnAnswer, io: &Transport) -> Result<Vec<u8>, NodeError> {
+    match answer {
+        AlpnAnswer::Select(protocol) => Ok(protocol),
+        AlpnAnswer::Refuse => {
+            let _ = std::io::Write::write_all(
+                &mut crate::transport::Io(io),
+                &crate::refusal::NO_APPLICATION_PROTOCOL,
+            );
+            Err(NodeError::ssl("no application protocol"))
+        }
+        AlpnAnswer::Fail => Err(NodeError::new(
+            "ERR_TLS_ALPN_CALLBACK",
+            "ALPNCallback failed",
+        )),
+    }
+}
+
 /// Reads the ClientHello (`prefix` first, the bytes already read); lets
 /// `SNICallback` choose the context for its name, and `'OCSPRequest'` the
 /// response to staple when the client asks for one; continues with the
@@ -750,36 +795,15 @@ async fn hello_accept(
     };
     // ALPNCallback, after SNICallback (OpenSSL selects ALPN once the name
     // chose the context): only for a client that sent an ALPN list.
-    let offered: Option<Vec<u8>> = accepted.client_hello().alpn().map(|names| {
-        let mut wire = Vec::new();
-        for name in names {
-            wire.push(u8::try_from(name.len()).unwrap_or(u8::MAX));
-            wire.extend_from_slice(name);
-        }
-        wire
-    });
+    let offered = offered_alpn(&accepted);
     if let (true, Some(wire)) = (state.alpn_callback.load(Ordering::Relaxed), offered) {
         let servername = accepted
             .client_hello()
             .server_name()
             .map(str::to_owned)
             .or_else(|| ip_name.clone());
-        let chosen = match state.ask_alpn(servername, wire, io.endpoints(), sink).await {
-            AlpnAnswer::Select(protocol) => protocol,
-            AlpnAnswer::Refuse => {
-                let _ = std::io::Write::write_all(
-                    &mut crate::transport::Io(io),
-                    &crate::refusal::NO_APPLICATION_PROTOCOL,
-                );
-                return Err(NodeError::ssl("no application protocol"));
-            }
-            AlpnAnswer::Fail => {
-                return Err(NodeError::new(
-                    "ERR_TLS_ALPN_CALLBACK",
-                    "ALPNCallback failed",
-                ))
-            }
-        };
+        let answer = state.ask_alpn(servername, wire, io.endpoints(), sink).await;
+        let chosen = alpn_choice(answer, io)?;
         let mut with = (*config).clone();
         with.alpn_protocols = vec![chosen];
         config = Arc::new(with);

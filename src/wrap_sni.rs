@@ -1,9 +1,12 @@
-//! `SNICallback` for a server `TLSSocket` over a wrapped stream.
+//! `SNICallback` and `ALPNCallback` for a server `TLSSocket` over a wrapped
+//! stream.
 //!
-//! As in Node (`loadSNI` in `lib/_tls_wrap.js`), the callback is asked only
-//! when the ClientHello names a server; its answer chooses the context whose
-//! keys serve the handshake and whose `ca` judges a client certificate.
-//! Without a name, or with `null`, the socket's own context serves.
+//! As in Node (`loadSNI` in `lib/_tls_wrap.js`), `SNICallback` is asked
+//! only when the ClientHello names a server; its answer chooses the context
+//! whose keys serve the handshake and whose `ca` judges a client
+//! certificate. Without a name, or with `null`, the socket's own context
+//! serves. `ALPNCallback` is asked next, when the client offered ALPN, as
+//! for a `tls.Server` ([`crate::server`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +16,7 @@ use tokio::sync::oneshot;
 use crate::conn::{self, Event, Session, Shared, Sink};
 use crate::context::{Context, Params};
 use crate::error::NodeError;
-use crate::server::{read_client_hello, SniAnswer};
+use crate::server::{read_client_hello, AlpnAnswer, SniAnswer};
 use crate::transport::Transport;
 
 /// What the wrapped server needs to choose its configuration.
@@ -24,8 +27,12 @@ pub struct SniWrap {
     pub params: Params,
     /// `requestCert`.
     pub request_cert: bool,
-    /// JavaScript's answer, asked for with [`Event::Sni`].
-    pub answer: oneshot::Receiver<SniAnswer>,
+    /// JavaScript's answer, asked for with [`Event::Sni`]; `None` without
+    /// an `SNICallback`.
+    pub answer: Option<oneshot::Receiver<SniAnswer>>,
+    /// `ALPNCallback`'s answer, asked for with [`Event::Alpn`]; `None`
+    /// without one.
+    pub alpn: Option<oneshot::Receiver<AlpnAnswer>>,
     /// Session cache listeners, as [`conn::establish`] takes them.
     pub events: u8,
 }
@@ -39,7 +46,7 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
-    let chosen = choose(&io, sni.context, &sni.params, sni.answer, &sink);
+    let chosen = choose(&io, sni.context, &sni.params, (sni.answer, sni.alpn), &sink);
     let chosen = tokio::select! {
         r = within(timeout, chosen) => r,
         () = conn::destroyed(&shared) => {
@@ -73,11 +80,23 @@ async fn within<T>(
     }
 }
 
+/// Waiting for JavaScript's callback holds nothing, as in Node.
+fn waiting(io: &Transport, sink: &Sink) {
+    if let Transport::Js(pipe) = io {
+        if let Some(consumed) = pipe.idle_consumed(false) {
+            sink(Event::Idle(consumed, 0));
+        }
+    }
+}
+
 async fn choose(
     io: &Transport,
     own: Arc<Context>,
     params: &Params,
-    answer: oneshot::Receiver<SniAnswer>,
+    (answer, alpn): (
+        Option<oneshot::Receiver<SniAnswer>>,
+        Option<oneshot::Receiver<AlpnAnswer>>,
+    ),
     sink: &Sink,
 ) -> Result<(rustls::ServerConnection, Arc<Context>, Option<String>), NodeError> {
     let mut hello = Vec::new();
@@ -92,16 +111,10 @@ async fn choose(
         .server_name()
         .map(str::to_owned)
         .or_else(|| ip_name.clone());
-    let context = match name {
-        None => own,
-        Some(name) => {
+    let context = match (name.clone(), answer) {
+        (Some(name), Some(answer)) => {
             sink(Event::Sni(name));
-            // Waiting for JavaScript's callback holds nothing, as in Node.
-            if let Transport::Js(pipe) = io {
-                if let Some(consumed) = pipe.idle_consumed(false) {
-                    sink(Event::Idle(consumed, 0));
-                }
-            }
+            waiting(io, sink);
             match answer.await.unwrap_or(SniAnswer::Fail) {
                 SniAnswer::Context(context) => context,
                 SniAnswer::Default => own,
@@ -111,8 +124,17 @@ async fn choose(
                 }
             }
         }
+        _ => own,
     };
-    let config = context.server_config(params)?;
+    let mut config = context.server_config(params)?;
+    if let (Some(alpn), Some(wire)) = (alpn, crate::server::offered_alpn(&accepted)) {
+        sink(Event::Alpn(name, wire));
+        waiting(io, sink);
+        let chosen = crate::server::alpn_choice(alpn.await.unwrap_or(AlpnAnswer::Fail), io)?;
+        let mut with = (*config).clone();
+        with.alpn_protocols = vec![chosen];
+        config = Arc::new(with);
+    }
     let tls = accepted
         .into_connection(config)
         .map_err(|(e, alert)| crate::refusal::refuse_hello(&e, alert, &hello, io))?;
