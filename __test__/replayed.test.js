@@ -126,6 +126,9 @@ test('options Node refuses synchronously: the same errors', () => {
     minVersion: (tls) => tls.connect({ port: 1, minVersion: 'TLSv9' }),
     alpn: (tls) => tls.connect({ port: 1, ALPNProtocols: 1 }),
     checkServerIdentity: (tls) => tls.connect({ port: 1, checkServerIdentity: 1 }),
+    minDHSizeZero: (tls) => tls.connect({ port: 1, minDHSize: 0 }),
+    minDHSizeString: (tls) => tls.connect({ port: 1, minDHSize: '1' }),
+    minDHSizeUndefined: (tls) => tls.connect({ port: 1, minDHSize: undefined }),
     key: (tls) => tls.createSecureContext({ key: 'nope' }),
     cert: (tls) => tls.createSecureContext({ cert: 'nope' }),
   };

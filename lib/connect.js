@@ -78,6 +78,22 @@ function validatePort(port) {
   return n;
 }
 
+// minDHSize is checked as Node checks it, though it limits nothing here
+// (rustls has no finite-field DHE): Node 20 asserts it is a positive number
+// (an internal assertion); Node 21 and later validate it.
+function checkMinDHSize(value) {
+  if (typeof value === 'number' && value >= 1) return;
+  if (kAssertsIdentityCheck) {
+    const what = typeof value === 'number' ? 'is not a positive number' : 'is not a number';
+    throw errors.withCode(Error, 'ERR_INTERNAL_ASSERTION',
+                          `options.minDHSize ${what}: ${String(value)}\n` +
+                          'This is caused by either a bug in Node.js or incorrect usage of Node.js internals.\n' +
+                          'Please open an issue with this stack trace at https://github.com/nodejs/node/issues\n');
+  }
+  if (typeof value !== 'number') throw errors.invalidArgType('options.minDHSize', 'of type number', value);
+  throw errors.outOfRange('options.minDHSize', '>= 1', value);
+}
+
 function connect(...args) {
   const tls = pkg();
   const [userOptions, cb] = normalizeConnectArgs(args);
@@ -85,6 +101,7 @@ function connect(...args) {
     rejectUnauthorized: rejectUnauthorizedDefault(),
     ciphers: tls.DEFAULT_CIPHERS,
     checkServerIdentity: tls.checkServerIdentity,
+    minDHSize: 1024,
     ...userOptions,
   };
   // Only an explicit false turns verification off (`undefined` given as a
@@ -100,6 +117,7 @@ function connect(...args) {
     throw errors.invalidArgType('options.checkServerIdentity', 'of type function',
                                 options.checkServerIdentity);
   }
+  checkMinDHSize(options.minDHSize);
   if (options.servername !== undefined && typeof options.servername !== 'string') {
     // Node's setServername(name) is what refuses it.
     throw errors.invalidArgType('name', 'of type string', options.servername);
