@@ -165,13 +165,21 @@ const kNameOptions = [
 
 // Strings and numbers stand for themselves; bytes by their digest; any other
 // object (a SecureContext, a function) by its identity.
+// A digest is kept per Buffer with a copy of the bytes it was taken of: an
+// agent names every request (getName), and comparing ~1 KiB costs far less
+// than hashing it again; a Buffer changed since is hashed anew.
 const objectIds = new WeakMap();
+const digests = new WeakMap();
 let nextObjectId = 1;
 function optionKey(value) {
   if (typeof value !== 'object' && typeof value !== 'function') return String(value);
   if (ArrayBuffer.isView(value)) {
-    return crypto.createHash('sha256')
-      .update(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)).digest('base64');
+    const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    const known = digests.get(value);
+    if (known && Buffer.compare(known.bytes, bytes) === 0) return known.digest;
+    const digest = crypto.createHash('sha256').update(bytes).digest('base64');
+    digests.set(value, { bytes: Buffer.from(bytes), digest });
+    return digest;
   }
   if (Array.isArray(value)) return `[${value.map(optionKey).join(',')}]`;
   if (!objectIds.has(value)) objectIds.set(value, nextObjectId++);

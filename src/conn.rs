@@ -279,6 +279,30 @@ impl Shared {
         self.wake.notify_one();
     }
 
+    /// `setNoDelay()` / `setKeepAlive()`: applied by the JS thread at once
+    /// when the connection is established and its task is not using it (as
+    /// Node sets the option on its socket); otherwise queued for the task.
+    /// An `https.Agent` calls `setKeepAlive()` each time it takes a socket
+    /// back: queued, each request woke a TLS thread.
+    pub fn socket_option(&self, command: Command) {
+        if let Some(Ok(mut guard)) = self.live.get().map(|cell| cell.try_lock()) {
+            if let Some(live) = guard.as_mut() {
+                match command {
+                    Command::NoDelay(on) => {
+                        let _ = live.session.io.set_nodelay(on);
+                        return;
+                    }
+                    Command::KeepAlive(on, delay) => {
+                        let _ = live.session.io.set_keepalive(on, delay);
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.send(command);
+    }
+
     /// The established connection, for the JS thread's reads.
     pub fn live_cell(&self) -> Option<&Arc<LiveCell>> {
         self.live.get()

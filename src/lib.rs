@@ -867,13 +867,13 @@ impl CryptoStream {
     /// `setNoDelay`.
     #[napi(catch_unwind)]
     pub fn set_no_delay(&self, on: bool) {
-        self.shared.send(Command::NoDelay(on));
+        self.shared.socket_option(Command::NoDelay(on));
     }
 
     /// `setKeepAlive`.
     #[napi(catch_unwind)]
     pub fn set_keep_alive(&self, on: bool, delay_ms: u32) {
-        self.shared.send(Command::KeepAlive(on, delay_ms));
+        self.shared.socket_option(Command::KeepAlive(on, delay_ms));
     }
 
     /// Drops this object's handle on the event function once closed, so
