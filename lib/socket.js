@@ -532,6 +532,13 @@ class TLSSocket extends net.Socket {
     }
     const native = this[kNative];
     if (!native || this[kClosed]) return cb();
+    // Sent by this thread now, as Node shuts its socket down; 'finish'
+    // follows once this loop turn's I/O is handled, as Node's shutdown
+    // request completes on a later turn (not within this turn's ticks).
+    if (!this[kWrappedIo] && native.endNow()) {
+      setImmediate(cb);
+      return;
+    }
     this[kFinalCb] = cb;
     this[kSetHold]();
     this[kSubmitted]++;

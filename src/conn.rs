@@ -326,6 +326,26 @@ impl Shared {
         guard.as_mut()?.write_now(data, self)
     }
 
+    /// `end()` done at once by the JS thread, as Node shuts its socket down:
+    /// close_notify and FIN are sent now when the connection is established,
+    /// nothing written before is still queued and the socket takes them.
+    /// False when not done (then queue [`Command::End`]); the task, woken,
+    /// finds the connection ended and closes it if the peer's side is done.
+    pub fn end_now(&self) -> bool {
+        let Some(Ok(mut guard)) = self.live.get().map(|cell| cell.try_lock()) else {
+            return false;
+        };
+        let Some(live) = guard.as_mut() else {
+            return false;
+        };
+        let ended = live.end_now(self);
+        drop(guard);
+        if ended {
+            self.wake.notify_one();
+        }
+        ended
+    }
+
     /// `exportKeyingMaterial()` on the established connection; `None` when
     /// there is none (not yet, or closed).
     pub fn export_keying_material(
@@ -1130,6 +1150,30 @@ impl Live {
             self.read_done = true;
         }
         (batch, several(ends), result)
+    }
+
+    /// The JS thread's `end()` ([`Shared::end_now`]).
+    fn end_now(&mut self, shared: &Shared) -> bool {
+        let queued_ahead = self.ending
+            || !self.pending.is_empty()
+            || matches!(*self.session.io, Transport::Js(_))
+            || shared.destroyed.load(Ordering::SeqCst)
+            || !shared.commands_empty();
+        if queued_ahead {
+            return false;
+        }
+        self.ending = true;
+        self.session.tls.send_close_notify();
+        self.close_sent = true;
+        // A failure or a full socket is the task's to report or finish.
+        if self.session.flush_ready().is_err() || self.session.tls.wants_write() {
+            shared.wake.notify_one();
+            return false;
+        }
+        // The peer may already have closed: a failed FIN is no news.
+        let _ = self.session.io.shutdown_write();
+        self.write_done = true;
+        true
     }
 
     /// The JS thread's write: encrypts `data` and writes the records to the

@@ -794,6 +794,14 @@ impl CryptoStream {
         ok
     }
 
+    /// `end()` at once, when the connection allows it ([`Shared::end_now`]):
+    /// true when close_notify and FIN were sent (no `FINISHED` event
+    /// follows); false when [`CryptoStream::end`] must queue it.
+    #[napi(catch_unwind)]
+    pub fn end_now(&self) -> bool {
+        self.shared.end_now()
+    }
+
     /// No more writes: close_notify, then half-close.
     #[napi(catch_unwind)]
     pub fn end(&self) {
