@@ -108,3 +108,31 @@ for (const [sName, cName] of implPairs()) {
     ]);
   });
 }
+
+// SNICallback answering with a context that has no certificate: the
+// server's own certificate serves, as in Node; a server without one fails
+// as Node with OpenSSL before 3.5 (Node 20, 22) fails setting the context
+// ("passed a null parameter"), or as 3.5 (Node 24) finding no signature
+// algorithm; the client hears handshake_failure. Compared with node:tls on
+// the running Node.
+for (const [sName, cName] of implPairs()) {
+  test(`SNICallback with a certificate-less context, as node:tls: ${sName} server, ${cName} client`, async (t) => {
+    const run = async (serverImpl, clientImpl, own) => {
+      const sc = scope(t);
+      const out = {};
+      const { server, port } = await sc.server(impls[serverImpl], {
+        ...(own ? certs.rsa : {}),
+        SNICallback: (name, cb) => cb(null, impls[serverImpl].createSecureContext()),
+      }, () => { out.secure = true; });
+      server.on('tlsClientError', (e) => { out.server = { code: e.code, reason: e.reason }; });
+      const c = sc.connect(impls[clientImpl], { port, host: '127.0.0.1', servername: 'any.name', rejectUnauthorized: false });
+      out.client = await new Promise((resolve) => c.on('error', (e) => resolve(e.code)).on('secureConnect', () => resolve('secure')));
+      for (let i = 0; i < 50 && !out.server && !out.secure; i++) await new Promise((r) => setTimeout(r, 10));
+      return out;
+    };
+    for (const own of [true, false]) {
+      assert.deepEqual(await run(sName, cName, own), await run('node', 'node', own), own ? 'own certificate' : 'none');
+    }
+    assert.deepEqual(await run(sName, cName, true), { client: 'secure', secure: true });
+  });
+}

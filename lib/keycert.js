@@ -22,6 +22,10 @@ const kChosen = Symbol('kKeyCertChosen');
 // ERR_SSL_PASSED_A_NULL_PARAMETER and setKeyCert's certificate stays.
 const [sslMajor, sslMinor] = String(process.versions.openssl || '3.5').split('.').map(Number);
 const kOpenSSL35 = sslMajor > 3 || (sslMajor === 3 && sslMinor >= 5);
+// And an SNICallback context without a certificate: before 3.5 setting it
+// fails ("passed a null parameter"); 3.5 goes on and finds no signature
+// algorithm (src/refusal.rs).
+require('./native').binding.setNullParameterWording(!kOpenSSL35);
 
 function setKeyCert(socket, native, context) {
   if (socket.destroyed) return;

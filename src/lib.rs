@@ -234,6 +234,14 @@ pub fn set_trace_labels(tls_word: bool) {
     trace::set_labels(tls_word);
 }
 
+/// With OpenSSL before 3.5 (`on`), a certificate-less context chosen by
+/// `SNICallback` is refused as Node 20 and 22 refuse it
+/// ([`refusal::refuse_empty_sni_context`]).
+#[napi(catch_unwind)]
+pub fn set_null_parameter_wording(on: bool) {
+    refusal::set_null_parameter_wording(on);
+}
+
 /// The system's trusted certificates, DER.
 #[napi(catch_unwind)]
 pub fn system_certificates() -> Vec<Buffer> {

@@ -15,6 +15,31 @@ use crate::transport::{Io, Transport};
 /// A handshake_failure alert in a TLS 1.2 record.
 const HANDSHAKE_FAILURE: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28];
 
+/// The running Node's OpenSSL is older than 3.5 (Node 20 and 22): it
+/// refuses a context without a certificate chosen by `SNICallback` when
+/// setting it on the connection ("passed a null parameter"), where 3.5
+/// finds no signature algorithm to sign with. Set once by JavaScript.
+static NULL_PARAMETER_WORDING: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Chooses how a certificate-less `SNICallback` context is refused
+/// ([`NULL_PARAMETER_WORDING`]).
+pub fn set_null_parameter_wording(on: bool) {
+    NULL_PARAMETER_WORDING.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// `SNICallback` chose a context with no certificate, and the server has
+/// none either: with OpenSSL before 3.5 Node fails setting it, sending
+/// handshake_failure; `None` when the handshake goes on and fails as a
+/// server without certificate does.
+pub fn refuse_empty_sni_context(io: &Transport) -> Option<NodeError> {
+    if !NULL_PARAMETER_WORDING.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    let _ = Io(io).write_all(&HANDSHAKE_FAILURE);
+    Some(NodeError::ssl("passed a null parameter"))
+}
+
 /// A no_application_protocol alert (RFC 7301, 3.2) in a TLS 1.2 record.
 pub const NO_APPLICATION_PROTOCOL: [u8; 7] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 120];
 

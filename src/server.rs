@@ -781,6 +781,17 @@ async fn hello_accept(
                 None => SniAnswer::Default,
             };
             let context = match answer {
+                // Without a certificate of its own, the chosen context
+                // leaves the server's (as Node), or fails if there is none.
+                SniAnswer::Context(context) if context.identities.is_empty() => {
+                    if !hook.context.identities.is_empty() {
+                        hook.context.clone()
+                    } else if let Some(e) = crate::refusal::refuse_empty_sni_context(io) {
+                        return Err(e);
+                    } else {
+                        context
+                    }
+                }
                 SniAnswer::Context(context) => context,
                 SniAnswer::Default => hook.context.clone(),
                 // As Node: the connection is dropped without an alert.

@@ -116,6 +116,17 @@ async fn choose(
             sink(Event::Sni(name));
             waiting(io, sink);
             match answer.await.unwrap_or(SniAnswer::Fail) {
+                // Without a certificate of its own, the chosen context
+                // leaves the socket's (as Node), or fails if there is none.
+                SniAnswer::Context(context) if context.identities.is_empty() => {
+                    if !own.identities.is_empty() {
+                        own
+                    } else if let Some(e) = crate::refusal::refuse_empty_sni_context(io) {
+                        return Err(e);
+                    } else {
+                        context
+                    }
+                }
                 SniAnswer::Context(context) => context,
                 SniAnswer::Default => own,
                 // JavaScript destroys the socket with the callback's error.
