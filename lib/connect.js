@@ -3,6 +3,7 @@
 // options as Node normalises them, the DNS lookup, and the native connect;
 // new TLSSocket(null, options).connect() goes the same way (openTransport).
 
+const pkg = require('./pkg');
 const net = require('net');
 const dns = require('dns');
 const util = require('util');
@@ -17,14 +18,6 @@ const { kConnectOptions, kContext, kAttach, kWrapStart } = require('./symbols');
 const socketModule = () => require('./socket');
 
 const debug = util.debuglog('tls');
-
-// The package's exports (defaults such as DEFAULT_CIPHERS, which users may
-// change), looked up once.
-let exportsOfPackage = null;
-function pkg() {
-  if (exportsOfPackage === null) exportsOfPackage = require('..');
-  return exportsOfPackage;
-}
 
 let warnedIpServername = false;
 let warnedInsecure = false;

@@ -16,6 +16,7 @@
 // whether the connection stands. Until it does, writes are held back, so no
 // application data reaches a peer that is about to be rejected.
 
+const pkg = require('./pkg');
 const net = require('net');
 const util = require('util');
 const native_ = require('./native');
@@ -81,14 +82,6 @@ const {
 } = require('./symbols');
 
 const debug = util.debuglog('tls');
-
-// The package's exports (defaults such as DEFAULT_CIPHERS, which users may
-// change), looked up once: index.js requires this file first.
-let exportsOfPackage = null;
-function pkg() {
-  if (exportsOfPackage === null) exportsOfPackage = require('..');
-  return exportsOfPackage;
-}
 
 // Over a wrapped stream: input bytes fed and writes made to the native side,
 // and whether it last said it had consumed exactly those (idle).

@@ -4,6 +4,7 @@
 // whose ciphertext is written back to it (lib/takeover.js reads the
 // stream). Mixed into TLSSocket.prototype by lib/socket.js.
 
+const pkg = require('./pkg');
 const { binding } = require('./native');
 const errors = require('./errors');
 const { tlsParams } = require('./context');
@@ -35,9 +36,6 @@ const {
 } = require('./symbols');
 
 // The package's exports (defaults such as DEFAULT_CIPHERS).
-function pkg() {
-  return require('..');
-}
 
 function serverTlsOptions(server) {
   if (!server || !server[kServerOptions]) return {};
