@@ -9,6 +9,7 @@
 
 const { test } = require('node:test');
 const net = require('node:net');
+const { X509Certificate } = require('node:crypto');
 const assert = require('node:assert/strict');
 const { once } = require('node:events');
 const { impls, implPairs, certs, scope, onClose, delay } = require('./helpers');
@@ -119,3 +120,29 @@ test('ALPNCallback: what the callback saw and chose (node:tls and this package a
   assert.throws(() => impls.rustls.createServer({ ALPNCallback: () => 'a', ALPNProtocols: ['b'] }),
                 { code: 'ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS' });
 });
+
+// As in Node, ALPNCallback runs with the server socket as `this`, and its
+// setKeyCert() chooses the certificate the handshake serves (an ACME
+// TLS-ALPN-01 responder answers 'acme-tls/1' with its validation
+// certificate this way).
+for (const [sName, cName] of implPairs()) {
+  test(`ALPNCallback: this.setKeyCert() chooses the certificate served: ${sName} server, ${cName} client`, async (t) => {
+    const sc = scope(t);
+    const seen = {};
+    const { port } = await sc.server(impls[sName], {
+      ...certs.rsa,
+      ALPNCallback({ protocols }) {
+        seen.thisIsSocket = this instanceof impls[sName].TLSSocket;
+        this.setKeyCert(impls[sName].createSecureContext(certs.ec));
+        return protocols[0];
+      },
+    }, (s) => s.end());
+    const c = sc.connect(impls[cName], {
+      port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost', ALPNProtocols: ['acme-tls/1'],
+    });
+    await once(c, 'secureConnect');
+    seen.alpn = c.alpnProtocol;
+    seen.served = c.getPeerX509Certificate().raw.equals(new X509Certificate(certs.ec.cert).raw) ? 'ec' : 'other';
+    assert.deepEqual(seen, { thisIsSocket: true, alpn: 'acme-tls/1', served: 'ec' });
+  });
+}

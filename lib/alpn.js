@@ -6,20 +6,21 @@
 
 const errors = require('./errors');
 
-// Calls `callback` for a client that offered `wire` (its ALPN list in wire
+// Calls `callback`, with `socket` as `this` (its setKeyCert() chooses the
+// certificate), for a client that offered `wire` (its ALPN list in wire
 // format: each name after its length byte) and sent `servername` (false
 // when none). Returns { protocol } with the Buffer to select (null:
 // refused, the callback returned undefined), or { error } when the callback
 // threw or returned a protocol the client did not offer
 // (ERR_TLS_ALPN_CALLBACK_INVALID_RESULT).
-function choose(callback, wire, servername) {
+function choose(callback, socket, wire, servername) {
   const protocols = [];
   for (let at = 0; at < wire.length; at += 1 + wire[at]) {
     protocols.push(wire.toString('ascii', at + 1, at + 1 + wire[at]));
   }
   let selected;
   try {
-    selected = callback({ servername: servername || false, protocols });
+    selected = callback.call(socket, { servername: servername || false, protocols });
   } catch (error) {
     return { error };
   }

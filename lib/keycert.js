@@ -62,4 +62,9 @@ function sniContext(socket, given) {
   return kOpenSSL35 ? given : chosen;
 }
 
-module.exports = { setKeyCert, sniContext };
+// The SecureContext setKeyCert() chose on `socket`, or null.
+function chosenContext(socket) {
+  return socket[kChosen] || null;
+}
+
+module.exports = { setKeyCert, sniContext, chosenContext };

@@ -20,7 +20,7 @@ const ocsp = require('./ocsp');
 const alpn = require('./alpn');
 const sessions = require('./session');
 const { adoptByServer, kByServer } = require('./handle');
-const { sniContext } = require('./keycert');
+const { sniContext, chosenContext } = require('./keycert');
 const { kEndpoints } = require('./symbols');
 
 const kNative = Symbol('kNative');
@@ -455,9 +455,17 @@ Server.prototype._askSni = function _askSni(native, info) {
 // PROTOCOL to 'tlsClientError'); a callback that throws or names a protocol
 // the client did not offer drops the client without an alert, its error to
 // 'tlsClientError': as Node 20.20 and 24 do.
+// As in Node, the callback runs with the server socket as `this` (here a
+// stand-in, as for SNICallback), whose setKeyCert() chooses the certificate
+// served (an ACME TLS-ALPN-01 responder does).
 Server.prototype._askAlpn = function _askAlpn(native, wire, info) {
-  const { protocol, error } = alpn.choose(this.ALPNCallback, wire, info.servername);
-  native.answerAlpn(info.id, error ? null : protocol, Boolean(error));
+  const socket = new TLSSocket(null, { isServer: true });
+  socket.server = socket._server = this;
+  socket[kEndpoints] = info;
+  const { protocol, error } = alpn.choose(this.ALPNCallback, socket, wire, info.servername);
+  const chosen = chosenContext(socket);
+  socket.destroy();
+  native.answerAlpn(info.id, error ? null : protocol, Boolean(error), error || !chosen ? null : chosen.context);
   if (error) this._clientError(error, info, info.servername);
 };
 

@@ -841,7 +841,7 @@ function askSni(socket, servername) {
 // client did not offer, destroys the socket with that error (the handshake
 // ends without an alert); undefined refuses the client with an alert.
 function askAlpn(socket, wire, servername) {
-  const { protocol, error } = alpn.choose(socket._tlsOptions.ALPNCallback, wire, servername);
+  const { protocol, error } = alpn.choose(socket._tlsOptions.ALPNCallback, socket, wire, servername);
   const native = socket[kNative];
   if (native) {
     socket[kBusy]();

@@ -265,12 +265,14 @@ pub fn client_hello(data: &[u8]) {
                 ))
             }
             _ => {
+                let slot = crate::keycert::KeyCertSlot::new(params.clone());
                 let sni = crate::wrap_sni::SniWrap {
                     context: context.clone(),
                     request_cert: params.request_cert,
                     params,
                     answer: Some(rx),
                     alpn: None,
+                    key_cert: Arc::new(slot),
                     events: 0,
                 };
                 Box::pin(crate::wrap_sni::establish(

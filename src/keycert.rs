@@ -40,6 +40,13 @@ impl KeyCertSlot {
         Ok(())
     }
 
+    /// Forgets the choice (`SNICallback`'s answer already took it in).
+    pub fn clear(&self) {
+        if let Ok(mut chosen) = self.chosen.write() {
+            *chosen = None;
+        }
+    }
+
     fn chosen(&self) -> Option<Arc<dyn ResolvesServerCert>> {
         self.chosen.read().ok().and_then(|c| c.clone())
     }

@@ -613,12 +613,15 @@ impl CryptoStream {
                 None
             };
             *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
+            let slot = Arc::new(keycert::KeyCertSlot::new(params.clone()));
+            *this.key_cert.lock().map_err(|_| invalid("lock"))? = Some(slot.clone());
             let sni = wrap_sni::SniWrap {
                 context: context.inner.clone(),
                 request_cert: params.request_cert,
                 params,
                 answer,
                 alpn,
+                key_cert: slot,
                 events,
             };
             let task = wrap_sni::establish(io, sni, timeout, this.shared.clone(), sink.clone());
@@ -1039,6 +1042,7 @@ fn server_settings(
         context: context.clone(),
         no_protocols,
         table,
+        params,
     })
 }
 
@@ -1214,9 +1218,16 @@ impl TlsServer {
     /// no_application_protocol alert; `fail` (the callback threw or chose
     /// a protocol not offered) drops the connection without an alert.
     #[napi(catch_unwind)]
-    pub fn answer_alpn(&self, id: u32, protocol: Option<Buffer>, fail: bool) {
+    pub fn answer_alpn(
+        &self,
+        id: u32,
+        protocol: Option<Buffer>,
+        fail: bool,
+        key_cert: Option<&NativeContext>,
+    ) {
         let answer = server::AlpnAnswer::from_js(protocol.map(|p| p.to_vec()), fail);
-        self.state.answer_alpn(id, answer);
+        let key_cert = key_cert.map(|c| c.inner.clone());
+        self.state.answer_alpn(id, answer, key_cert);
     }
 
     /// The answer to an `OCSP_REQUEST` event: the response to staple (none

@@ -61,6 +61,10 @@ impl AlpnAnswer {
     }
 }
 
+/// The ALPN question's answer, with the context `setKeyCert()` chose in the
+/// callback (a `tls.Server`'s stand-in socket), if any.
+type AlpnReply = (AlpnAnswer, Option<Arc<Context>>);
+
 /// JavaScript's answer to an `ALPNCallback` question.
 #[derive(Debug)]
 pub enum AlpnAnswer {
@@ -189,7 +193,7 @@ pub struct ServerState {
     /// answer.
     pub alpn_callback: std::sync::atomic::AtomicBool,
     /// `ALPNCallback` questions waiting for JavaScript's answer.
-    alpn_asks: Asks<AlpnAnswer>,
+    alpn_asks: Asks<AlpnReply>,
     /// What new connections are served with; `setSecureContext()` replaces
     /// it, and connections accepted before keep theirs.
     settings: RwLock<Option<Arc<ServerSettings>>>,
@@ -246,9 +250,10 @@ impl ServerState {
             .unwrap_or(OcspAnswer::Fail)
     }
 
-    /// JavaScript's answer to [`ServerEvent::Alpn`] `id`.
-    pub fn answer_alpn(&self, id: u32, answer: AlpnAnswer) {
-        answer_to(&self.alpn_asks, id, answer);
+    /// JavaScript's answer to [`ServerEvent::Alpn`] `id`, and the context
+    /// whose key and certificate `setKeyCert()` chose in the callback.
+    pub fn answer_alpn(&self, id: u32, answer: AlpnAnswer, key_cert: Option<Arc<Context>>) {
+        answer_to(&self.alpn_asks, id, (answer, key_cert));
     }
 
     async fn ask_alpn(
@@ -257,11 +262,11 @@ impl ServerState {
         protocols: Vec<u8>,
         endpoints: Endpoints,
         sink: &ServerSink,
-    ) -> AlpnAnswer {
+    ) -> AlpnReply {
         let event = |id| ServerEvent::Alpn(id, servername, protocols, endpoints);
         self.ask(&self.alpn_asks, event, sink)
             .await
-            .unwrap_or(AlpnAnswer::Fail)
+            .unwrap_or((AlpnAnswer::Fail, None))
     }
 
     async fn ask_sni(&self, name: String, endpoints: Endpoints, sink: &ServerSink) -> SniAnswer {
@@ -331,6 +336,9 @@ pub struct ServerSettings {
     pub no_protocols: bool,
     /// `addContext()` entries.
     pub table: Arc<SniTable>,
+    /// The server's TLS parameters (a context `setKeyCert()` chooses in
+    /// `ALPNCallback` is made into a configuration with them).
+    pub params: crate::context::Params,
 }
 
 /// Accepts until stopped.
@@ -813,8 +821,14 @@ async fn hello_accept(
             .server_name()
             .map(str::to_owned)
             .or_else(|| ip_name.clone());
-        let answer = state.ask_alpn(servername, wire, io.endpoints(), sink).await;
+        let (answer, key_cert) = state.ask_alpn(servername, wire, io.endpoints(), sink).await;
         let chosen = alpn_choice(answer, io)?;
+        // setKeyCert() in the callback: its key and certificate serve.
+        if let Some(key_cert) = key_cert {
+            let slot = crate::keycert::KeyCertSlot::new(settings.params.clone());
+            slot.set(&key_cert)?;
+            config = crate::keycert::server_config(&config, Arc::new(slot));
+        }
         let mut with = (*config).clone();
         with.alpn_protocols = vec![chosen];
         config = Arc::new(with);

@@ -33,6 +33,10 @@ pub struct SniWrap {
     /// `ALPNCallback`'s answer, asked for with [`Event::Alpn`]; `None`
     /// without one.
     pub alpn: Option<oneshot::Receiver<AlpnAnswer>>,
+    /// What `setKeyCert()` chose before the ClientHello was answered (in
+    /// `ALPNCallback`, or before the handshake when `SNICallback` was not
+    /// asked; `SNICallback`'s answer already includes its own choice).
+    pub key_cert: Arc<crate::keycert::KeyCertSlot>,
     /// Session cache listeners, as [`conn::establish`] takes them.
     pub events: u8,
 }
@@ -46,7 +50,8 @@ pub async fn establish(
     shared: Arc<Shared>,
     sink: Sink,
 ) {
-    let chosen = choose(&io, sni.context, &sni.params, (sni.answer, sni.alpn), &sink);
+    let asks = (sni.answer, sni.alpn, sni.key_cert);
+    let chosen = choose(&io, sni.context, &sni.params, asks, &sink);
     let chosen = tokio::select! {
         r = within(timeout, chosen) => r,
         () = conn::destroyed(&shared) => {
@@ -93,9 +98,10 @@ async fn choose(
     io: &Transport,
     own: Arc<Context>,
     params: &Params,
-    (answer, alpn): (
+    (answer, alpn, key_cert): (
         Option<oneshot::Receiver<SniAnswer>>,
         Option<oneshot::Receiver<AlpnAnswer>>,
+        Arc<crate::keycert::KeyCertSlot>,
     ),
     sink: &Sink,
 ) -> Result<(rustls::ServerConnection, Arc<Context>, Option<String>), NodeError> {
@@ -115,7 +121,9 @@ async fn choose(
         (Some(name), Some(answer)) => {
             sink(Event::Sni(name));
             waiting(io, sink);
-            match answer.await.unwrap_or(SniAnswer::Fail) {
+            let answer = answer.await.unwrap_or(SniAnswer::Fail);
+            key_cert.clear();
+            match answer {
                 // Without a certificate of its own, the chosen context
                 // leaves the socket's (as Node), or fails if there is none.
                 SniAnswer::Context(context) if context.identities.is_empty() => {
@@ -137,7 +145,7 @@ async fn choose(
         }
         _ => own,
     };
-    let mut config = context.server_config(params)?;
+    let mut config = crate::keycert::server_config(&context.server_config(params)?, key_cert);
     if let (Some(alpn), Some(wire)) = (alpn, crate::server::offered_alpn(&accepted)) {
         sink(Event::Alpn(name, wire));
         waiting(io, sink);
