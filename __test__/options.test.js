@@ -173,10 +173,11 @@ test('createSecureContext: options given as null are as if absent, but for ecdhC
 });
 
 test('createSecureContext: an OpenSSL engine fails as one node:tls cannot load', () => {
-  // No engine can be loaded here (rustls has none): each use fails as Node's
-  // official builds fail for an engine OpenSSL does not find (no code, the
-  // DSO error, opensslErrorStack); privateKeyEngine alone is ignored, and
-  // privateKeyIdentifier without it refused, as in Node.
+  // No engine can be used here (rustls has none): each use fails with the
+  // running Node's error, here an official build's for an engine OpenSSL
+  // does not find (no code, the DSO error, opensslErrorStack);
+  // privateKeyEngine alone is ignored, and privateKeyIdentifier without it
+  // refused, as in Node.
   const shape = (tls, options) => {
     try {
       tls.createSecureContext(options);

@@ -226,14 +226,20 @@ function validateContextOptions(options) {
   if (options.ticketKeys != null) validateTicketKeys(options.ticketKeys);
   // OpenSSL engines (keys and client certificates held by an engine) do
   // not exist in rustls: Node's error for an OpenSSL built without them.
-  // OpenSSL engines: none can be loaded here (rustls has no engine API), so
-  // each use fails as Node's does when OpenSSL cannot load the engine named;
-  // privateKeyEngine alone is unused (and ignored) in Node too.
-  if (options.privateKeyIdentifier != null && options.privateKeyEngine == null) {
-    throw errors.invalidArgValue('options.privateKeyEngine', options.privateKeyEngine);
-  }
+  // OpenSSL engines: rustls has none, so no engine can be used here. node:tls
+  // answers for the running Node with its own error (the engine not found
+  // by OpenSSL, engines missing from the build, privateKeyIdentifier
+  // without privateKeyEngine); one it could load is refused all the same,
+  // as by a Node built without engines. privateKeyEngine alone is unused
+  // (and ignored) in Node too.
   if (options.clientCertEngine != null || options.privateKeyIdentifier != null) {
-    throw engineNotLoaded();
+    require('node:tls').createSecureContext({
+      clientCertEngine: options.clientCertEngine,
+      privateKeyEngine: options.privateKeyEngine,
+      privateKeyIdentifier: options.privateKeyIdentifier,
+    });
+    throw errors.nodeError(Error, 'ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED',
+                           'Custom engines not supported by this OpenSSL');
   }
   for (const name of ['minVersion', 'maxVersion']) {
     const v = options[name];
@@ -346,16 +352,6 @@ function securityLevel(ciphers) {
 // Node's default sessionIdContext: from the command line, so that the
 // servers of one program (and its cluster workers) share it.
 let defaultIdContext = null;
-// OpenSSL's error when the engine named cannot be loaded (its DSO is not
-// found), as Node throws it: no code, the queue in opensslErrorStack.
-function engineNotLoaded() {
-  const dso = 'error:12800067:DSO support routines::could not load the shared library';
-  const notFound = 'error:13000084:engine routines::dso not found';
-  const err = new Error(dso);
-  err.opensslErrorStack = [notFound, dso, dso, 'error:13000074:engine routines::no such engine', notFound, dso];
-  return err;
-}
-
 function sessionIdContext(options) {
   if (typeof options.sessionIdContext === 'string') {
     const given = Buffer.from(options.sessionIdContext);
