@@ -146,3 +146,35 @@ for (const [sName, cName] of implPairs()) {
     assert.deepEqual(seen, { thisIsSocket: true, alpn: 'acme-tls/1', served: 'ec' });
   });
 }
+
+// The same over a wrapped stream: a server TLSSocket made from a TCP socket
+// (as a STARTTLS server makes one), its ALPNCallback's this.setKeyCert().
+for (const [sName, cName] of implPairs()) {
+  test(`ALPNCallback of a server TLSSocket over a socket: this.setKeyCert() chooses the certificate: ${sName} server, ${cName} client`, async (t) => {
+    const sc = scope(t);
+    const seen = {};
+    const server = net.createServer((raw) => {
+      const s = new impls[sName].TLSSocket(raw, {
+        isServer: true,
+        ...certs.rsa,
+        ALPNCallback({ protocols }) {
+          seen.thisIsSocket = this === s;
+          this.setKeyCert(impls[sName].createSecureContext(certs.ec));
+          return protocols[0];
+        },
+      });
+      s.on('secure', () => s.end());
+      s.on('error', () => {});
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    sc.servers.add(server);
+    const c = sc.connect(impls[cName], {
+      port: server.address().port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost', ALPNProtocols: ['acme-tls/1'],
+    });
+    await once(c, 'secureConnect');
+    seen.alpn = c.alpnProtocol;
+    seen.served = c.getPeerX509Certificate().raw.equals(new X509Certificate(certs.ec.cert).raw) ? 'ec' : 'other';
+    assert.deepEqual(seen, { thisIsSocket: true, alpn: 'acme-tls/1', served: 'ec' });
+  });
+}
