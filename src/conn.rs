@@ -285,22 +285,27 @@ impl Shared {
     /// An `https.Agent` calls `setKeepAlive()` each time it takes a socket
     /// back: queued, each request woke a TLS thread.
     pub fn socket_option(&self, command: Command) {
-        if let Some(Ok(mut guard)) = self.live.get().map(|cell| cell.try_lock()) {
-            if let Some(live) = guard.as_mut() {
-                match command {
-                    Command::NoDelay(on) => {
-                        let _ = live.session.io.set_nodelay(on);
-                        return;
-                    }
-                    Command::KeepAlive(on, delay) => {
-                        let _ = live.session.io.set_keepalive(on, delay);
-                        return;
-                    }
-                    _ => {}
-                }
+        let applied = self.try_live(|live| match command {
+            Command::NoDelay(on) => {
+                let _ = live.session.io.set_nodelay(on);
+                true
             }
+            Command::KeepAlive(on, delay) => {
+                let _ = live.session.io.set_keepalive(on, delay);
+                true
+            }
+            _ => false,
+        });
+        if applied != Some(true) {
+            self.send(command);
         }
-        self.send(command);
+    }
+
+    /// Runs `f` on the established connection from the JS thread, when
+    /// there is one and its task is not using it; `None` otherwise.
+    fn try_live<R>(&self, f: impl FnOnce(&mut Live) -> R) -> Option<R> {
+        let mut guard = self.live.get()?.try_lock().ok()?;
+        guard.as_mut().map(f)
     }
 
     /// The established connection, for the JS thread's reads.
@@ -321,9 +326,7 @@ impl Shared {
         if data.is_empty() || data.len() > FAST_WRITE_MAX {
             return None;
         }
-        let cell = self.live.get()?;
-        let mut guard = cell.try_lock().ok()?;
-        guard.as_mut()?.write_now(data, self)
+        self.try_live(|live| live.write_now(data, self)).flatten()
     }
 
     /// `end()` done at once by the JS thread, as Node shuts its socket down:
@@ -332,14 +335,7 @@ impl Shared {
     /// False when not done (then queue [`Command::End`]); the task, woken,
     /// finds the connection ended and closes it if the peer's side is done.
     pub fn end_now(&self) -> bool {
-        let Some(Ok(mut guard)) = self.live.get().map(|cell| cell.try_lock()) else {
-            return false;
-        };
-        let Some(live) = guard.as_mut() else {
-            return false;
-        };
-        let ended = live.end_now(self);
-        drop(guard);
+        let ended = self.try_live(|live| live.end_now(self)) == Some(true);
         if ended {
             self.wake.notify_one();
         }
@@ -1152,14 +1148,20 @@ impl Live {
         (batch, several(ends), result)
     }
 
-    /// The JS thread's `end()` ([`Shared::end_now`]).
-    fn end_now(&mut self, shared: &Shared) -> bool {
-        let queued_ahead = self.ending
+    /// Whether the JS thread must leave its write or `end()` to the task:
+    /// something JS did before is still queued (the order of bytes is
+    /// kept), the transport is a wrapped stream, or the socket is going.
+    fn queued_ahead(&self, shared: &Shared) -> bool {
+        self.ending
             || !self.pending.is_empty()
             || matches!(*self.session.io, Transport::Js(_))
             || shared.destroyed.load(Ordering::SeqCst)
-            || !shared.commands_empty();
-        if queued_ahead {
+            || !shared.commands_empty()
+    }
+
+    /// The JS thread's `end()` ([`Shared::end_now`]).
+    fn end_now(&mut self, shared: &Shared) -> bool {
+        if self.queued_ahead(shared) {
             return false;
         }
         self.ending = true;
@@ -1181,13 +1183,8 @@ impl Live {
     /// the order of bytes is kept; the caller holds the cell, so the task is
     /// not using the connection meanwhile.
     fn write_now(&mut self, data: &[u8], shared: &Shared) -> Option<bool> {
-        let queued_ahead = self.ending
-            || !self.pending.is_empty()
-            || matches!(*self.session.io, Transport::Js(_))
-            || shared.max_fragment.load(Ordering::Relaxed) != 0
-            || shared.destroyed.load(Ordering::SeqCst)
-            || !shared.commands_empty();
-        if queued_ahead {
+        // setMaxSendFragment(): records are cut by the task.
+        if self.queued_ahead(shared) || shared.max_fragment.load(Ordering::Relaxed) != 0 {
             return None;
         }
         let n = self.session.tls.writer().write(data).ok()?;

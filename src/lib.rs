@@ -598,20 +598,8 @@ impl CryptoStream {
         let sni_callback = options.sni_callback == Some(true);
         let alpn_callback = options.alpn_callback == Some(true);
         if options.is_server && (sni_callback || alpn_callback) {
-            let answer = if sni_callback {
-                let (tx, answer) = tokio::sync::oneshot::channel();
-                *this.sni.lock().map_err(|_| invalid("lock"))? = Some(tx);
-                Some(answer)
-            } else {
-                None
-            };
-            let alpn = if alpn_callback {
-                let (tx, answer) = tokio::sync::oneshot::channel();
-                *this.alpn.lock().map_err(|_| invalid("lock"))? = Some(tx);
-                Some(answer)
-            } else {
-                None
-            };
+            let answer = sni_callback.then(|| awaited(&this.sni)).transpose()?;
+            let alpn = alpn_callback.then(|| awaited(&this.alpn)).transpose()?;
             *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
             let slot = Arc::new(keycert::KeyCertSlot::new(params.clone()));
             *this.key_cert.lock().map_err(|_| invalid("lock"))? = Some(slot.clone());
@@ -903,6 +891,16 @@ impl CryptoStream {
             pipe.take();
         }
     }
+}
+
+/// The answer JavaScript will give through `slot` (its sender kept there
+/// for the `answer_*` call), to await.
+fn awaited<T>(
+    slot: &Mutex<Option<tokio::sync::oneshot::Sender<T>>>,
+) -> napi::Result<tokio::sync::oneshot::Receiver<T>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    *slot.lock().map_err(|_| invalid("lock"))? = Some(tx);
+    Ok(rx)
 }
 
 /// Where a server listens.

@@ -192,9 +192,7 @@ impl JsTarget {
         }
         sys::napi_close_handle_scope(env, scope);
     }
-}
 
-impl JsTarget {
     /// `{ records: [...] }` into `out`; false if Node-API refuses.
     unsafe fn records_info(env: sys::napi_env, records: &[u32], out: &mut sys::napi_value) -> bool {
         let mut object = null_mut();

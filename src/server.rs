@@ -757,6 +757,42 @@ pub fn alpn_choice(answer: AlpnAnswer, io: &Transport) -> Result<Vec<u8>, NodeEr
     }
 }
 
+/// `config` selecting `protocol` (what `ALPNCallback` chose), and serving
+/// the key and certificate `resolver` gives, when given.
+pub fn alpn_config(
+    config: &Arc<ServerConfig>,
+    protocol: Vec<u8>,
+    resolver: Option<Arc<dyn rustls::server::ResolvesServerCert>>,
+) -> Arc<ServerConfig> {
+    let mut with = (**config).clone();
+    with.alpn_protocols = vec![protocol];
+    if let Some(resolver) = resolver {
+        with.cert_resolver = resolver;
+    }
+    Arc::new(with)
+}
+
+/// The context that serves a client `SNICallback` answered with `chosen`:
+/// one without a certificate of its own leaves the server's `own` (as
+/// Node), or, when that has none either, fails as Node does on its OpenSSL
+/// ([`crate::refusal::refuse_empty_sni_context`]).
+pub fn sni_context(
+    chosen: Arc<Context>,
+    own: &Arc<Context>,
+    io: &Transport,
+) -> Result<Arc<Context>, NodeError> {
+    if !chosen.identities.is_empty() {
+        return Ok(chosen);
+    }
+    if !own.identities.is_empty() {
+        return Ok(own.clone());
+    }
+    match crate::refusal::refuse_empty_sni_context(io) {
+        Some(e) => Err(e),
+        None => Ok(chosen),
+    }
+}
+
 /// Reads the ClientHello (`prefix` first, the bytes already read); lets
 /// `SNICallback` choose the context for its name, and `'OCSPRequest'` the
 /// response to staple when the client asks for one; continues with the
@@ -789,18 +825,7 @@ async fn hello_accept(
                 None => SniAnswer::Default,
             };
             let context = match answer {
-                // Without a certificate of its own, the chosen context
-                // leaves the server's (as Node), or fails if there is none.
-                SniAnswer::Context(context) if context.identities.is_empty() => {
-                    if !hook.context.identities.is_empty() {
-                        hook.context.clone()
-                    } else if let Some(e) = crate::refusal::refuse_empty_sni_context(io) {
-                        return Err(e);
-                    } else {
-                        context
-                    }
-                }
-                SniAnswer::Context(context) => context,
+                SniAnswer::Context(context) => sni_context(context, &hook.context, io)?,
                 SniAnswer::Default => hook.context.clone(),
                 // As Node: the connection is dropped without an alert.
                 SniAnswer::Fail => {
@@ -822,16 +847,17 @@ async fn hello_accept(
             .map(str::to_owned)
             .or_else(|| ip_name.clone());
         let (answer, key_cert) = state.ask_alpn(servername, wire, io.endpoints(), sink).await;
-        let chosen = alpn_choice(answer, io)?;
         // setKeyCert() in the callback: its key and certificate serve.
-        if let Some(key_cert) = key_cert {
-            let slot = crate::keycert::KeyCertSlot::new(settings.params.clone());
-            slot.set(&key_cert)?;
-            config = crate::keycert::server_config(&config, Arc::new(slot));
-        }
-        let mut with = (*config).clone();
-        with.alpn_protocols = vec![chosen];
-        config = Arc::new(with);
+        let resolver = match key_cert {
+            Some(key_cert) => Some(
+                key_cert
+                    .server_config(&settings.params)?
+                    .cert_resolver
+                    .clone(),
+            ),
+            None => None,
+        };
+        config = alpn_config(&config, alpn_choice(answer, io)?, resolver);
     }
     if state.ocsp.load(Ordering::Relaxed) && crate::ocsp::requests_status(&hello) {
         if let Some((cert, issuer)) = ocsp_subject(&context) {

@@ -124,18 +124,7 @@ async fn choose(
             let answer = answer.await.unwrap_or(SniAnswer::Fail);
             key_cert.clear();
             match answer {
-                // Without a certificate of its own, the chosen context
-                // leaves the socket's (as Node), or fails if there is none.
-                SniAnswer::Context(context) if context.identities.is_empty() => {
-                    if !own.identities.is_empty() {
-                        own
-                    } else if let Some(e) = crate::refusal::refuse_empty_sni_context(io) {
-                        return Err(e);
-                    } else {
-                        context
-                    }
-                }
-                SniAnswer::Context(context) => context,
+                SniAnswer::Context(context) => crate::server::sni_context(context, &own, io)?,
                 SniAnswer::Default => own,
                 // JavaScript destroys the socket with the callback's error.
                 SniAnswer::Fail => {
@@ -150,9 +139,7 @@ async fn choose(
         sink(Event::Alpn(name, wire));
         waiting(io, sink);
         let chosen = crate::server::alpn_choice(alpn.await.unwrap_or(AlpnAnswer::Fail), io)?;
-        let mut with = (*config).clone();
-        with.alpn_protocols = vec![chosen];
-        config = Arc::new(with);
+        config = crate::server::alpn_config(&config, chosen, None);
     }
     let tls = accepted
         .into_connection(config)
