@@ -1362,7 +1362,8 @@ pub async fn serve(
         let keep_open = e.reason.is_some() && e.syscall.is_none();
         sink(Event::Error(e));
         if keep_open {
-            kept_open(&io, &shared, &sink).await;
+            // Boxed: its read buffer is not carried by every connection.
+            Box::pin(kept_open(&io, &shared, &sink)).await;
         }
     }
     io.discard_input();
@@ -1495,7 +1496,9 @@ pub async fn connect(
         let io = open(&target).await?;
         sink(Event::Connected(io.endpoints()));
         let tls = ClientConnection::new(config, server_name).map_err(|e| NodeError::from(&e))?;
-        let mut session = Session::client(tls, io, trust, Some(store));
+        // Boxed, as establish() takes it: held once, not in every future
+        // it passes through.
+        let mut session = Box::new(Session::client(tls, io, trust, Some(store)));
         if let Some(slot) = ocsp {
             session.keep_ocsp(slot);
         }
@@ -1521,7 +1524,7 @@ pub async fn connect(
 /// `events` are the server's session cache listeners
 /// ([`crate::server::listeners`] bits; 0 for a client).
 pub async fn establish(
-    mut session: Session,
+    mut session: Box<Session>,
     events: u8,
     timeout: Option<Duration>,
     shared: Arc<Shared>,
@@ -1546,13 +1549,20 @@ pub async fn establish(
             _ => run.await,
         }
     };
-    let result = tokio::select! {
-        r = bounded => r,
-        () = destroyed(&shared) => {
-            crate::trace::disable(trace_key);
-            sink(Event::Close);
-            return;
+    // The handshake's futures (rustls, the session cache questions, the
+    // timer) are several KiB: boxed, they are freed when it ends instead of
+    // sizing the task that lives as long as the connection.
+    let result = Box::pin(async {
+        tokio::select! {
+            r = bounded => Some(r),
+            () = destroyed(&shared) => None,
         }
+    })
+    .await;
+    let Some(result) = result else {
+        crate::trace::disable(trace_key);
+        sink(Event::Close);
+        return;
     };
     match result {
         Ok(()) => {
@@ -1560,7 +1570,7 @@ pub async fn establish(
                 shared.held.store(true, Ordering::SeqCst);
             }
             let info = Box::new(session.secure_info());
-            match go_live(session, &shared) {
+            match go_live(*session, &shared) {
                 Ok((cell, io)) => serve(cell, io, shared, sink, Some(info)).await,
                 Err(e) => {
                     crate::trace::disable(trace_key);

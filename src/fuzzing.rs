@@ -257,7 +257,7 @@ pub fn client_hello(data: &[u8]) {
                     Session::server(tls, io, context.trust.clone(), params.request_cert, None);
                 let events = if mode % 3 == 1 { 3 } else { 0 };
                 Box::pin(conn::establish(
-                    session,
+                    Box::new(session),
                     events,
                     None,
                     server.shared.clone(),
@@ -353,7 +353,7 @@ fn record_stream_seen(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
         let tasks = [
             tokio::spawn(crate::contain::connection(
                 conn::establish(
-                    server_session,
+                    Box::new(server_session),
                     0,
                     None,
                     server.shared.clone(),
@@ -364,7 +364,7 @@ fn record_stream_seen(data: &[u8]) -> (Vec<u8>, Vec<u8>) {
             )),
             tokio::spawn(crate::contain::connection(
                 conn::establish(
-                    client_session,
+                    Box::new(client_session),
                     0,
                     None,
                     client.shared.clone(),
@@ -524,12 +524,12 @@ mod tests {
                     None,
                 );
                 tokio::spawn(crate::contain::connection(
-                    conn::establish(s, 0, None, server.shared.clone(), ss.clone()),
+                    conn::establish(Box::new(s), 0, None, server.shared.clone(), ss.clone()),
                     server.shared.clone(),
                     ss,
                 ));
                 tokio::spawn(crate::contain::connection(
-                    conn::establish(c, 0, None, client.shared.clone(), cs.clone()),
+                    conn::establish(Box::new(c), 0, None, client.shared.clone(), cs.clone()),
                     client.shared.clone(),
                     cs,
                 ));

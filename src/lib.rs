@@ -654,7 +654,13 @@ impl CryptoStream {
             session
         };
         *this.pipe.lock().map_err(|_| invalid("lock"))? = Some(pipe);
-        let task = conn::establish(session, events, timeout, this.shared.clone(), sink.clone());
+        let task = conn::establish(
+            Box::new(session),
+            events,
+            timeout,
+            this.shared.clone(),
+            sink.clone(),
+        );
         rt.spawn(contain::connection(task, this.shared.clone(), sink));
         Ok(this)
     }

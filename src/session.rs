@@ -129,19 +129,64 @@ pub fn decode(buf: &[u8]) -> Option<(Token, Vec<u8>)> {
 }
 
 /// The ticket inside a rustls client session value. rustls does not expose
-/// it; its `Debug` form prints it in hex as `ticket: ...`.
+/// it; its `Debug` form prints it in hex after `ticket: `, ahead of the
+/// server's certificate chain. Formatting stops where the ticket ends, so the
+/// chain (most of the text: every certificate byte as two hex digits) is never
+/// written out.
 fn ticket_of(value: &dyn std::fmt::Debug) -> Vec<u8> {
-    let text = format!("{value:?}");
-    let Some(at) = text.find("ticket: ") else {
-        return Vec::new();
-    };
-    let hex: Vec<u8> = text[at + 8..]
-        .bytes()
-        .take_while(u8::is_ascii_hexdigit)
-        .collect();
-    hex.chunks_exact(2)
-        .filter_map(|pair| u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok())
-        .collect()
+    let mut scan = TicketScan::default();
+    // The scan ends the formatting with an error once it has the ticket.
+    let _ = std::fmt::write(&mut scan, format_args!("{value:?}"));
+    scan.ticket
+}
+
+/// A `fmt::Write` that reads the hex after `ticket: ` and refuses anything
+/// after it, which ends the formatting there.
+#[derive(Default)]
+struct TicketScan {
+    /// The text so far, while the label is not yet seen.
+    before: String,
+    reading: bool,
+    /// The first digit of a byte whose second is still to come.
+    high: Option<u8>,
+    ticket: Vec<u8>,
+}
+
+impl TicketScan {
+    const LABEL: &'static str = "ticket: ";
+    /// Text ahead of the ticket is short (the suite, numbers, a session id);
+    /// a value with no ticket label at all is given up on here.
+    const BEFORE_MAX: usize = 4096;
+
+    fn digits(&mut self, text: &str) -> std::fmt::Result {
+        for c in text.chars() {
+            let digit = c.to_digit(16).ok_or(std::fmt::Error)? as u8;
+            match self.high.take() {
+                None => self.high = Some(digit),
+                Some(high) => self.ticket.push(high << 4 | digit),
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Write for TicketScan {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        if self.reading {
+            return self.digits(text);
+        }
+        self.before.push_str(text);
+        let Some(at) = self.before.find(Self::LABEL) else {
+            return if self.before.len() > Self::BEFORE_MAX {
+                Err(std::fmt::Error)
+            } else {
+                Ok(())
+            };
+        };
+        let after = self.before.split_off(at + Self::LABEL.len());
+        self.reading = true;
+        self.digits(&after)
+    }
 }
 
 /// Where a client connection's new sessions go: a session Buffer for JS.
@@ -563,6 +608,53 @@ mod tests {
         assert_eq!(decode(&buf), Some((token, b"ticket".to_vec())));
         assert_eq!(decode(b"\x30\x82garbage"), None);
         assert_eq!(decode(&buf[..buf.len() - 1]), None);
+    }
+
+    /// Shaped like rustls' session values: the ticket in hex, then the
+    /// certificate chain, which must not be formatted at all.
+    // Their fields are read through `Debug` only.
+    #[allow(dead_code)]
+    #[derive(Debug)]
+    struct Value {
+        suite: &'static str,
+        session_id: Hex,
+        common: Common,
+    }
+    #[allow(dead_code)]
+    #[derive(Debug)]
+    struct Common {
+        ticket: Hex,
+        epoch: u64,
+        server_cert_chain: Chain,
+    }
+    struct Hex(Vec<u8>);
+    impl std::fmt::Debug for Hex {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        }
+    }
+    struct Chain;
+    impl std::fmt::Debug for Chain {
+        fn fmt(&self, _: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            panic!("the certificate chain was formatted");
+        }
+    }
+
+    #[test]
+    fn ticket_read_from_debug_form_without_the_chain() {
+        let value = |ticket: &[u8]| Value {
+            suite: "TLS13_AES_128_GCM_SHA256",
+            session_id: Hex(vec![0xab; 32]),
+            common: Common {
+                ticket: Hex(ticket.to_vec()),
+                epoch: 1,
+                server_cert_chain: Chain,
+            },
+        };
+        let ticket: Vec<u8> = (0..=255).collect();
+        assert_eq!(ticket_of(&value(&ticket)), ticket);
+        assert_eq!(ticket_of(&value(&[])), Vec::<u8>::new());
+        assert_eq!(ticket_of(&"no ticket here"), Vec::<u8>::new());
     }
 
     #[test]

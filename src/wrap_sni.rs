@@ -52,19 +52,24 @@ pub async fn establish(
 ) {
     let asks = (sni.answer, sni.alpn, sni.key_cert);
     let chosen = choose(&io, sni.context, &sni.params, asks, &sink);
-    let chosen = tokio::select! {
-        r = within(timeout, chosen) => r,
-        () = conn::destroyed(&shared) => {
-            sink(Event::Close);
-            return;
+    // Boxed, as conn::establish boxes its handshake: freed once chosen.
+    let chosen = Box::pin(async {
+        tokio::select! {
+            r = within(timeout, chosen) => Some(r),
+            () = conn::destroyed(&shared) => None,
         }
+    })
+    .await;
+    let Some(chosen) = chosen else {
+        sink(Event::Close);
+        return;
     };
     match chosen {
         Ok((tls, context, ip_name)) => {
             let mut session =
                 Session::server(tls, io, context.trust.clone(), sni.request_cert, None);
             session.set_ip_name(ip_name);
-            conn::establish(session, sni.events, timeout, shared, sink).await;
+            conn::establish(Box::new(session), sni.events, timeout, shared, sink).await;
         }
         Err(e) => {
             sink(Event::Error(e));
