@@ -462,6 +462,48 @@ mod tests {
         assert!(replayed >= TARGETS.len());
     }
 
+    /// A connection's task lives as long as the connection; what only the
+    /// handshake needs (rustls' session, its futures, timers) is boxed and
+    /// freed when it ends, so that an idle connection holds little.
+    #[test]
+    fn connection_tasks_stay_small() {
+        const MAX: usize = 2048;
+        let context = server_context();
+        let params = Params::default();
+        let config = context.client_config(&params).expect("client config");
+        let store = Arc::new(crate::session::ConnStore::new(None, Arc::new(|_| {})));
+        let (client, sink) = end(PeerSlot::default(), None);
+        let connect = conn::connect(
+            conn::Target::Path(String::new()),
+            (config.clone(), store),
+            ServerName::try_from("localhost").expect("name"),
+            context.trust.clone(),
+            None,
+            client.shared.clone(),
+            sink.clone(),
+        );
+        assert!(
+            std::mem::size_of_val(&connect) <= MAX,
+            "connect: {}",
+            std::mem::size_of_val(&connect)
+        );
+        let tls =
+            rustls::ClientConnection::new(config, ServerName::try_from("localhost").expect("name"))
+                .expect("client");
+        let session = Session::client(
+            tls,
+            Transport::Js(client.pipe.clone()),
+            context.trust.clone(),
+            None,
+        );
+        let establish = conn::establish(Box::new(session), 3, None, client.shared.clone(), sink);
+        assert!(
+            std::mem::size_of_val(&establish) <= MAX,
+            "establish: {}",
+            std::mem::size_of_val(&establish)
+        );
+    }
+
     /// The connection harness really carries data both ways, so that the
     /// record-stream target reaches the established connection.
     #[test]
