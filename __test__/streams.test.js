@@ -303,6 +303,43 @@ for (const [sName, cName] of implPairs()) {
       assert.equal(await withTimeout(got, 5000, 'hex'), 'deadbeef');
     });
 
+    test('write(string, encoding): the bytes Buffer.from makes, counted in bytesWritten', async (t) => {
+      const sc = scope(t);
+      const { client, serverSock } = await pair(sc, sName, cName);
+      // Multi-byte and astral characters, a lone surrogate (written as
+      // U+FFFD in UTF-8), code units above 0xff (their low byte in latin1).
+      const text = 'héllo ✓ 😀 \ud800 end';
+      const writes = [
+        [text, 'utf8'], [text, 'utf-8'], [text, undefined], [text, 'latin1'], [text, 'binary'],
+        ['68656c6c6f', 'hex'], ['aGVsbG8=', 'base64'], [text, 'ucs2'], [text, 'ascii'],
+      ];
+      const expected = Buffer.concat(writes.map(([str, enc]) => Buffer.from(str, enc)));
+      const got = readBytes(serverSock, expected.length);
+      for (const [str, enc] of writes) {
+        // One write per loop turn: each reaches _writev alone.
+        client.write(str, enc);
+        await delay(1);
+      }
+      assert.deepEqual(await withTimeout(got, 5000, 'string writes'), expected);
+      assert.equal(client.bytesWritten, expected.length);
+      // Strings gathered into one writev (corked) arrive the same.
+      const back = readBytes(client, expected.length);
+      serverSock.cork();
+      for (const [str, enc] of writes) serverSock.write(str, enc);
+      serverSock.uncork();
+      assert.deepEqual(await withTimeout(back, 5000, 'corked string writes'), expected);
+      assert.equal(serverSock.bytesWritten, expected.length);
+      // A batch longer than 31 chunks, encodings alternating.
+      const many = Array.from({ length: 40 }, (_, i) => [`${text}${i}`, i % 2 ? 'latin1' : 'utf8']);
+      const manyBytes = Buffer.concat(many.map(([str, enc]) => Buffer.from(str, enc)));
+      const more = readBytes(client, manyBytes.length);
+      serverSock.cork();
+      for (const [str, enc] of many) serverSock.write(str, enc);
+      serverSock.uncork();
+      assert.deepEqual(await withTimeout(more, 5000, 'long corked batch'), manyBytes);
+      assert.equal(serverSock.bytesWritten, expected.length + manyBytes.length);
+    });
+
     test('pipe: Readable -> client, server echoes with s.pipe(s), client -> Writable', async (t) => {
       const sc = scope(t);
       const { client } = await pair(sc, sName, cName, {

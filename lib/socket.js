@@ -482,17 +482,52 @@ class TLSSocket extends net.Socket {
                           'Cannot call write after a stream was destroyed'));
       return;
     }
-    const bufs = chunks.map(({ chunk, encoding }) =>
-      (typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk));
     let ok;
     this[kSubmitted]++;
     this[kBusy]();
-    if (bufs.length === 1) {
-      ok = native.write(bufs[0]);
-      this[kBytesWritten] += bufs[0].length;
+    if (chunks.length === 1) {
+      const { chunk, encoding } = chunks[0];
+      if (typeof chunk !== 'string') {
+        ok = native.write(chunk);
+        this[kBytesWritten] += chunk.length;
+      } else if (encoding === 'utf8' || encoding === 'utf-8') {
+        // Encoded by the native side: no Buffer made for it (an HTTP
+        // response's head and body are one such string).
+        ok = native.writeString(chunk, false);
+        this[kBytesWritten] += Buffer.byteLength(chunk, 'utf8');
+      } else if (encoding === 'latin1' || encoding === 'binary') {
+        ok = native.writeString(chunk, true);
+        this[kBytesWritten] += chunk.length;
+      } else {
+        const buf = Buffer.from(chunk, encoding);
+        ok = native.write(buf);
+        this[kBytesWritten] += buf.length;
+      }
     } else {
-      ok = native.writev(bufs);
-      for (const b of bufs) this[kBytesWritten] += b.length;
+      // Strings in UTF-8 or Latin-1 go as they are (their encoding a bit of
+      // `latin1`, for the first 31), others as Buffers.
+      const list = new Array(chunks.length);
+      let latin1 = 0;
+      let bytes = 0;
+      for (let i = 0; i < chunks.length; i++) {
+        const { chunk, encoding } = chunks[i];
+        if (typeof chunk !== 'string') {
+          list[i] = chunk;
+          bytes += chunk.length;
+        } else if (i < 31 && (encoding === 'utf8' || encoding === 'utf-8')) {
+          list[i] = chunk;
+          bytes += Buffer.byteLength(chunk, 'utf8');
+        } else if (i < 31 && (encoding === 'latin1' || encoding === 'binary')) {
+          list[i] = chunk;
+          latin1 |= 1 << i;
+          bytes += chunk.length;
+        } else {
+          list[i] = Buffer.from(chunk, encoding);
+          bytes += list[i].length;
+        }
+      }
+      ok = native.writev(list, latin1);
+      this[kBytesWritten] += bytes;
     }
     this._unrefTimer();
     // Complete on the next tick even when there is room: writes made in the

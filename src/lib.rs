@@ -59,12 +59,14 @@ mod wrap_sni;
 #[forbid(unsafe_code)]
 mod x509;
 
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use napi::bindgen_prelude::Buffer;
+use napi::bindgen_prelude::{Buffer, BufferSlice, Either};
+use napi::JsString;
 use napi::Status;
 use napi_derive::napi;
 use rustls::pki_types::ServerName;
@@ -477,6 +479,17 @@ pub struct CryptoStream {
 }
 
 impl CryptoStream {
+    /// Plaintext to send: by this thread at once when the connection
+    /// allows it ([`Shared::write_now`]), else queued for its task.
+    fn write_bytes(&self, data: Cow<'_, [u8]>) -> bool {
+        if let Some(ok) = self.shared.write_now(&data) {
+            return ok;
+        }
+        let ok = self.shared.add_queued(data.len());
+        self.shared.send(Command::Write(data.into_owned()));
+        ok
+    }
+
     fn with_parked(parked: Option<Session>) -> Self {
         Self {
             shared: Arc::new(Shared::default()),
@@ -711,7 +724,7 @@ impl CryptoStream {
 
     /// Ciphertext from the wrapped stream; false asks the caller to pause it.
     #[napi(catch_unwind)]
-    pub fn feed(&self, data: Buffer) -> bool {
+    pub fn feed(&self, data: BufferSlice) -> bool {
         match self.pipe.lock().ok().and_then(|p| p.clone()) {
             Some(pipe) => pipe.feed(&data),
             None => true,
@@ -773,30 +786,46 @@ impl CryptoStream {
     }
 
     /// Queues plaintext; true while the caller may go on writing at once,
-    /// false when it should wait for the drain event.
+    /// false when it should wait for the drain event. The bytes are taken
+    /// (sent, or copied into the queue) before this returns.
     #[napi(catch_unwind)]
-    pub fn write(&self, data: Buffer) -> bool {
-        if let Some(ok) = self.shared.write_now(&data) {
-            return ok;
-        }
-        let ok = self.shared.add_queued(data.len());
-        self.shared.send(Command::Write(data.to_vec()));
-        ok
+    pub fn write(&self, data: BufferSlice) -> bool {
+        self.write_bytes(Cow::Borrowed(&data))
     }
 
-    /// Queues several buffers as one write (`_writev`).
+    /// `write()` of a string, encoded here instead of into a Buffer made
+    /// for it: UTF-8, or Latin-1 when `latin1` (Node's `latin1`/`binary`:
+    /// each UTF-16 code unit's low byte, as `Buffer.from(s, 'latin1')`).
+    /// Returns as [`CryptoStream::write`].
     #[napi(catch_unwind)]
-    pub fn writev(&self, chunks: Vec<Buffer>) -> bool {
-        let mut all = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-        for c in &chunks {
-            all.extend_from_slice(c);
+    pub fn write_string(&self, data: JsString, latin1: bool) -> napi::Result<bool> {
+        Ok(if latin1 {
+            self.write_bytes(Cow::Borrowed(data.into_latin1()?.as_slice()))
+        } else {
+            self.write_bytes(Cow::Borrowed(data.into_utf8()?.as_slice()))
+        })
+    }
+
+    /// Queues several chunks as one write (`_writev`): Buffers, and strings
+    /// encoded here as [`CryptoStream::write_string`] does, Latin-1 where
+    /// the chunk's bit (by position) is set in `latin1`, else UTF-8.
+    #[napi(catch_unwind)]
+    pub fn writev(
+        &self,
+        chunks: Vec<Either<BufferSlice, JsString>>,
+        latin1: u32,
+    ) -> napi::Result<bool> {
+        let mut all = Vec::new();
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            match chunk {
+                Either::A(bytes) => all.extend_from_slice(&bytes),
+                Either::B(text) if i < 32 && latin1 & (1 << i) != 0 => {
+                    all.extend_from_slice(text.into_latin1()?.as_slice());
+                }
+                Either::B(text) => all.extend_from_slice(text.into_utf8()?.as_slice()),
+            }
         }
-        if let Some(ok) = self.shared.write_now(&all) {
-            return ok;
-        }
-        let ok = self.shared.add_queued(all.len());
-        self.shared.send(Command::Write(all));
-        ok
+        Ok(self.write_bytes(Cow::Owned(all)))
     }
 
     /// `end()` at once, when the connection allows it ([`Shared::end_now`]):
