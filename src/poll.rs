@@ -141,6 +141,22 @@ impl JsTarget {
     /// in `data`) is not empty; a throw is an uncaught exception, as from
     /// any event.
     unsafe fn call(&self, id: u32, kind: u32, data: Option<&[u8]>, records: &[u32]) {
+        self.call_with(id, kind, data.map(Payload::Copied), records);
+    }
+
+    /// As [`JsTarget::call`], `data` handed to JavaScript without a copy
+    /// when it is large (a Buffer over this very memory, freed when
+    /// collected), copied otherwise.
+    unsafe fn call_owned(&self, id: u32, kind: u32, data: Vec<u8>, records: &[u32]) {
+        let payload = if data.len() >= EXTERNAL_MIN {
+            Payload::Owned(data)
+        } else {
+            return self.call_with(id, kind, Some(Payload::Copied(&data)), records);
+        };
+        self.call_with(id, kind, Some(payload), records);
+    }
+
+    unsafe fn call_with(&self, id: u32, kind: u32, data: Option<Payload<'_>>, records: &[u32]) {
         let env = self.env;
         let mut scope = null_mut();
         if sys::napi_open_handle_scope(env, &mut scope) != sys::Status::napi_ok {
@@ -159,15 +175,8 @@ impl JsTarget {
             && sys::napi_create_uint32(env, kind, &mut args[1]) == sys::Status::napi_ok;
         args[2] = undefined;
         args[3] = undefined;
-        if let (true, Some(bytes)) = (ok, data) {
-            let mut copy = null_mut();
-            ok = sys::napi_create_buffer_copy(
-                env,
-                bytes.len(),
-                bytes.as_ptr().cast(),
-                &mut copy,
-                &mut args[2],
-            ) == sys::Status::napi_ok;
+        if let (true, Some(payload)) = (ok, data) {
+            ok = payload.into_buffer(env, &mut args[2]);
         }
         if ok && !records.is_empty() {
             ok = Self::records_info(env, records, &mut args[3]);
@@ -218,6 +227,56 @@ impl JsTarget {
         }
         ok
     }
+}
+
+/// Plaintext this large goes to JavaScript in the memory it was decrypted
+/// into (an external Buffer) rather than copied: bulk transfers save a copy
+/// of every byte; below it a copy is cheaper than an external Buffer's
+/// bookkeeping and its finalizer.
+const EXTERNAL_MIN: usize = 16 * 1024;
+
+/// A `'data'` payload: bytes to copy into a new Buffer, or a batch whose
+/// memory the Buffer takes over.
+enum Payload<'a> {
+    Copied(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+impl Payload<'_> {
+    /// The Buffer into `out`; false if Node-API refuses.
+    unsafe fn into_buffer(self, env: sys::napi_env, out: &mut sys::napi_value) -> bool {
+        let bytes = match self {
+            Payload::Copied(bytes) => bytes,
+            Payload::Owned(vec) => {
+                let (len, data) = (vec.len(), vec.as_ptr().cast_mut());
+                let hint = Box::into_raw(Box::new(vec));
+                let status = sys::napi_create_external_buffer(
+                    env,
+                    len,
+                    data.cast(),
+                    Some(free_batch),
+                    hint.cast(),
+                    out,
+                );
+                if status == sys::Status::napi_ok {
+                    return true;
+                }
+                // Refused (a runtime without external buffers): the
+                // finalizer was not taken, the batch is ours to copy.
+                let vec = Box::from_raw(hint);
+                return Payload::Copied(&vec).into_buffer(env, out);
+            }
+        };
+        let mut copy = null_mut();
+        sys::napi_create_buffer_copy(env, bytes.len(), bytes.as_ptr().cast(), &mut copy, out)
+            == sys::Status::napi_ok
+    }
+}
+
+/// Frees a batch handed over by [`Payload::Owned`] once its Buffer is
+/// collected.
+unsafe extern "C" fn free_batch(_env: sys::napi_env, _data: *mut c_void, hint: *mut c_void) {
+    drop(Box::from_raw(hint.cast::<Vec<u8>>()));
 }
 
 /// One connection's poll; lives from [`start`] to the close callback.
@@ -371,6 +430,19 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, _events: c_int)
     }
 }
 
+/// Where the records of `batch[from..to]` end, relative to `from`; the last
+/// is always `to`.
+fn records_in(ends: &[u32], from: usize, to: usize) -> Vec<u32> {
+    ends.iter()
+        .map(|&e| e as usize)
+        .filter(|&e| e > from && e < to)
+        .map(|e| u32::try_from(e - from).unwrap_or(u32::MAX))
+        .chain(std::iter::once(
+            u32::try_from(to - from).unwrap_or(u32::MAX),
+        ))
+        .collect()
+}
+
 /// One readable event: read, decrypt, deliver.
 unsafe fn read_and_deliver(state: &PollState) {
     let shared = &state.shared;
@@ -400,15 +472,7 @@ unsafe fn read_and_deliver(state: &PollState) {
     let js = &state.js;
     // The plaintext of `batch[from..to]`, with where its records end.
     let data = |batch: &[u8], ends: &[u32], from: usize, to: usize| {
-        let inside: Vec<u32> = ends
-            .iter()
-            .map(|&e| e as usize)
-            .filter(|&e| e > from && e < to)
-            .map(|e| u32::try_from(e - from).unwrap_or(u32::MAX))
-            .chain(std::iter::once(
-                u32::try_from(to - from).unwrap_or(u32::MAX),
-            ))
-            .collect();
+        let inside = records_in(ends, from, to);
         let records = if inside.len() > 1 { &inside[..] } else { &[] };
         js.call(state.id, DATA, Some(&batch[from..to]), records);
     };
@@ -429,7 +493,14 @@ unsafe fn read_and_deliver(state: &PollState) {
     };
     match read {
         PollRead::Data(batch, ends, ended) => {
-            deliver(&batch, &ends);
+            if sessions.is_empty() && batch.len() >= EXTERNAL_MIN {
+                // The usual bulk read: the batch becomes the Buffer.
+                let inside = records_in(&ends, 0, batch.len());
+                let records = if inside.len() > 1 { &inside[..] } else { &[] };
+                js.call_owned(state.id, DATA, batch, records);
+            } else {
+                deliver(&batch, &ends);
+            }
             if ended {
                 state.done.set(true);
                 js.call(state.id, END, None, &[]);
