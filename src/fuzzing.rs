@@ -103,7 +103,7 @@ pub fn pkcs12(data: &[u8]) {
 }
 
 /// A server context from the fixtures.
-fn server_context() -> Arc<Context> {
+pub(crate) fn server_context() -> Arc<Context> {
     static CONTEXT: OnceLock<Arc<Context>> = OnceLock::new();
     CONTEXT
         .get_or_init(|| {
