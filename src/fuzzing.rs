@@ -496,12 +496,30 @@ mod tests {
             context.trust.clone(),
             None,
         );
-        let establish = conn::establish(Box::new(session), 3, None, client.shared.clone(), sink);
+        let establish = conn::establish(
+            Box::new(session),
+            3,
+            None,
+            client.shared.clone(),
+            sink.clone(),
+        );
         assert!(
             std::mem::size_of_val(&establish) <= MAX,
             "establish: {}",
             std::mem::size_of_val(&establish)
         );
+        // Once established, a task holds serve()'s state and hardly more
+        // (conn::then_serve): nothing of the handshake's.
+        let io = Arc::new(Transport::Js(client.pipe.clone()));
+        let serve = conn::serve(Arc::default(), io, client.shared.clone(), sink, None);
+        let serving = std::mem::size_of_val(&serve);
+        assert!(serving <= 1024, "serve: {serving}");
+        for (name, size) in [
+            ("connect", std::mem::size_of_val(&connect)),
+            ("establish", std::mem::size_of_val(&establish)),
+        ] {
+            assert!(size <= serving + 128, "{name}: {size}, serve: {serving}");
+        }
     }
 
     /// The connection harness really carries data both ways, so that the

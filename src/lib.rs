@@ -466,8 +466,10 @@ fn session_store(session: Option<&[u8]>, sink: &conn::Sink) -> Arc<session::Conn
 #[napi]
 pub struct CryptoStream {
     shared: Arc<Shared>,
-    /// A server session waiting for `start()`, with its command queue.
-    parked: Mutex<Option<Session>>,
+    /// A server session waiting for `start()`, with its command queue
+    /// (boxed: this object lives as long as the socket, the session moves
+    /// out at `start()`).
+    parked: Mutex<Option<Box<Session>>>,
     /// The JS-fed transport of a wrapped stream.
     pipe: Mutex<Option<Arc<Pipe>>>,
     /// A wrapped server waiting for `SNICallback`'s answer.
@@ -490,7 +492,7 @@ impl CryptoStream {
         ok
     }
 
-    fn with_parked(parked: Option<Session>) -> Self {
+    fn with_parked(parked: Option<Box<Session>>) -> Self {
         Self {
             shared: Arc::new(Shared::default()),
             parked: Mutex::new(parked),
@@ -769,7 +771,7 @@ impl CryptoStream {
         let sink = hub.conn_sink(id, &self.shared);
         let home = session.home().cloned();
         let (cell, io) =
-            conn::go_live(session, &self.shared).map_err(|e| throw(NodeError::io(&e, "read")))?;
+            conn::go_live(*session, &self.shared).map_err(|e| throw(NodeError::io(&e, "read")))?;
         let task = contain::connection(
             conn::serve(cell, io, self.shared.clone(), sink.clone(), None),
             self.shared.clone(),

@@ -164,7 +164,7 @@ impl Listener {
 #[derive(Debug, Default)]
 pub struct ServerState {
     /// Sessions whose handshake finished, waiting for JS.
-    pub ready: Mutex<HashMap<u32, Session>>,
+    pub ready: Mutex<HashMap<u32, Box<Session>>>,
     next_id: AtomicU32,
     /// Connections accepted and not yet closed.
     pub live: Arc<AtomicUsize>,
@@ -453,7 +453,7 @@ async fn handshake(
             let info = Box::new(session.secure_info());
             let id = state.next_id.fetch_add(1, Ordering::SeqCst);
             if let Ok(mut ready) = state.ready.lock() {
-                ready.insert(id, session);
+                ready.insert(id, Box::new(session));
             }
             sink(ServerEvent::Secure(id, info, pending));
         }
