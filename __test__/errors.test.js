@@ -250,6 +250,25 @@ for (const [sName, cName] of implPairs()) {
       assert.equal(await count(), 0);
     });
 
+    // Node counts a TCP connection from its accept: one whose client has
+    // not finished (or started) its handshake is a connection too, before
+    // and after close().
+    test('getConnections counts a connection still in its handshake', async (t) => {
+      const sc = scope(t);
+      const { server, port } = await sc.server(impls[sName], certs.ec, (s) => s.resume());
+      server.on('tlsClientError', () => {});
+      const count = () => new Promise((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+      const raw = await rawClient(sc, port);
+      await delay(50);
+      assert.equal(await count(), 1);
+      const closed = once(server, 'close');
+      server.close();
+      assert.equal(await count(), 1);
+      raw.destroy();
+      await withTimeout(closed, 5000, "server 'close' once the stalled client leaves");
+      assert.equal(await count(), 0);
+    });
+
     test("server.close(): stops accepting at once, 'close' after the last connection ends", async (t) => {
       const sc = scope(t);
       const { server, port } = await sc.server(impls[sName], certs.ec, (s) => s.resume());

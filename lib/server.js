@@ -528,8 +528,13 @@ Server.prototype.close = function close(cb) {
   return this;
 };
 
+// As Node counts them: every connection accepted and not yet closed, those
+// still in their handshake (which JavaScript has no socket for yet)
+// included, on this listener and on those closed before.
 Server.prototype.getConnections = function getConnections(cb) {
-  process.nextTick(cb, null, this._connections);
+  let count = this._connections;
+  for (const native of [this[kNative], ...this[kClosed]]) if (native) count += native.handshaking;
+  process.nextTick(cb, null, count);
   return this;
 };
 
