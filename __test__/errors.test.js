@@ -615,3 +615,36 @@ describe('a process whose servers are closed exits by itself', () => {
     }
   }
 });
+
+// tls.connect()'s argument forms as Node merges them: an options object
+// second (or else third) is assigned over what the first arguments said, so
+// its port and host win; an object later than third is not read.
+describe('connect() argument forms: where port and host come from', () => {
+  async function where(tls, port, form) {
+    const closed = await closedPort();
+    const options = { ca: certs.ca, servername: 'localhost' };
+    const args = {
+      'port, host, {host}': [closed, '127.0.0.1', { ...options, port }],
+      'port, bad host, {host}': [port, 'bad.invalid', { ...options, host: '127.0.0.1' }],
+      '{port: closed}, {port}': [{ port: closed, host: '127.0.0.1' }, { ...options, port }],
+      'port, {host}': [port, { ...options, host: '127.0.0.1' }],
+    }[form];
+    const c = tls.connect(...args);
+    c.on('error', () => {});
+    c.resume();
+    const outcome = await withTimeout(Promise.race([
+      once(c, 'secureConnect').then(() => 'secureConnect'),
+      once(c, 'error').then(([e]) => e.code),
+    ]), 5000, form);
+    c.destroy();
+    return outcome;
+  }
+  for (const form of ['port, host, {host}', 'port, bad host, {host}', '{port: closed}, {port}', 'port, {host}']) {
+    test(form, async (t) => {
+      const sc = scope(t);
+      const { port } = await sc.server(node, certs.ec, (s) => s.end());
+      const expected = await where(node, port, form);
+      for (const name of implNames) assert.equal(await where(impls[name], port, form), expected, name);
+    });
+  }
+});

@@ -40,23 +40,23 @@ function isPipeName(s) {
 
 // connect(options[, cb]), connect(port[, host][, options][, cb]),
 // connect(path[, options][, cb]) -> [options, cb]
+// As Node: an options object second (or else third) is merged over what the
+// first arguments said, so its port and host win.
 function normalizeConnectArgs(args) {
   let options = {};
-  let cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
+  const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
   const first = args[0];
   if (first !== null && typeof first === 'object') {
     options = { ...first };
+  } else if (isPipeName(first)) {
+    options.path = first;
   } else {
-    if (isPipeName(first)) {
-      options.path = first;
-    } else {
-      options.port = first;
-      if (typeof args[1] === 'string') options.host = args[1];
-    }
-    const extra = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
-    if (extra) options = { ...extra, ...options };
+    options.port = first;
+    if (typeof args[1] === 'string') options.host = args[1];
   }
-  if (typeof cb !== 'function') cb = undefined;
+  const isObject = (a) => a !== null && typeof a === 'object';
+  if (isObject(args[1])) Object.assign(options, args[1]);
+  else if (isObject(args[2])) Object.assign(options, args[2]);
   return [options, cb];
 }
 
