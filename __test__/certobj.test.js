@@ -217,3 +217,28 @@ test('getPeerCertificate() field formats (node:tls facts this suite relies on)',
   assert.equal(peer.subjectaltname, 'DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1');
   assert.equal(peer.bits, 2048);
 });
+
+// A client's own certificate is its context's from construction, as Node's
+// handle has it: before the connection too; {} without one; null once
+// destroyed.
+test('getCertificate() and getX509Certificate() before the handshake and after destroy()', () => {
+  const shape = (tls, options) => {
+    const s = tls.connect({ port: 1, host: '127.0.0.1', ...options });
+    s.on('error', () => {});
+    const before = s.getCertificate();
+    const x509 = s.getX509Certificate();
+    s.destroy();
+    const standalone = new tls.TLSSocket(null, options).getCertificate();
+    return {
+      before: before && (before.subject ? before.subject.CN : Object.keys(before).length),
+      x509: x509 && x509.subject,
+      standalone: standalone && (standalone.subject ? standalone.subject.CN : Object.keys(standalone).length),
+      destroyed: s.getCertificate(),
+      destroyedX509: s.getX509Certificate(),
+    };
+  };
+  for (const options of [{ key: fixture('client-key.pem'), cert: fixture('client-cert.pem') }, {}]) {
+    const expected = shape(impls.node || require('node:tls'), options);
+    for (const [name, tls] of Object.entries(impls)) assert.deepEqual(shape(tls, options), expected, name);
+  }
+});

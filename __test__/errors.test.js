@@ -250,6 +250,25 @@ for (const [sName, cName] of implPairs()) {
       assert.equal(await count(), 0);
     });
 
+    // Node counts a TCP connection from its accept: one whose client has
+    // not finished (or started) its handshake is a connection too, before
+    // and after close().
+    test('getConnections counts a connection still in its handshake', async (t) => {
+      const sc = scope(t);
+      const { server, port } = await sc.server(impls[sName], certs.ec, (s) => s.resume());
+      server.on('tlsClientError', () => {});
+      const count = () => new Promise((resolve, reject) => server.getConnections((e, n) => (e ? reject(e) : resolve(n))));
+      const raw = await rawClient(sc, port);
+      await delay(50);
+      assert.equal(await count(), 1);
+      const closed = once(server, 'close');
+      server.close();
+      assert.equal(await count(), 1);
+      raw.destroy();
+      await withTimeout(closed, 5000, "server 'close' once the stalled client leaves");
+      assert.equal(await count(), 0);
+    });
+
     test("server.close(): stops accepting at once, 'close' after the last connection ends", async (t) => {
       const sc = scope(t);
       const { server, port } = await sc.server(impls[sName], certs.ec, (s) => s.resume());
@@ -407,6 +426,78 @@ describe('bad options throw synchronously, as node:tls does', () => {
   });
 });
 
+// What a caller sees of an argument error: class, code and message; or that
+// nothing was thrown (a socket made is destroyed, a server closed).
+function argErrorOf(fn) {
+  const shape = errorShape(fn);
+  if (!shape.thrown) return shape;
+  try {
+    fn();
+  } catch (err) {
+    return { ...shape, message: err.message };
+  }
+  return shape;
+}
+
+describe('argument errors: same class, code and message as node:tls', () => {
+  const port = { port: 1, host: '127.0.0.1' };
+  const cases = {
+    // net.Socket#connect()'s own checks, which tls.connect() reaches.
+    'connect()': (tls) => tls.connect(),
+    'connect({})': (tls) => tls.connect({}),
+    "connect({host: '127.0.0.1'})": (tls) => tls.connect({ host: '127.0.0.1' }),
+    'connect(null)': (tls) => tls.connect(null),
+    'connect({port: null})': (tls) => tls.connect({ port: null }),
+    'connect({port: true})': (tls) => tls.connect({ port: true }),
+    'connect(function)': (tls) => tls.connect(() => {}),
+    'connect({path: 5})': (tls) => tls.connect({ path: 5 }),
+    "connect({path: ''}) connects by port": (tls) => tls.connect({ path: '' }),
+    "connect({localAddress: 'x'})": (tls) => tls.connect({ ...port, localAddress: 'x' }),
+    "connect({localPort: 'x'})": (tls) => tls.connect({ ...port, localPort: 'x' }),
+    'connect({autoSelectFamily: 5})': (tls) => tls.connect({ ...port, autoSelectFamily: 5 }),
+    "connect({host: 'a.invalid', lookup: 5})": (tls) => tls.connect({ port: 1, host: 'a.invalid', lookup: 5 }),
+    'connect({lookup: 5}) to an address: not looked up': (tls) => tls.connect({ ...port, lookup: 5 }),
+    'new TLSSocket().connect()': (tls) => new tls.TLSSocket().connect(),
+    'new TLSSocket().connect({port: null})': (tls) => new tls.TLSSocket().connect({ port: null }),
+    // The session option: falsy is none; anything else must be bytes.
+    'connect({session: 5})': (tls) => tls.connect({ ...port, session: 5 }),
+    'connect({session: {}})': (tls) => tls.connect({ ...port, session: {} }),
+    'connect({session: 0})': (tls) => tls.connect({ ...port, session: 0 }),
+    'new TLSSocket(null, {session: true})': (tls) => new tls.TLSSocket(null, { session: true }),
+    'setSession()': (tls) => new tls.TLSSocket().setSession(),
+    'setSession(0)': (tls) => new tls.TLSSocket().setSession(0),
+    // A TLSSocket made directly has its context from the start.
+    'new TLSSocket(null, {secureContext: 5})': (tls) => new tls.TLSSocket(null, { secureContext: 5 }),
+    'new TLSSocket(null, {secureContext: {}})': (tls) => new tls.TLSSocket(null, { secureContext: {} }),
+    'new TLSSocket(null, {isServer: true, secureContext: 5})': (tls) =>
+      new tls.TLSSocket(null, { isServer: true, secureContext: 5 }),
+    'new TLSSocket(null, {key: 5})': (tls) => new tls.TLSSocket(null, { key: 5 }),
+    // Options checked though they have no use here (PSK, DHE).
+    "connect({pskCallback: 'x'})": (tls) => tls.connect({ ...port, pskCallback: 'x' }),
+    'connect({pskCallback: 0})': (tls) => tls.connect({ ...port, pskCallback: 0 }),
+    "new TLSSocket(null, {pskCallback: 'x'})": (tls) => new tls.TLSSocket(null, { pskCallback: 'x' }),
+    "createServer({pskCallback: 'x'})": (tls) => tls.createServer({ ...certs.ec, pskCallback: 'x' }),
+    'createServer({pskIdentityHint: 5})': (tls) => tls.createServer({ ...certs.ec, pskIdentityHint: 5 }),
+    'createServer({pskIdentityHint: 0})': (tls) => tls.createServer({ ...certs.ec, pskIdentityHint: 0 }),
+    'createSecureContext({dhparam: 5})': (tls) => tls.createSecureContext({ dhparam: 5 }),
+    'createSecureContext({dhparam: false})': (tls) => tls.createSecureContext({ dhparam: false }),
+    'createServer({dhparam: {}})': (tls) => tls.createServer({ ...certs.ec, dhparam: {} }),
+    'createServer({dhparam: 0}) is no dhparam': (tls) => tls.createServer({ ...certs.ec, dhparam: 0 }),
+    'setSecureContext({dhparam: 5})': (tls) => tls.createServer(certs.ec).setSecureContext({ ...certs.ec, dhparam: 5 }),
+    'connect({dhparam: 0})': (tls) => tls.connect({ ...port, dhparam: 0 }),
+    "createSecureContext({key: [{pem: 5}]}) names the pem": (tls) =>
+      tls.createSecureContext({ key: [{ pem: 5 }], cert: certs.ec.cert }),
+  };
+  for (const [label, fn] of Object.entries(cases)) {
+    test(label, () => {
+      const expected = argErrorOf(() => fn(node));
+      for (const name of implNames) {
+        assert.deepEqual(argErrorOf(() => fn(impls[name])), expected, `${name}: ${label}`);
+      }
+    });
+  }
+});
+
 describe('a peer reset does not crash a server that has no error listeners', () => {
   // The doc's echo server adds no 'error' listener to its sockets. node:tls
   // keeps one of its own on every server-side socket, so a client that
@@ -522,5 +613,38 @@ describe('a process whose servers are closed exits by itself', () => {
         assert.ok(Date.now() - started < 5000);
       });
     }
+  }
+});
+
+// tls.connect()'s argument forms as Node merges them: an options object
+// second (or else third) is assigned over what the first arguments said, so
+// its port and host win; an object later than third is not read.
+describe('connect() argument forms: where port and host come from', () => {
+  async function where(tls, port, form) {
+    const closed = await closedPort();
+    const options = { ca: certs.ca, servername: 'localhost' };
+    const args = {
+      'port, host, {host}': [closed, '127.0.0.1', { ...options, port }],
+      'port, bad host, {host}': [port, 'bad.invalid', { ...options, host: '127.0.0.1' }],
+      '{port: closed}, {port}': [{ port: closed, host: '127.0.0.1' }, { ...options, port }],
+      'port, {host}': [port, { ...options, host: '127.0.0.1' }],
+    }[form];
+    const c = tls.connect(...args);
+    c.on('error', () => {});
+    c.resume();
+    const outcome = await withTimeout(Promise.race([
+      once(c, 'secureConnect').then(() => 'secureConnect'),
+      once(c, 'error').then(([e]) => e.code),
+    ]), 5000, form);
+    c.destroy();
+    return outcome;
+  }
+  for (const form of ['port, host, {host}', 'port, bad host, {host}', '{port: closed}, {port}', 'port, {host}']) {
+    test(form, async (t) => {
+      const sc = scope(t);
+      const { port } = await sc.server(node, certs.ec, (s) => s.end());
+      const expected = await where(node, port, form);
+      for (const name of implNames) assert.equal(await where(impls[name], port, form), expected, name);
+    });
   }
 });

@@ -73,7 +73,7 @@ test('getters after close: null, as Node gives them without a handle', async () 
   const trace = await both(sc('connect', ['settle', 'get', 'end', 'p.end', 'settle']));
   const last = stream(trace, 'L').filter((e) => e.startsWith('get')).pop();
   for (const want of ['peerCert=null', 'protocol=null', 'cipher=null', 'ephemeral=null', 'reused=null',
-    'pending=true']) {
+    'pending=true', 'ownCert=null', 'session=null', 'ticket=null']) {
     assert.ok(last.includes(want), `${want} in ${last}`);
   }
 });
@@ -82,7 +82,8 @@ test('getters during the handshake: {} for the peer certificate, no cipher, the 
   const trace = await both(sc('connect', ['settle', 'get'], { peer: { stall: true } }));
   const get = stream(trace, 'L').find((e) => e.startsWith('get'));
   const noKey = Number(process.versions.node.split('.')[0]) >= 24 ? 'ephemeral={"size":"none"}' : 'ephemeral={}';
-  for (const want of ['peerCert={}', 'cipher=undefined', 'protocol="TLSv1.3"', noKey]) {
+  for (const want of ['peerCert={}', 'cipher=undefined', 'protocol="TLSv1.3"', noKey, 'ownCert={}',
+    'session=undefined']) {
     assert.ok(get.includes(want), `${want} in ${get}`);
   }
 });

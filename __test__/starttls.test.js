@@ -654,6 +654,61 @@ async function nodeVerdict(sc, port, ca) {
   return verdict;
 }
 
+// An error the application raises on the stream it handed to TLS (its
+// own destroy(err) or emit('error')) is that stream's, heard by its own
+// listeners, and the TLS socket reports it too ('_tlsError', then 'error');
+// the stream closes with it and the TLS socket after it.
+describe('an error raised on the wrapped stream: its own, and the TLS socket\'s', () => {
+  async function trace(tls, how) {
+    const out = [];
+    const server = nodeTls.createServer(certs.ec, (s) => {
+      s.on('error', () => {});
+      s.resume();
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      let raw;
+      if (how.startsWith('duplex')) {
+        const [a, b] = memoryPair();
+        raw = b;
+        const serverTls = new nodeTls.TLSSocket(a, { isServer: true, secureContext: nodeTls.createSecureContext(certs.ec) });
+        serverTls.on('error', () => {});
+        serverTls.resume();
+      } else {
+        raw = net.connect(server.address().port, '127.0.0.1');
+      }
+      raw.on('error', (e) => out.push(`raw error ${e.message}`));
+      raw.on('close', (h) => out.push(`raw close ${h}`));
+      const c = tls.connect({ socket: raw, ca: certs.ca, servername: 'localhost' });
+      for (const ev of ['_tlsError', 'error']) c.on(ev, (e) => out.push(`tls ${ev} ${e.message}`));
+      const closed = new Promise((resolve) => c.on('close', (h) => {
+        out.push(`tls close ${h}`);
+        resolve();
+      }));
+      await withTimeout(once(c, 'secureConnect'), 5000, 'secureConnect');
+      if (how.endsWith('emit')) {
+        raw.emit('error', new Error('raised'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        out.push(`after emit: tls destroyed ${c.destroyed}, raw destroyed ${raw.destroyed}`);
+        c.destroy();
+      } else {
+        raw.destroy(new Error('raised'));
+      }
+      await withTimeout(closed, 5000, 'TLS socket closes');
+      return out;
+    } finally {
+      server.close();
+    }
+  }
+  for (const how of ['net.Socket destroy(err)', 'net.Socket emit', 'duplex destroy(err)']) {
+    test(how, async () => {
+      const expected = await trace(nodeTls, how);
+      assert.ok(expected.includes('tls error raised'), `node:tls reports it (test premise): ${expected}`);
+      for (const name of implNames) assert.deepEqual(await trace(impls[name], how), expected, name);
+    });
+  }
+});
+
 for (const name of implNames) {
   const tls = impls[name];
   // Node 24 removed node:tls's createSecurePair (DEP0064 reached end of

@@ -40,23 +40,23 @@ function isPipeName(s) {
 
 // connect(options[, cb]), connect(port[, host][, options][, cb]),
 // connect(path[, options][, cb]) -> [options, cb]
+// As Node: an options object second (or else third) is merged over what the
+// first arguments said, so its port and host win.
 function normalizeConnectArgs(args) {
   let options = {};
-  let cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
+  const cb = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
   const first = args[0];
   if (first !== null && typeof first === 'object') {
     options = { ...first };
+  } else if (isPipeName(first)) {
+    options.path = first;
   } else {
-    if (isPipeName(first)) {
-      options.path = first;
-    } else {
-      options.port = first;
-      if (typeof args[1] === 'string') options.host = args[1];
-    }
-    const extra = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
-    if (extra) options = { ...extra, ...options };
+    options.port = first;
+    if (typeof args[1] === 'string') options.host = args[1];
   }
-  if (typeof cb !== 'function') cb = undefined;
+  const isObject = (a) => a !== null && typeof a === 'object';
+  if (isObject(args[1])) Object.assign(options, args[1]);
+  else if (isObject(args[2])) Object.assign(options, args[2]);
   return [options, cb];
 }
 
@@ -69,6 +69,55 @@ function validatePort(port) {
                            `Port should be >= 0 and < 65536.${errors.describeReceived(port)}.`);
   }
   return n;
+}
+
+// Where to connect, checked as net.Socket#connect() checks it, in its
+// order: a port or a path must be given; a path is a string; then the local
+// address, local port, port, happy-eyeballs options and (for a host name)
+// the lookup function. Returns the port to use (a path of '' connects by
+// port, 0 when none is given, as net does).
+function validateTarget(options) {
+  if (options.port === undefined && options.path == null) {
+    throw errors.nodeError(TypeError, 'ERR_MISSING_ARGS',
+                           'The "options" or "port" or "path" argument must be specified');
+  }
+  if (options.path) {
+    if (typeof options.path !== 'string') {
+      throw errors.invalidArgType('options.path', 'of type string', options.path);
+    }
+    return options.port;
+  }
+  const { localAddress, localPort, port } = options;
+  if (localAddress && !net.isIP(localAddress)) {
+    throw errors.nodeError(TypeError, 'ERR_INVALID_IP_ADDRESS', `Invalid IP address: ${localAddress}`);
+  }
+  if (localPort && typeof localPort !== 'number') {
+    throw errors.invalidArgType('options.localPort', 'of type number', localPort);
+  }
+  if (port !== undefined && typeof port !== 'number' && typeof port !== 'string') {
+    throw errors.invalidArgType('options.port', 'one of type number or string', port);
+  }
+  const checked = port === undefined ? 0 : validatePort(port);
+  if (options.autoSelectFamily != null && typeof options.autoSelectFamily !== 'boolean') {
+    throw errors.invalidArgType('options.autoSelectFamily', 'of type boolean', options.autoSelectFamily);
+  }
+  const attempt = options.autoSelectFamilyAttemptTimeout;
+  if (attempt != null) {
+    if (typeof attempt !== 'number') {
+      throw errors.invalidArgType('options.autoSelectFamilyAttemptTimeout', 'of type number', attempt);
+    }
+    if (!Number.isInteger(attempt)) {
+      throw errors.outOfRange('options.autoSelectFamilyAttemptTimeout', 'an integer', attempt);
+    }
+    if (attempt < 1 || attempt > 2 ** 31 - 1) {
+      throw errors.outOfRange('options.autoSelectFamilyAttemptTimeout', `>= 1 && <= ${2 ** 31 - 1}`, attempt);
+    }
+  }
+  if (!net.isIP(options.host || 'localhost') && options.lookup != null &&
+      typeof options.lookup !== 'function') {
+    throw errors.invalidArgType('options.lookup', 'of type function', options.lookup);
+  }
+  return checked;
 }
 
 // minDHSize is checked as Node checks it, though it limits nothing here
@@ -129,7 +178,7 @@ function connect(...args) {
     contextFor({ secureContext: tls.createSecureContext(options) });
   // As in Node, only a non-empty path means a Unix socket: https.Agent hands
   // over `path: null` for TCP.
-  if (!options.path && !options.socket) options.port = validatePort(options.port);
+  if (!options.socket) options.port = validateTarget(options);
 
   const host = options.host || 'localhost';
   // Node sends the SNI extension only when told a servername: `host` alone
@@ -207,4 +256,4 @@ function openTransport(socket, options, params, context, host, sni) {
   }
 }
 
-module.exports = { connect, openTransport, validatePort };
+module.exports = { connect, openTransport, validatePort, validateTarget };

@@ -65,7 +65,9 @@ function validateKeys(value, passphrase) {
       const pass = item.passphrase !== undefined ? item.passphrase : passphrase;
       return decryptKey(toBuffer(item.pem), pass);
     }
-    throw errors.invalidArgType('options.key', kBytesExpected, item);
+    // Node names the `pem` of an object in the array when it is not bytes.
+    const shown = inArray && item && typeof item === 'object' && item.pem !== undefined ? item.pem : item;
+    throw errors.invalidArgType('options.key', kBytesExpected, shown);
   });
 }
 
@@ -217,6 +219,10 @@ function validateContextOptions(options) {
   // Only an absent ecdhCurve means the default; null is refused (as Node).
   if (options.ecdhCurve !== undefined && typeof options.ecdhCurve !== 'string') {
     throw errors.invalidArgType('options.ecdhCurve', 'of type string', options.ecdhCurve);
+  }
+  // Never used (rustls has no finite-field DHE), but checked as Node does.
+  if (options.dhparam != null && !isBytes(options.dhparam)) {
+    throw errors.invalidArgType('options.dhparam', kBytesExpected, options.dhparam);
   }
   validateNumber(options, 'sessionTimeout');
   const timeout = options.sessionTimeout;

@@ -32,7 +32,8 @@ function nodeError(Base, code, message) {
 function describeReceived(value) {
   if (value == null) return ` Received ${value}`;
   if (typeof value === 'function') {
-    return ` Received function ${value.name || '<anonymous>'}`;
+    // Node names an anonymous function by its empty name.
+    return ` Received function ${value.name}`;
   }
   if (typeof value === 'object') {
     if (value.constructor && value.constructor.name) {

@@ -48,17 +48,18 @@ class ConnectionFacts {
     return peerX509(this[kInfo].peerCerts);
   }
 
-  // Our own certificate (the first chain's leaf).
+  // Our own certificate (the first chain's leaf): the context's from the
+  // start, before the handshake too, as Node's handle knows it.
   getCertificate() {
+    if (this.destroyed) return null;
     const certs = ownCerts(this[kContext]);
-    if (!this[kInfo] || this.destroyed) return null;
     if (!certs || certs.length === 0) return {};
     return peerCertificate([certs[0]], false);
   }
 
   getX509Certificate() {
     const certs = ownCerts(this[kContext]);
-    if (!this[kInfo] || this.destroyed || !certs || certs.length === 0) return undefined;
+    if (this.destroyed || !certs || certs.length === 0) return undefined;
     return peerX509([certs[0]]);
   }
 
@@ -85,8 +86,9 @@ class ConnectionFacts {
     return ephemeralKeyInfo(info);
   }
 
+  // Like Node's handle proxies, these give null once the socket is gone.
   getSession() {
-    return sessions.getSession(this, this[kInfo]);
+    return this.destroyed ? null : sessions.getSession(this, this[kInfo]);
   }
 
   isSessionReused() {
@@ -94,6 +96,7 @@ class ConnectionFacts {
   }
 
   getTLSTicket() {
+    if (this.destroyed) return null;
     return sessions.getTLSTicket(this, this[kInfo], Boolean(this._tlsOptions.isServer || this.server));
   }
 

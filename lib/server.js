@@ -12,7 +12,7 @@ const native_ = require('./native');
 const { binding, EV } = native_;
 const errors = require('./errors');
 const { contextFor, alpnList, tlsParams, isSecureContext, createSecureContext } = require('./context');
-const { TLSSocket, acceptedSocket } = require('./socket');
+const { TLSSocket, acceptedSocket, kServerMade } = require('./socket');
 const secrets = require('./secrets');
 const trace = require('./trace');
 const { kServerTrace } = require('./symbols');
@@ -69,7 +69,8 @@ function Server(options, listener) {
   if (options.sessionTimeout) this.sessionTimeout = options.sessionTimeout;
   if (options.ticketKeys) this.ticketKeys = options.ticketKeys;
   deriveContextOptions(this, options);
-  this[kContext] = contextFor(options);
+  // A falsy dhparam is not given, as Node's server copies only a set one.
+  this[kContext] = contextFor({ ...options, dhparam: options.dhparam || undefined });
   this.requestCert = options.requestCert === true;
   // Node's servers prefer their own cipher order unless told otherwise.
   this.honorCipherOrder = options.honorCipherOrder === undefined ? true : Boolean(options.honorCipherOrder);
@@ -84,6 +85,14 @@ function Server(options, listener) {
   this.handshakeTimeout = timeout;
   if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
     throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
+  }
+  // PSK options are checked as Node checks them, though rustls has no PSK
+  // to use them for.
+  if (options.pskCallback && typeof options.pskCallback !== 'function') {
+    throw errors.invalidArgType('options.pskCallback', 'of type function', options.pskCallback);
+  }
+  if (options.pskIdentityHint && typeof options.pskIdentityHint !== 'string') {
+    throw errors.invalidArgType('options.pskIdentityHint', 'of type string', options.pskIdentityHint);
   }
   this[kNative] = null;
   this[kClosed] = [];
@@ -400,7 +409,7 @@ Server.prototype.setOptions = util.deprecate(function setOptions(options) {
 
 // 'tlsClientError' with a stand-in socket for a connection JS never had.
 Server.prototype._clientError = function _clientError(err, info, servername) {
-  const socket = new TLSSocket(null, {});
+  const socket = new TLSSocket(null, { [kServerMade]: true });
   socket.server = socket._server = this;
   if (servername !== undefined) socket.servername = servername;
   socket._getpeername = () => ({
@@ -519,8 +528,13 @@ Server.prototype.close = function close(cb) {
   return this;
 };
 
+// As Node counts them: every connection accepted and not yet closed, those
+// still in their handshake (which JavaScript has no socket for yet)
+// included, on this listener and on those closed before.
 Server.prototype.getConnections = function getConnections(cb) {
-  process.nextTick(cb, null, this._connections);
+  let count = this._connections;
+  for (const native of [this[kNative], ...this[kClosed]]) if (native) count += native.handshaking;
+  process.nextTick(cb, null, count);
   return this;
 };
 

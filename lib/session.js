@@ -68,11 +68,18 @@ function sessionVerified(socket) {
   if (pending) announce(socket, pending);
 }
 
-// The `session` option as the native side takes it (a Buffer, or nothing);
-// Node 24 also takes a string (its bytes, latin1).
-function sessionParam(session) {
-  if (session == null || session === false) return undefined;
-  if (typeof session === 'string') return Buffer.from(session, 'latin1');
+const kOptionTakesString = Number(process.versions.node.split('.')[0]) >= 24;
+
+// A session as the native side takes it (a Buffer, or nothing). The
+// `session` option is ignored when falsy, as Node's; Node 24 also takes a
+// string there (its bytes, latin1), which Node 20 refuses. setSession()
+// (`fromOption` false) takes a string on every version and refuses anything
+// else that is not bytes, nothing included.
+function sessionParam(session, fromOption = true) {
+  if (fromOption && !session) return undefined;
+  if (typeof session === 'string' && (kOptionTakesString || !fromOption)) {
+    return Buffer.from(session, 'latin1');
+  }
   if (!ArrayBuffer.isView(session)) {
     throw errors.nodeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'Session must be a buffer');
   }

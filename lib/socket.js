@@ -34,7 +34,7 @@ const sessions = require('./session');
 const handle = require('./handle');
 const keycert = require('./keycert');
 const alpn = require('./alpn');
-const { connect, openTransport, validatePort } = require('./connect');
+const { connect, openTransport, validateTarget } = require('./connect');
 const { onClientSecure, onStandaloneSecure, onServerSecure } = require('./secure');
 
 const {
@@ -82,6 +82,10 @@ const {
 } = require('./symbols');
 
 const debug = util.debuglog('tls');
+
+// Options of a socket a tls.Server makes, which needs no context of its own
+// (an accepted connection is given the server's; a stand-in has none).
+const kServerMade = Symbol('kServerMade');
 
 // Over a wrapped stream: input bytes fed and writes made to the native side,
 // and whether it last said it had consumed exactly those (idle).
@@ -137,6 +141,15 @@ class TLSSocket extends net.Socket {
     if (options.SNICallback !== undefined && typeof options.SNICallback !== 'function') {
       throw errors.invalidArgType('options.SNICallback', 'of type function', options.SNICallback);
     }
+    // Checked as Node checks them (rustls has no PSK to use them for).
+    if (options.pskCallback) {
+      if (typeof options.pskCallback !== 'function') {
+        throw errors.invalidArgType('pskCallback', 'of type function', options.pskCallback);
+      }
+      if (options.pskIdentityHint && typeof options.pskIdentityHint !== 'string') {
+        throw errors.invalidArgType('options.pskIdentityHint', 'of type string', options.pskIdentityHint);
+      }
+    }
     // `signal`: aborting it destroys the socket with an AbortError ('error',
     // then 'close' with hadError), at once when it is already aborted.
     // Attached once the socket is whole, not in the stream constructor.
@@ -173,6 +186,11 @@ class TLSSocket extends net.Socket {
       // Without a stream, Node's socket waits for a connection of its own
       // (connect(), or the one tls.connect() opens): 'opening' until then.
       this.connecting = true;
+      // Made directly, it has its context from the start, as Node's (bad
+      // options throw here, not at connect()); a server's sockets and
+      // tls.connect()'s are given theirs.
+      if (!options.isServer && !options[kConnectOptions] && !options[kServerMade]) this[kContext] = contextFor(options);
+      else if (options.secureContext) contextFor(options);
     }
     this._handle = this.ssl = new handle.TLSHandle(this, this[kContext] || options.secureContext, socket);
   }
@@ -446,7 +464,7 @@ class TLSSocket extends net.Socket {
       return super.connect(...args);
     }
     const [options, cb] = net._normalizeArgs(args);
-    if (!options.path) options.port = validatePort(options.port);
+    options.port = validateTarget(options);
     const tls = pkg();
     const source = { ...this._tlsOptions, ...options };
     const params = tlsParams(source, tls);
@@ -781,7 +799,7 @@ class TLSSocket extends net.Socket {
 
   // A client's session to offer, before its handshake starts.
   setSession(session) {
-    const buf = sessions.sessionParam(session);
+    const buf = sessions.sessionParam(session, false);
     sessions.setGivenSession(this, buf);
     if (this[kConnectOptions]) this[kConnectOptions].session = buf;
   }
@@ -920,6 +938,7 @@ function onServerSocketError() {}
 // Server side: wraps a session whose handshake finished on the runtime.
 function acceptedSocket(server, native, info, context) {
   const socket = new TLSSocket(null, {
+    [kServerMade]: true,
     allowHalfOpen: server.allowHalfOpen,
     highWaterMark: server.highWaterMark,
     enableTrace: server[kServerTrace],
@@ -940,6 +959,8 @@ function acceptedSocket(server, native, info, context) {
     socket.authorized = !info.verifyCode;
     socket.authorizationError = info.verifyCode || null;
   }
+  // Node's server socket had its handshake timer, cleared once secure.
+  if (server.handshakeTimeout > 0) socket.timeout = 0;
   socket.on('error', onServerSocketError);
   // pauseOnConnect: the socket starts paused (Node's pauseOnCreate).
   if (server.pauseOnConnect) socket.pause();
@@ -959,5 +980,6 @@ module.exports = {
   TLSSocket,
   connect,
   acceptedSocket,
+  kServerMade,
   kNative,
 };

@@ -12,12 +12,17 @@
 // and TLS shuts its handle down after close_notify without ending the
 // socket's writable side (so it emits no 'finish' either).
 //
-// Its failures are TLS's too: the socket emits no 'error' of its own, and
-// closes with `close(false)` (`fail(err)` hears of them instead).
+// Its I/O failures are TLS's too: the socket emits no 'error' of its own
+// for them, and closes with `close(false)` (`fail(err)` hears of them
+// instead). An error the application raises on it (`destroy(err)`,
+// `emit('error')`) is the socket's own, as in Node, and is also reported by
+// the TLS socket (`raised(err)`: '_tlsError', then 'error'), which closes
+// with it.
 //
 // Any other Duplex is read through its 'data' and 'end' events, which its
-// other listeners see too, as with Node's JSStreamSocket; its failures are
-// its own, and the TLS socket just closes with it.
+// other listeners see too, as with Node's JSStreamSocket; its errors are its
+// own and are reported by the TLS socket too (`raised(err)`), which closes
+// with it.
 
 const { EventEmitter } = require('events');
 const net = require('net');
@@ -29,12 +34,12 @@ const net = require('net');
 // `write(data, cb)` writes to the stream; `endOutput(done)` ends the
 // stream's writable side once what was written to it is flushed, and calls
 // `done()` then (or when the stream is gone).
-function readInto(stream, feed, end, fail) {
+function readInto(stream, feed, end, fail, raised) {
   if (stream instanceof net.Socket && stream._handle && !stream.destroyed) {
-    hideEvents(stream, fail);
+    hideEvents(stream, fail, raised);
     return takeOver(stream, feed, end);
   }
-  stream.on('error', () => {});
+  stream.on('error', raised);
   stream.on('data', (chunk) => {
     if (!feed(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) stream.pause();
   });
@@ -73,17 +78,32 @@ function whenFlushed(stream, event, done) {
 // its failures, which go to `fail` alone.
 const kTaken = ['data', 'end', 'finish'];
 
-function hideEvents(socket, fail) {
+function hideEvents(socket, fail, raised) {
   const own = new EventEmitter();
   own.on('error', fail);
   const emit = socket.emit;
+  let raisedHere = false;
   socket.emit = function emitNotTaken(name, ...args) {
-    if (name === 'error') return own.emit(name, ...args);
+    if (name === 'error') {
+      if (isIoError(args[0])) return own.emit(name, ...args);
+      // The application's: its listeners hear it (Node's TLS socket listens
+      // too, so none is needed), then the TLS socket.
+      raisedHere = true;
+      if (this.listenerCount('error') > 0) emit.call(this, name, ...args);
+      raised(args[0]);
+      return true;
+    }
     if (kTaken.includes(name)) return false;
-    // Its failures were TLS's: it closes without one of its own.
-    if (name === 'close') return emit.call(this, name, false);
+    // Its I/O failures were TLS's: it closes without one of its own.
+    if (name === 'close') return emit.call(this, name, raisedHere && Boolean(args[0]));
     return emit.call(this, name, ...args);
   };
+}
+
+// A failure of the socket's own reads or writes (what libuv reports), as
+// opposed to an error the application gave it.
+function isIoError(err) {
+  return Boolean(err) && typeof err.syscall === 'string' && Number.isInteger(err.errno);
 }
 
 function takeOver(socket, feed, end) {

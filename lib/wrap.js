@@ -185,7 +185,13 @@ class WrappedStream {
       this[kBusy]();
       native.feedError(-err.errno);
     };
-    this[kWrappedIo] = readInto(socket, feed, end, fail);
+    // An error the application raised on the stream it gave: reported by
+    // this socket too, as Node's TLS socket listens for the stream's errors;
+    // the stream's close then closes this one.
+    const raised = (err) => {
+      if (!this.destroyed) this._emitTLSError(err);
+    };
+    this[kWrappedIo] = readInto(socket, feed, end, fail, raised);
     // A stream already torn down may have reported its 'close' already.
     if (socket.destroyed) this[kWrapClosed] = true;
     socket.on('close', () => {

@@ -142,6 +142,18 @@ function snapshot(s, started = true) {
       return e && Object.keys(e).length ? { type: e.type, name: e.name, size: e.size ?? 'none' } : e;
     },
     reused: () => s.isSessionReused(),
+    ownCert: () => {
+      const c = s.getCertificate();
+      if (c === null || c === undefined || Object.keys(c).length === 0) return c;
+      return { CN: c.subject && c.subject.CN };
+    },
+    session: () => {
+      const b = s.getSession();
+      return Buffer.isBuffer(b) ? 'Buffer' : b;
+    },
+    // Whether a ticket has come yet is a race; that there is none once the
+    // socket is gone is not.
+    ticket: () => (s.getTLSTicket() === null ? null : 'maybe'),
   };
   const out = [];
   for (const [k, f] of Object.entries(props)) out.push(`${k}=${call(f)}`);
