@@ -68,16 +68,28 @@ function sessionVerified(socket) {
   if (pending) announce(socket, pending);
 }
 
-const kOptionTakesString = Number(process.versions.node.split('.')[0]) >= 24;
+// Whether the running Node takes sessions through getSessionForReuse()
+// (Node 22 and later): the `session` option may then be a string (its
+// bytes, latin1), and setSession(undefined) does nothing; Node 20 refuses
+// both. Read from Node's own TLSSocket, so each version answers as its own.
+let reuseForm;
+function takesReuseForm() {
+  if (reuseForm === undefined) {
+    reuseForm = /getSessionForReuse/.test(String(require('tls').TLSSocket.prototype.setSession));
+  }
+  return reuseForm;
+}
 
 // A session as the native side takes it (a Buffer, or nothing). The
-// `session` option is ignored when falsy, as Node's; Node 24 also takes a
-// string there (its bytes, latin1), which Node 20 refuses. setSession()
+// `session` option is ignored when falsy, as Node's, and a string is taken
+// where the running Node takes one (see takesReuseForm). setSession()
 // (`fromOption` false) takes a string on every version and refuses anything
-// else that is not bytes, nothing included.
+// else that is not bytes; `undefined` is refused on Node 20 and ignored
+// (nothing returned) from Node 22.
 function sessionParam(session, fromOption = true) {
   if (fromOption && !session) return undefined;
-  if (typeof session === 'string' && (kOptionTakesString || !fromOption)) {
+  if (!fromOption && session === undefined && takesReuseForm()) return undefined;
+  if (typeof session === 'string' && (!fromOption || takesReuseForm())) {
     return Buffer.from(session, 'latin1');
   }
   if (!ArrayBuffer.isView(session)) {

@@ -628,6 +628,8 @@ class TLSSocket extends net.Socket {
   // A client's session to offer, before its handshake starts.
   setSession(session) {
     const buf = sessions.sessionParam(session, false);
+    // Node 22 and later: setSession(undefined) sets nothing.
+    if (buf === undefined) return;
     sessions.setGivenSession(this, buf);
     if (this[kConnectOptions]) this[kConnectOptions].session = buf;
   }
