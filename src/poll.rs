@@ -147,8 +147,15 @@ impl JsTarget {
     /// As [`JsTarget::call`], `data` handed to JavaScript without a copy
     /// when it is large (a Buffer over this very memory, freed when
     /// collected), copied otherwise.
-    unsafe fn call_owned(&self, id: u32, kind: u32, data: Vec<u8>, records: &[u32]) {
+    unsafe fn call_owned(&self, id: u32, kind: u32, mut data: Vec<u8>, records: &[u32]) {
         let payload = if data.len() >= EXTERNAL_MIN {
+            // The Buffer holds the whole allocation, and V8 counts only its
+            // length: a batch grown over several reads (capacity doubling)
+            // gives back what it does not use (a shrinking realloc, in place
+            // with glibc).
+            if data.capacity() - data.len() > data.len() / 4 {
+                data.shrink_to_fit();
+            }
             Payload::Owned(data)
         } else {
             return self.call_with(id, kind, Some(Payload::Copied(&data)), records);
