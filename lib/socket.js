@@ -333,43 +333,36 @@ class TLSSocket extends net.Socket {
     this[kBusy]();
     if (chunks.length === 1) {
       const { chunk, encoding } = chunks[0];
+      const form = typeof chunk === 'string' ? nativeForm(encoding) : undefined;
       if (typeof chunk !== 'string') {
         ok = native.write(chunk);
         this[kBytesWritten] += chunk.length;
-      } else if (encoding === 'utf8' || encoding === 'utf-8') {
+      } else if (form) {
         // Encoded by the native side: no Buffer made for it (an HTTP
         // response's head and body are one such string).
-        ok = native.writeString(chunk, false);
-        this[kBytesWritten] += Buffer.byteLength(chunk, 'utf8');
-      } else if (encoding === 'latin1' || encoding === 'binary') {
-        ok = native.writeString(chunk, true);
-        this[kBytesWritten] += chunk.length;
+        ok = native.writeString(chunk, form === 'latin1');
+        this[kBytesWritten] += byteLength(chunk, form);
       } else {
         const buf = Buffer.from(chunk, encoding);
         ok = native.write(buf);
         this[kBytesWritten] += buf.length;
       }
     } else {
-      // Strings in UTF-8 or Latin-1 go as they are (their encoding a bit of
-      // `latin1`, for the first 31), others as Buffers.
+      // Strings the native side encodes go as they are (Latin-1 ones marked
+      // by their bit of `latin1`, for the first 31), others as Buffers.
       const list = new Array(chunks.length);
       let latin1 = 0;
       let bytes = 0;
       for (let i = 0; i < chunks.length; i++) {
         const { chunk, encoding } = chunks[i];
-        if (typeof chunk !== 'string') {
-          list[i] = chunk;
-          bytes += chunk.length;
-        } else if (i < 31 && (encoding === 'utf8' || encoding === 'utf-8')) {
-          list[i] = chunk;
-          bytes += Buffer.byteLength(chunk, 'utf8');
-        } else if (i < 31 && (encoding === 'latin1' || encoding === 'binary')) {
-          list[i] = chunk;
-          latin1 |= 1 << i;
-          bytes += chunk.length;
-        } else {
+        const form = typeof chunk === 'string' && i < 31 ? nativeForm(encoding) : undefined;
+        if (typeof chunk === 'string' && !form) {
           list[i] = Buffer.from(chunk, encoding);
           bytes += list[i].length;
+        } else {
+          list[i] = chunk;
+          bytes += byteLength(chunk, form);
+          if (form === 'latin1') latin1 |= 1 << i;
         }
       }
       ok = native.writev(list, latin1);
@@ -673,6 +666,15 @@ function mixIn(target, source) {
 mixIn(TLSSocket, ConnectionFacts);
 mixIn(TLSSocket, NativeEvents);
 mixIn(TLSSocket, WrappedStream);
+
+// How the native side encodes a string written in `encoding` ('utf8' or
+// 'latin1', as Buffer.from would); undefined for the encodings it leaves to
+// Buffer.from here.
+function nativeForm(encoding) {
+  if (encoding === 'utf8' || encoding === 'utf-8') return 'utf8';
+  if (encoding === 'latin1' || encoding === 'binary') return 'latin1';
+  return undefined;
+}
 
 function byteLength(chunk, encoding) {
   return typeof chunk === 'string' ? Buffer.byteLength(chunk, encoding) : chunk.length;

@@ -144,23 +144,18 @@ impl JsTarget {
         self.call_with(id, kind, data.map(Payload::Copied), records);
     }
 
-    /// As [`JsTarget::call`], `data` handed to JavaScript without a copy
-    /// when it is large (a Buffer over this very memory, freed when
-    /// collected), copied otherwise.
+    /// As [`JsTarget::call`], the Buffer made over `data` itself instead of
+    /// a copy (an external Buffer, freed when collected); for batches of
+    /// [`EXTERNAL_MIN`] or more.
     unsafe fn call_owned(&self, id: u32, kind: u32, mut data: Vec<u8>, records: &[u32]) {
-        let payload = if data.len() >= EXTERNAL_MIN {
-            // The Buffer holds the whole allocation, and V8 counts only its
-            // length: a batch grown over several reads (capacity doubling)
-            // gives back what it does not use (a shrinking realloc, in place
-            // with glibc).
-            if data.capacity() - data.len() > data.len() / 4 {
-                data.shrink_to_fit();
-            }
-            Payload::Owned(data)
-        } else {
-            return self.call_with(id, kind, Some(Payload::Copied(&data)), records);
-        };
-        self.call_with(id, kind, Some(payload), records);
+        // The Buffer holds the whole allocation, and V8 counts only its
+        // length: a batch grown over several reads (capacity doubling) gives
+        // back what it does not use (a shrinking realloc, in place with
+        // glibc).
+        if data.capacity() - data.len() > data.len() / 4 {
+            data.shrink_to_fit();
+        }
+        self.call_with(id, kind, Some(Payload::Owned(data)), records);
     }
 
     unsafe fn call_with(&self, id: u32, kind: u32, data: Option<Payload<'_>>, records: &[u32]) {
@@ -437,17 +432,20 @@ unsafe extern "C" fn on_poll(handle: *mut c_void, status: c_int, _events: c_int)
     }
 }
 
-/// Where the records of `batch[from..to]` end, relative to `from`; the last
-/// is always `to`.
+/// Where the records of `batch[from..to]` end, relative to `from` (the last
+/// at `to`), for the `'data'` event's `records`; empty when the slice is one
+/// record, which needs no splitting.
 fn records_in(ends: &[u32], from: usize, to: usize) -> Vec<u32> {
-    ends.iter()
+    let mut inside: Vec<u32> = ends
+        .iter()
         .map(|&e| e as usize)
         .filter(|&e| e > from && e < to)
         .map(|e| u32::try_from(e - from).unwrap_or(u32::MAX))
-        .chain(std::iter::once(
-            u32::try_from(to - from).unwrap_or(u32::MAX),
-        ))
-        .collect()
+        .collect();
+    if !inside.is_empty() {
+        inside.push(u32::try_from(to - from).unwrap_or(u32::MAX));
+    }
+    inside
 }
 
 /// One readable event: read, decrypt, deliver.
@@ -479,9 +477,12 @@ unsafe fn read_and_deliver(state: &PollState) {
     let js = &state.js;
     // The plaintext of `batch[from..to]`, with where its records end.
     let data = |batch: &[u8], ends: &[u32], from: usize, to: usize| {
-        let inside = records_in(ends, from, to);
-        let records = if inside.len() > 1 { &inside[..] } else { &[] };
-        js.call(state.id, DATA, Some(&batch[from..to]), records);
+        js.call(
+            state.id,
+            DATA,
+            Some(&batch[from..to]),
+            &records_in(ends, from, to),
+        );
     };
     // The read's plaintext with its sessions where they came among it.
     let deliver = |batch: &[u8], ends: &[u32]| {
@@ -502,9 +503,8 @@ unsafe fn read_and_deliver(state: &PollState) {
         PollRead::Data(batch, ends, ended) => {
             if sessions.is_empty() && batch.len() >= EXTERNAL_MIN {
                 // The usual bulk read: the batch becomes the Buffer.
-                let inside = records_in(&ends, 0, batch.len());
-                let records = if inside.len() > 1 { &inside[..] } else { &[] };
-                js.call_owned(state.id, DATA, batch, records);
+                let records = records_in(&ends, 0, batch.len());
+                js.call_owned(state.id, DATA, batch, &records);
             } else {
                 deliver(&batch, &ends);
             }
